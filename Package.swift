@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Release builds compile the numerical core with full optimisation; bounds checks stay on
+// everywhere but the hand-written kernels, which use unsafe buffer pointers by design.
+let package = Package(
+    name: "irpo",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "IRPOCore", targets: ["IRPOCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: system libraries
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive",
+                       providers: [.apt(["libarchive-dev"])]),
+
+        // MARK: core
+        .target(name: "IRPOCore", dependencies: ["COpenBLAS", "CArchive"]),
+
+        // MARK: command-line support and executables
+
+        // MARK: benchmarks
+
+        // MARK: tests
+        .testTarget(name: "ModelTests", dependencies: ["IRPOCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

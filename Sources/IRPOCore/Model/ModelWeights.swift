@@ -1,0 +1,43 @@
+/// A model's parameters: one contiguous Float buffer, addressed through its `ParameterLayout`.
+///
+/// A class with manual storage so that kernels get stable raw pointers and a multi-megabyte
+/// buffer is never copied by accident.
+public final class ModelWeights: @unchecked Sendable {
+    public let config: LlamaConfig
+    public let layout: ParameterLayout
+    /// `layout.count` floats.
+    public let data: UnsafeMutablePointer<Float>
+
+    /// Zero-filled parameters for `config`.
+    public init(config: LlamaConfig) {
+        self.config = config
+        layout = ParameterLayout(config: config)
+        data = .allocate(capacity: max(layout.count, 1))
+        data.initialize(repeating: 0, count: max(layout.count, 1))
+    }
+
+    deinit { data.deallocate() }
+
+    /// Number of parameters (a tied lm_head counts once).
+    public var count: Int { layout.count }
+
+    /// The storage of one tensor.
+    public func tensor(_ slot: TensorSlot) -> UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: data + slot.offset, count: slot.count)
+    }
+
+    /// The storage of the tensor with this HF name, if the model has it.
+    public func tensor(named name: String) -> UnsafeMutableBufferPointer<Float>? {
+        layout.slot(named: name).map(tensor)
+    }
+
+    /// A deep copy, for a frozen reference or a checkpoint snapshot.
+    public func copy() -> ModelWeights {
+        let other = ModelWeights(config: config)
+        other.data.update(from: data, count: count)
+        return other
+    }
+
+    /// The whole buffer as a buffer pointer.
+    public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: data, count: count) }
+}
