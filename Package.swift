@@ -23,10 +23,18 @@ let package = Package(
         .target(name: "IRPOCore", dependencies: ["COpenBLAS", "CArchive"]),
 
         // MARK: command-line support and executables
+        .target(name: "IRPOCLI", dependencies: [
+            "IRPOCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "grade", dependencies: ["IRPOCore", "IRPOCLI"]),
+        .executableTarget(name: "pair", dependencies: ["IRPOCore", "IRPOCLI"]),
+        .executableTarget(name: "eval", dependencies: ["IRPOCore", "IRPOCLI"]),
 
         // MARK: benchmarks
 
         // MARK: tests
+        .testTarget(name: "GradingTests", dependencies: ["IRPOCore", "IRPOCLI"]),
+        .testTarget(name: "CLITests", dependencies: ["grade", "pair", "eval"]),
         .testTarget(name: "ModelTests", dependencies: ["IRPOCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,5 @@
+import ArgumentParser
+import IRPOCore
+
+/// `--task gsm8k|math|arc|regex`.
+extension GradingTask: ExpressibleByArgument {}

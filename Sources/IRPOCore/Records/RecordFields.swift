@@ -1,0 +1,129 @@
+/// A record field that is missing or of the wrong type, with a reason fit for `file:line: reason`.
+public struct RecordFieldError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The field's name.
+    public let field: String
+    /// What is wrong, e.g. `missing field "completion"`.
+    public let reason: String
+
+    /// An error about a field.
+    public init(field: String, reason: String) {
+        self.field = field
+        self.reason = reason
+    }
+
+    /// The field is absent.
+    public static func missing(_ field: String) -> RecordFieldError {
+        RecordFieldError(field: field, reason: "missing field \"\(field)\"")
+    }
+
+    /// The field holds another type than expected.
+    public static func wrongType(_ field: String, expected: String, found: JSONValue) -> RecordFieldError {
+        RecordFieldError(field: field, reason: "field \"\(field)\" must be \(expected), found \(found.kindName)")
+    }
+
+    /// The reason.
+    public var description: String { reason }
+}
+
+/// Typed access to the fields the irpo record formats name (see DESIGN.md, "Records").
+///
+/// The optional forms return nil for a missing field or null and throw for a wrong type; the
+/// `require` forms also throw for missing or null, so a command reports one clear reason per line.
+extension JSONRecord {
+    /// A string field, nil when missing or null.
+    public func string(_ key: String) throws(RecordFieldError) -> String? {
+        switch self[key] {
+        case nil, .null?: return nil
+        case .string(let s)?: return s
+        case let v?: throw .wrongType(key, expected: "a string", found: v)
+        }
+    }
+
+    /// A string field that must be there.
+    public func requireString(_ key: String) throws(RecordFieldError) -> String {
+        guard let s = try string(key) else { throw .missing(key) }
+        return s
+    }
+
+    /// A boolean field, nil when missing or null.
+    public func bool(_ key: String) throws(RecordFieldError) -> Bool? {
+        switch self[key] {
+        case nil, .null?: return nil
+        case .bool(let b)?: return b
+        case let v?: throw .wrongType(key, expected: "true or false", found: v)
+        }
+    }
+
+    /// A boolean field that must be there.
+    public func requireBool(_ key: String) throws(RecordFieldError) -> Bool {
+        guard let b = try bool(key) else { throw .missing(key) }
+        return b
+    }
+
+    /// A number field as a Double, nil when missing or null.
+    public func double(_ key: String) throws(RecordFieldError) -> Double? {
+        switch self[key] {
+        case nil, .null?: return nil
+        case .number(let n)?: return n.doubleValue
+        case let v?: throw .wrongType(key, expected: "a number", found: v)
+        }
+    }
+
+    /// An integer field, nil when missing or null; a fraction or an out-of-range value is an error.
+    public func int(_ key: String) throws(RecordFieldError) -> Int? {
+        switch self[key] {
+        case nil, .null?: return nil
+        case .number(let n)?:
+            if let i = n.intValue { return i }
+            throw RecordFieldError(field: key, reason: "field \"\(key)\" must be an integer, found \(n.text)")
+        case let v?: throw .wrongType(key, expected: "an integer", found: v)
+        }
+    }
+
+    /// A field that holds text: a string, or a number taken as its JSON text (gold answers are
+    /// sometimes stored as numbers); nil when missing or null.
+    public func text(_ key: String) throws(RecordFieldError) -> String? {
+        switch self[key] {
+        case nil, .null?: return nil
+        case .string(let s)?: return s
+        case .number(let n)?: return n.text
+        case let v?: throw .wrongType(key, expected: "a string or a number", found: v)
+        }
+    }
+
+    // MARK: the fields of the record formats
+
+    /// The problem's `id` as stored (a string or a number), nil when missing.
+    public var id: JSONValue? { self["id"] }
+
+    /// The `id` in canonical JSON text (`"q7"` with quotes, `7` without), so that string and
+    /// number ids never collide and equal ids compare equal however they were escaped.
+    public var idKey: String? { id.map(JSONSerializer.string) }
+
+    /// The question: `question`, else `problem` (MATH's name for it).
+    public func question() throws(RecordFieldError) -> String? {
+        if let q = try string("question") { return q }
+        return try string("problem")
+    }
+
+    /// The prompt given to the model (`prompt`).
+    public func prompt() throws(RecordFieldError) -> String? { try string("prompt") }
+
+    /// The gold solution or answer (`answer`), as text.
+    public func answer() throws(RecordFieldError) -> String? { try text("answer") }
+
+    /// The model's completion (`completion`).
+    public func completion() throws(RecordFieldError) -> String? { try string("completion") }
+
+    /// Whether `grade` judged the completion correct (`correct`).
+    public func correct() throws(RecordFieldError) -> Bool? { try bool("correct") }
+
+    /// The extracted prediction (`pred`), nil when missing or null.
+    public func pred() throws(RecordFieldError) -> String? { try text("pred") }
+
+    /// Why generation stopped (`finish`: "stop" or "length").
+    public func finish() throws(RecordFieldError) -> String? { try string("finish") }
+
+    /// The number of completion tokens (`tokens`).
+    public func tokens() throws(RecordFieldError) -> Int? { try int("tokens") }
+}
