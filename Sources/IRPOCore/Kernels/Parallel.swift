@@ -1,0 +1,59 @@
+import Dispatch
+import Foundation
+
+/// How many threads the hand-written loops (and OpenBLAS) may use.
+///
+/// Every parallel loop gives each output element to exactly one thread and sums in a fixed
+/// order, so results are the same bits at any thread count.
+public enum ComputeThreads {
+    nonisolated(unsafe) private static var current = ProcessInfo.processInfo.activeProcessorCount
+
+    /// The thread count in force.
+    public static var count: Int { current }
+
+    /// Sets the thread count for our loops and for OpenBLAS.
+    public static func set(_ n: Int) {
+        current = max(1, n)
+        setBLASThreads(current)
+    }
+}
+
+/// A pointer that may cross into the worker closures of `parallelFor`.
+///
+/// The loops below hand each worker disjoint rows, which is what makes sharing it sound.
+public struct SendablePointer<T>: @unchecked Sendable {
+    public let base: UnsafeMutablePointer<T>
+    @inline(__always) public init(_ base: UnsafeMutablePointer<T>) { self.base = base }
+    @inline(__always) public subscript(i: Int) -> T {
+        get { base[i] }
+        nonmutating set { base[i] = newValue }
+    }
+    @inline(__always) public static func + (p: SendablePointer, n: Int) -> UnsafeMutablePointer<T> { p.base + n }
+}
+
+/// Runs `body(range)` over `0..<count` split into contiguous chunks, in parallel when worth it.
+///
+/// `grain` is the smallest chunk worth a thread; the split depends on the thread count but
+/// `body` must compute each index independently, so results do not.
+@inline(__always)
+public func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+    let threads = min(ComputeThreads.count, max(1, count / max(grain, 1)))
+    if threads <= 1 || count <= 1 {
+        body(0..<count)
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        let box = UnsafeSendableBox(body)
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            let lo = count * t / threads, hi = count * (t + 1) / threads
+            if lo < hi { box.value(lo..<hi) }
+        }
+    }
+}
+
+/// Carries a non-Sendable closure into `concurrentPerform`; safe because the closure only
+/// touches disjoint index ranges and outlives the call.
+struct UnsafeSendableBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// cos and sin of every (position, frequency) pair, as HF LlamaRotaryEmbedding computes them in float32.
+public final class RopeTable: @unchecked Sendable {
+    public let headDim: Int
+    public let positions: Int
+    /// (positions, headDim/2) each.
+    let cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>
+
+    /// Precomputes the table for positions 0..<positions.
+    public init(headDim: Int, theta: Float, positions: Int) {
+        self.headDim = headDim
+        self.positions = positions
+        let half = headDim / 2
+        cos = .allocate(capacity: positions * half)
+        sin = .allocate(capacity: positions * half)
+        for j in 0..<half {
+            // inv_freq = 1 / theta^(2j/d), all in float32 like torch.
+            let invFreq: Float = 1 / Foundation.pow(theta, Float(2 * j) / Float(headDim))
+            for p in 0..<positions {
+                let angle = Float(p) * invFreq
+                cos[p * half + j] = Foundation.cos(angle)
+                sin[p * half + j] = Foundation.sin(angle)
+            }
+        }
+    }
+
+    deinit { cos.deallocate(); sin.deallocate() }
+}
+
+/// Rotates `heads` heads of each row in place, HF's half-split (`rotate_half`) layout:
+/// x1' = x1·cos − x2·sin, x2' = x2·cos + x1·sin. x (N, rowStride), positions (N).
+public func ropeForward(_ x: UnsafeMutablePointer<Float>, rowStride: Int, heads: Int,
+                        positions: UnsafePointer<Int32>, rows: Int, table: RopeTable) {
+    ropeApply(x, rowStride: rowStride, heads: heads, positions: positions, rows: rows, table: table, inverse: false)
+}
+
+/// Backward of `ropeForward` on the gradient, in place: the rotation's transpose.
+public func ropeBackward(_ dx: UnsafeMutablePointer<Float>, rowStride: Int, heads: Int,
+                         positions: UnsafePointer<Int32>, rows: Int, table: RopeTable) {
+    ropeApply(dx, rowStride: rowStride, heads: heads, positions: positions, rows: rows, table: table, inverse: true)
+}
+
+private func ropeApply(_ x: UnsafeMutablePointer<Float>, rowStride: Int, heads: Int,
+                       positions: UnsafePointer<Int32>, rows: Int, table: RopeTable, inverse: Bool) {
+    let hs = table.headDim, half = hs / 2
+    let px = SendablePointer(x), pos = SendablePointer(UnsafeMutablePointer(mutating: positions))
+    let cosT = SendablePointer(table.cos), sinT = SendablePointer(table.sin)
+    parallelFor(rows, grain: 32) { range in
+        for i in range {
+            let p = Int(pos[i])
+            let c = cosT + p * half, s = sinT + p * half
+            for h in 0..<heads {
+                let v = px + i * rowStride + h * hs
+                if inverse {
+                    for j in 0..<half {
+                        let a = v[j], b = v[j + half]
+                        v[j] = a * c[j] + b * s[j]
+                        v[j + half] = b * c[j] - a * s[j]
+                    }
+                } else {
+                    for j in 0..<half {
+                        let a = v[j], b = v[j + half]
+                        v[j] = a * c[j] - b * s[j]
+                        v[j + half] = b * c[j] + a * s[j]
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+/// Everything the training forward saves for backward, sized for one batch shape and reused.
+///
+/// One allocation holds all of it; the slices are named here (STYLE 3-4).
+final class Activations {
+    struct Layer {
+        var input: Int          // (N,C) residual stream entering the layer
+        var rstd1: Int          // (N)
+        var normed1: Int        // (N,C) input to the q/k/v GEMM
+        var qkv: Int            // (N,QKV) q and k after RoPE, v
+        var probs: Int          // Σ_blocks NH·T² attention probabilities
+        var attended: Int       // (N,QW) attention output, input to o_proj
+        var mid: Int            // (N,C) residual stream after attention
+        var rstd2: Int          // (N)
+        var normed2: Int        // (N,C) input to the gate/up GEMM
+        var gateUp: Int         // (N,2F)
+        var hidden: Int         // (N,F) silu(gate)⊙up, input to down_proj
+    }
+    let tokens: Int, scored: Int, probsPerLayer: Int
+    let layers: [Layer]
+    let output: Int             // (N,C) residual stream after the last layer
+    let rstdFinal: Int          // (N)
+    let normedFinal: Int        // (N,C)
+    let gathered: Int           // (S,C) final hidden states of the scored tokens' predecessors
+    let logits: Int             // (S,V) softmax probabilities after the forward
+    let count: Int
+    let data: UnsafeMutablePointer<Float>
+
+    init(config: LlamaConfig, tokens N: Int, scored S: Int, probsPerLayer: Int) {
+        let C = config.hiddenSize, F = config.intermediateSize, V = config.vocabSize
+        let QKV = config.queryWidth + 2 * config.keyValueWidth
+        var cursor = 0
+        func take(_ n: Int) -> Int { defer { cursor += n }; return cursor }
+        var layers: [Layer] = []
+        for _ in 0..<config.numHiddenLayers {
+            layers.append(Layer(input: take(N * C), rstd1: take(N), normed1: take(N * C), qkv: take(N * QKV),
+                                probs: take(probsPerLayer), attended: take(N * config.queryWidth), mid: take(N * C),
+                                rstd2: take(N), normed2: take(N * C), gateUp: take(N * 2 * F), hidden: take(N * F)))
+        }
+        self.layers = layers
+        output = take(N * C)
+        rstdFinal = take(N)
+        normedFinal = take(N * C)
+        gathered = take(S * C)
+        logits = take(S * V)
+        tokens = N
+        scored = S
+        self.probsPerLayer = probsPerLayer
+        count = cursor
+        data = .allocate(capacity: max(cursor, 1))
+        data.initialize(repeating: 0, count: max(cursor, 1))
+    }
+
+    deinit { data.deallocate() }
+
+    /// Whether a batch of this shape fits without reallocating.
+    func fits(tokens N: Int, scored S: Int, probsPerLayer P: Int) -> Bool {
+        N <= tokens && S <= scored && P <= probsPerLayer
+    }
+
+    subscript(_ offset: Int) -> UnsafeMutablePointer<Float> { data + offset }
+}

@@ -1,0 +1,270 @@
+import Foundation
+
+/// The training-side model: a forward pass over a `PackedBatch` that returns the log-probability
+/// of every scored token, and the matching backward pass that turns ∂L/∂log-prob into gradients
+/// for every parameter.
+///
+/// Every loss irpo trains with (NLL, DPO, IPO, ...) is a function of per-sequence sums of token
+/// log-probs, so this one pair of entry points serves them all.
+public final class Transformer {
+    public let weights: ModelWeights
+    /// ∂L/∂θ, laid out like `weights`; `backward` adds to it, `zeroGradients` clears it.
+    public let gradients: UnsafeMutablePointer<Float>
+    let rope: RopeTable
+    private var acts: Activations?
+    private var scratch: BackwardScratch?
+    private var batch: PackedBatch?
+    private var blockProbOffsets: [Int] = []
+
+    /// Wraps `weights` (shared, not copied) for training or scoring.
+    public init(weights: ModelWeights) {
+        self.weights = weights
+        let c = weights.config
+        rope = RopeTable(headDim: c.headDim, theta: c.ropeTheta, positions: c.maxPositionEmbeddings)
+        gradients = .allocate(capacity: max(weights.count, 1))
+        gradients.initialize(repeating: 0, count: max(weights.count, 1))
+    }
+
+    deinit { gradients.deallocate() }
+
+    public var config: LlamaConfig { weights.config }
+
+    /// Sets every gradient to zero.
+    public func zeroGradients() { gradients.update(repeating: 0, count: weights.count) }
+
+    /// The gradient of one tensor.
+    public func gradient(_ slot: TensorSlot) -> UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: gradients + slot.offset, count: slot.count)
+    }
+
+    /// Runs the model over `batch` and returns log p(token | everything it can see) for each
+    /// scored token, in `batch.scoredTokens` order. Saves what `backward` needs.
+    public func forward(_ batch: PackedBatch) -> [Float] {
+        let c = config
+        let N = batch.count, S = batch.scoredTokens.count
+        let C = c.hiddenSize, F = c.intermediateSize, V = c.vocabSize
+        let NH = c.numAttentionHeads, HS = c.headDim, QW = c.queryWidth, KW = c.keyValueWidth
+        let QKV = QW + 2 * KW, groupSize = NH / c.numKeyValueHeads
+        precondition(N > 0, "empty batch")
+        precondition(batch.positions.allSatisfy { Int($0) < c.maxPositionEmbeddings },
+                     "a position exceeds max_position_embeddings (\(c.maxPositionEmbeddings))")
+        precondition(batch.tokens.allSatisfy { $0 >= 0 && Int($0) < V }, "a token id is outside the vocabulary")
+
+        var probsPerLayer = 0
+        blockProbOffsets = batch.blocks.map { block in
+            defer { probsPerLayer += NH * block.count * block.count }
+            return probsPerLayer
+        }
+        if acts == nil || !acts!.fits(tokens: N, scored: S, probsPerLayer: probsPerLayer) {
+            acts = Activations(config: c, tokens: N, scored: S, probsPerLayer: probsPerLayer)
+            scratch = nil
+        }
+        let a = acts!
+        self.batch = batch
+        let w = weights.data, layout = weights.layout
+        let scale = 1 / Float(HS).squareRoot()
+
+        // token embedding
+        let x0 = a[a.layers.first?.input ?? a.output]
+        batch.tokens.withUnsafeBufferPointer { tok in
+            for i in 0..<N { (x0 + i * C).update(from: w + layout.embedding + Int(tok[i]) * C, count: C) }
+        }
+
+        batch.positions.withUnsafeBufferPointer { positions in
+        batch.sharedEnd.withUnsafeBufferPointer { sharedEnd in
+        batch.branchStart.withUnsafeBufferPointer { branchStart in
+            for (l, la) in a.layers.enumerated() {
+                let lw = layout.layers[l]
+                let next = l + 1 < a.layers.count ? a[a.layers[l + 1].input] : a[a.output]
+                // attention: normed1 = rmsnorm(input); qkv = normed1·Wqkv^T; rope(q, k)
+                rmsnormForward(out: a[la.normed1], rstd: a[la.rstd1], inp: a[la.input], weight: w + lw.attentionNorm,
+                               rows: N, channels: C, eps: c.rmsNormEps)
+                sgemm(.none, .transposed, m: N, n: QKV, k: C, a: a[la.normed1], lda: C, b: w + lw.qkv, ldb: C,
+                      c: a[la.qkv], ldc: QKV)
+                ropeForward(a[la.qkv], rowStride: QKV, heads: NH, positions: positions.baseAddress!, rows: N, table: rope)
+                ropeForward(a[la.qkv] + QW, rowStride: QKV, heads: c.numKeyValueHeads, positions: positions.baseAddress!,
+                            rows: N, table: rope)
+                for (b, block) in batch.blocks.enumerated() {
+                    let T = block.count, start = block.lowerBound
+                    let rows = a[la.qkv] + start * QKV
+                    for h in 0..<NH {
+                        let g = h / groupSize
+                        let P = a[la.probs] + blockProbOffsets[b] + h * T * T
+                        // P = softmax(scale · Q_h K_g^T + mask)
+                        sgemm(.none, .transposed, m: T, n: T, k: HS, alpha: scale, a: rows + h * HS, lda: QKV,
+                              b: rows + QW + g * HS, ldb: QKV, c: P, ldc: T)
+                        maskedSoftmaxRows(P, blockSize: T, blockStart: start, sharedEnd: sharedEnd.baseAddress!,
+                                          branchStart: branchStart.baseAddress!)
+                        // attended_h = P V_g
+                        sgemm(.none, .none, m: T, n: HS, k: T, a: P, lda: T, b: rows + QW + KW + g * HS, ldb: QKV,
+                              c: a[la.attended] + start * QW + h * HS, ldc: QW)
+                    }
+                }
+                // mid = input + attended·Wo^T
+                a[la.mid].update(from: a[la.input], count: N * C)
+                sgemm(.none, .transposed, m: N, n: C, k: QW, a: a[la.attended], lda: QW, b: w + lw.o, ldb: QW,
+                      beta: 1, c: a[la.mid], ldc: C)
+                // MLP: next = mid + (silu(normed2·Wg^T) ⊙ normed2·Wu^T)·Wd^T
+                rmsnormForward(out: a[la.normed2], rstd: a[la.rstd2], inp: a[la.mid], weight: w + lw.mlpNorm,
+                               rows: N, channels: C, eps: c.rmsNormEps)
+                sgemm(.none, .transposed, m: N, n: 2 * F, k: C, a: a[la.normed2], lda: C, b: w + lw.gateUp, ldb: C,
+                      c: a[la.gateUp], ldc: 2 * F)
+                swigluForward(out: a[la.hidden], gateUp: a[la.gateUp], rows: N, width: F)
+                next.update(from: a[la.mid], count: N * C)
+                sgemm(.none, .transposed, m: N, n: C, k: F, a: a[la.hidden], lda: F, b: w + lw.down, ldb: F,
+                      beta: 1, c: next, ldc: C)
+            }
+        }}}
+
+        rmsnormForward(out: a[a.normedFinal], rstd: a[a.rstdFinal], inp: a[a.output], weight: w + layout.finalNorm,
+                       rows: N, channels: C, eps: c.rmsNormEps)
+        // Only the predecessors of scored tokens need logits: prompt rows skip the lm_head GEMM.
+        let gathered = a[a.gathered], normed = a[a.normedFinal]
+        batch.scoredPredecessors.withUnsafeBufferPointer { pred in
+            for s in 0..<S { (gathered + s * C).update(from: normed + Int(pred[s]) * C, count: C) }
+        }
+        sgemm(.none, .transposed, m: S, n: V, k: C, a: gathered, lda: C, b: w + layout.lmHead, ldb: C,
+              c: a[a.logits], ldc: V)
+        let targets = batch.scoredTokens.map { batch.tokens[Int($0)] }
+        var logprobs = [Float](repeating: 0, count: S)
+        targets.withUnsafeBufferPointer { t in
+            logprobs.withUnsafeMutableBufferPointer { lp in
+                logSoftmaxGather(logprob: lp.baseAddress!, logits: a[a.logits], targets: t.baseAddress!, rows: S, vocab: V)
+            }
+        }
+        return logprobs
+    }
+
+    /// Adds ∂L/∂θ to `gradients`, given ∂L/∂(log-prob) of each scored token of the last `forward`.
+    public func backward(_ dLogprob: [Float]) {
+        guard let batch, let a = acts else { preconditionFailure("backward without forward") }
+        precondition(dLogprob.count == batch.scoredTokens.count, "one gradient per scored token")
+        let c = config
+        let N = batch.count, S = batch.scoredTokens.count
+        let C = c.hiddenSize, F = c.intermediateSize, V = c.vocabSize
+        let NH = c.numAttentionHeads, HS = c.headDim, QW = c.queryWidth, KW = c.keyValueWidth
+        let QKV = QW + 2 * KW, groupSize = NH / c.numKeyValueHeads
+        if scratch == nil { scratch = BackwardScratch(config: c, acts: a, longestBlock: batch.longestBlock) }
+        if scratch!.longestBlock < batch.longestBlock {
+            scratch = BackwardScratch(config: c, acts: a, longestBlock: batch.longestBlock)
+        }
+        let d = scratch!
+        let w = weights.data, g = gradients, layout = weights.layout
+        let scale = 1 / Float(HS).squareRoot()
+
+        // lm_head: logprob = z[target] − logsumexp(z)
+        let targets = batch.scoredTokens.map { batch.tokens[Int($0)] }
+        targets.withUnsafeBufferPointer { t in
+            dLogprob.withUnsafeBufferPointer { dl in
+                logSoftmaxGatherBackward(probsToGrad: a[a.logits], dlogprob: dl.baseAddress!, targets: t.baseAddress!,
+                                         rows: S, vocab: V)
+            }
+        }
+        sgemm(.transposed, .none, m: V, n: C, k: S, a: a[a.logits], lda: V, b: a[a.gathered], ldb: C,
+              beta: 1, c: g + layout.lmHead, ldc: C)
+        sgemm(.none, .none, m: S, n: C, k: V, a: a[a.logits], lda: V, b: w + layout.lmHead, ldb: C,
+              c: d.gathered, ldc: C)
+        d.normed.update(repeating: 0, count: N * C)
+        batch.scoredPredecessors.withUnsafeBufferPointer { pred in
+            for s in 0..<S { addInPlace(d.normed + Int(pred[s]) * C, d.gathered + s * C, C) }
+        }
+        d.residual.update(repeating: 0, count: N * C)
+        rmsnormBackward(dinp: d.residual, dweight: g + layout.finalNorm, dout: d.normed, inp: a[a.output],
+                        weight: w + layout.finalNorm, rstd: a[a.rstdFinal], rows: N, channels: C)
+
+        batch.positions.withUnsafeBufferPointer { positions in
+            for (l, la) in a.layers.enumerated().reversed() {
+                let lw = layout.layers[l]
+                // d.residual holds ∂L/∂(layer output) = ∂L/∂(mid) through the skip connection.
+                // out = mid + hidden·Wd^T
+                sgemm(.none, .none, m: N, n: F, k: C, a: d.residual, lda: C, b: w + lw.down, ldb: F,
+                      c: d.hidden, ldc: F)
+                sgemm(.transposed, .none, m: C, n: F, k: N, a: d.residual, lda: C, b: a[la.hidden], ldb: F,
+                      beta: 1, c: g + lw.down, ldc: F)
+                // hidden = silu(gate) ⊙ up
+                swigluBackward(dgateUp: d.gateUp, dout: d.hidden, gateUp: a[la.gateUp], rows: N, width: F)
+                // gateUp = normed2·Wgu^T
+                sgemm(.none, .none, m: N, n: C, k: 2 * F, a: d.gateUp, lda: 2 * F, b: w + lw.gateUp, ldb: C,
+                      c: d.normed, ldc: C)
+                sgemm(.transposed, .none, m: 2 * F, n: C, k: N, a: d.gateUp, lda: 2 * F, b: a[la.normed2], ldb: C,
+                      beta: 1, c: g + lw.gateUp, ldc: C)
+                // normed2 = rmsnorm(mid)
+                rmsnormBackward(dinp: d.residual, dweight: g + lw.mlpNorm, dout: d.normed, inp: a[la.mid],
+                                weight: w + lw.mlpNorm, rstd: a[la.rstd2], rows: N, channels: C)
+                // mid = input + attended·Wo^T
+                sgemm(.none, .none, m: N, n: QW, k: C, a: d.residual, lda: C, b: w + lw.o, ldb: QW,
+                      c: d.attended, ldc: QW)
+                sgemm(.transposed, .none, m: C, n: QW, k: N, a: d.residual, lda: C, b: a[la.attended], ldb: QW,
+                      beta: 1, c: g + lw.o, ldc: QW)
+                // attended_h = softmax(scale·Q_h K_g^T + mask) V_g
+                d.qkv.update(repeating: 0, count: N * QKV)
+                for (b, block) in batch.blocks.enumerated() {
+                    let T = block.count, start = block.lowerBound
+                    let rows = a[la.qkv] + start * QKV, drows = d.qkv + start * QKV
+                    for h in 0..<NH {
+                        let gi = h / groupSize
+                        let P = a[la.probs] + blockProbOffsets[b] + h * T * T
+                        let dAtt = d.attended + start * QW + h * HS
+                        // dP = dAtt V^T ; dV += P^T dAtt
+                        sgemm(.none, .transposed, m: T, n: T, k: HS, a: dAtt, lda: QW, b: rows + QW + KW + gi * HS,
+                              ldb: QKV, c: d.probs, ldc: T)
+                        sgemm(.transposed, .none, m: T, n: HS, k: T, a: P, lda: T, b: dAtt, ldb: QW,
+                              beta: 1, c: drows + QW + KW + gi * HS, ldc: QKV)
+                        softmaxRowsBackward(d.probs, probs: P, blockSize: T)
+                        // scores = scale·Q K^T: dQ = scale·dS K ; dK += scale·dS^T Q
+                        sgemm(.none, .none, m: T, n: HS, k: T, alpha: scale, a: d.probs, lda: T, b: rows + QW + gi * HS,
+                              ldb: QKV, c: drows + h * HS, ldc: QKV)
+                        sgemm(.transposed, .none, m: T, n: HS, k: T, alpha: scale, a: d.probs, lda: T, b: rows + h * HS,
+                              ldb: QKV, beta: 1, c: drows + QW + gi * HS, ldc: QKV)
+                    }
+                }
+                ropeBackward(d.qkv, rowStride: QKV, heads: NH, positions: positions.baseAddress!, rows: N, table: rope)
+                ropeBackward(d.qkv + QW, rowStride: QKV, heads: c.numKeyValueHeads, positions: positions.baseAddress!,
+                             rows: N, table: rope)
+                // qkv = normed1·Wqkv^T
+                sgemm(.none, .none, m: N, n: C, k: QKV, a: d.qkv, lda: QKV, b: w + lw.qkv, ldb: C,
+                      c: d.normed, ldc: C)
+                sgemm(.transposed, .none, m: QKV, n: C, k: N, a: d.qkv, lda: QKV, b: a[la.normed1], ldb: C,
+                      beta: 1, c: g + lw.qkv, ldc: C)
+                // normed1 = rmsnorm(input)
+                rmsnormBackward(dinp: d.residual, dweight: g + lw.attentionNorm, dout: d.normed, inp: a[la.input],
+                                weight: w + lw.attentionNorm, rstd: a[la.rstd1], rows: N, channels: C)
+            }
+        }
+        // x0 = embedding[token]; rows of the same token add up in token order.
+        let ge = SendablePointer(g + layout.embedding), dres = SendablePointer(d.residual)
+        batch.tokens.withUnsafeBufferPointer { tok in
+            let tokens = SendablePointer(UnsafeMutablePointer(mutating: tok.baseAddress!))
+            parallelFor(C, grain: 32) { cols in
+                for i in 0..<N {
+                    let row = ge + Int(tokens[i]) * C, src = dres + i * C
+                    for col in cols { row[col] += src[col] }
+                }
+            }
+        }
+    }
+}
+
+/// Activation gradients for one batch shape, reused across steps.
+final class BackwardScratch {
+    let residual, normed, qkv, attended, gateUp, hidden, probs, gathered: UnsafeMutablePointer<Float>
+    let longestBlock: Int
+    private let data: UnsafeMutablePointer<Float>
+
+    init(config c: LlamaConfig, acts: Activations, longestBlock: Int) {
+        let N = acts.tokens, S = acts.scored, C = c.hiddenSize, F = c.intermediateSize
+        let QKV = c.queryWidth + 2 * c.keyValueWidth
+        let sizes = [N * C, N * C, N * QKV, N * c.queryWidth, N * 2 * F, N * F, longestBlock * longestBlock, S * C]
+        data = .allocate(capacity: sizes.reduce(0, +))
+        data.initialize(repeating: 0, count: sizes.reduce(0, +))
+        var offsets: [Int] = []
+        var cursor = 0
+        for s in sizes { offsets.append(cursor); cursor += s }
+        residual = data + offsets[0]; normed = data + offsets[1]; qkv = data + offsets[2]
+        attended = data + offsets[3]; gateUp = data + offsets[4]; hidden = data + offsets[5]
+        probs = data + offsets[6]; gathered = data + offsets[7]
+        self.longestBlock = longestBlock
+    }
+
+    deinit { data.deallocate() }
+}

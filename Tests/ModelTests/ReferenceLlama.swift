@@ -1,0 +1,96 @@
+import Foundation
+import IRPOCore
+
+/// A second, deliberately naive Llama in Double precision: plain loops, no BLAS, no fusing,
+/// written from the HF `LlamaForCausalLM` equations. It is the oracle the real model is
+/// checked against, and its finite differences are the oracle for the backward pass.
+struct ReferenceLlama {
+    let config: LlamaConfig
+    var params: [Double]
+    let layout: ParameterLayout
+
+    init(weights: ModelWeights) {
+        config = weights.config
+        layout = weights.layout
+        params = (0..<weights.count).map { Double(weights.data[$0]) }
+    }
+
+    /// y (out) = W (out,in) x (in), W at `offset`.
+    func linear(_ x: [Double], _ offset: Int, out: Int) -> [Double] {
+        let inp = x.count
+        return (0..<out).map { o in
+            var s = 0.0
+            for i in 0..<inp { s += params[offset + o * inp + i] * x[i] }
+            return s
+        }
+    }
+
+    func rmsnorm(_ x: [Double], _ offset: Int) -> [Double] {
+        let ms = x.map { $0 * $0 }.reduce(0, +) / Double(x.count)
+        let r = 1 / (ms + Double(config.rmsNormEps)).squareRoot()
+        return x.indices.map { params[offset + $0] * x[$0] * r }
+    }
+
+    func rope(_ v: inout [Double], heads: Int, position: Int) {
+        let hs = config.headDim, half = hs / 2
+        for h in 0..<heads {
+            for j in 0..<half {
+                let inv = 1 / pow(Double(config.ropeTheta), Double(2 * j) / Double(hs))
+                let c = cos(Double(position) * inv), s = sin(Double(position) * inv)
+                let a = v[h * hs + j], b = v[h * hs + j + half]
+                v[h * hs + j] = a * c - b * s
+                v[h * hs + j + half] = b * c + a * s
+            }
+        }
+    }
+
+    /// The log-probability of every scored token of `batch`, in its order.
+    func logprobs(_ batch: PackedBatch) -> [Double] {
+        let c = config, C = c.hiddenSize, HS = c.headDim, NH = c.numAttentionHeads, NKV = c.numKeyValueHeads
+        let N = batch.count
+        var x = (0..<N).map { i in (0..<C).map { params[layout.embedding + Int(batch.tokens[i]) * C + $0] } }
+        for lw in layout.layers {
+            let h1 = x.map { rmsnorm($0, lw.attentionNorm) }
+            var q = h1.map { linear($0, lw.q, out: NH * HS) }
+            var k = h1.map { linear($0, lw.k, out: NKV * HS) }
+            let v = h1.map { linear($0, lw.v, out: NKV * HS) }
+            for i in 0..<N {
+                rope(&q[i], heads: NH, position: Int(batch.positions[i]))
+                rope(&k[i], heads: NKV, position: Int(batch.positions[i]))
+            }
+            var attended = [[Double]](repeating: [Double](repeating: 0, count: NH * HS), count: N)
+            for i in 0..<N {
+                let keys = (0..<N).filter { batch.canAttend(query: i, key: $0) }
+                for h in 0..<NH {
+                    let g = h / (NH / NKV)
+                    let scores = keys.map { j in
+                        (0..<HS).map { q[i][h * HS + $0] * k[j][g * HS + $0] }.reduce(0, +) / Double(HS).squareRoot()
+                    }
+                    let m = scores.max()!
+                    let e = scores.map { exp($0 - m) }
+                    let z = e.reduce(0, +)
+                    for (n, j) in keys.enumerated() {
+                        for d in 0..<HS { attended[i][h * HS + d] += e[n] / z * v[j][g * HS + d] }
+                    }
+                }
+            }
+            for i in 0..<N {
+                let o = linear(attended[i], lw.o, out: C)
+                for d in 0..<C { x[i][d] += o[d] }
+                let h2 = rmsnorm(x[i], lw.mlpNorm)
+                let gate = linear(h2, lw.gate, out: c.intermediateSize)
+                let up = linear(h2, lw.up, out: c.intermediateSize)
+                let hidden = gate.indices.map { gate[$0] / (1 + exp(-gate[$0])) * up[$0] }
+                let down = linear(hidden, lw.down, out: C)
+                for d in 0..<C { x[i][d] += down[d] }
+            }
+        }
+        return zip(batch.scoredTokens, batch.scoredPredecessors).map { tok, pred in
+            let hN = rmsnorm(x[Int(pred)], layout.finalNorm)
+            let logits = linear(hN, layout.lmHead, out: c.vocabSize)
+            let m = logits.max()!
+            let lse = m + log(logits.map { exp($0 - m) }.reduce(0, +))
+            return logits[Int(batch.tokens[Int(tok)])] - lse
+        }
+    }
+}
