@@ -1,0 +1,28 @@
+/// The paper's choice of preference pairs for one problem.
+public enum PreferencePairs {
+    /// Up to `maxPairs` (winner, loser) pairs: both lists shuffled with a generator seeded from
+    /// `seed` and the problem's key (so a problem's pairs do not depend on which problems came
+    /// before it), then walked together, the shorter list wrapping around. Empty when either
+    /// list is empty.
+    public static func select<W, L>(winners: [W], losers: [L], maxPairs: Int, seed: UInt64, problemKey: String) -> [(W, L)] {
+        guard !winners.isEmpty, !losers.isEmpty, maxPairs > 0 else { return [] }
+        var rng = SplitMix64(seed: seed, keys: stableHash(problemKey))
+        let w = shuffled(winners, using: &rng)
+        let l = shuffled(losers, using: &rng)
+        let count = min(maxPairs, max(w.count, l.count))
+        return (0..<count).map { (w[$0 % w.count], l[$0 % l.count]) }
+    }
+
+    /// Fisher-Yates with our own index draw, so the order never depends on the standard
+    /// library's shuffle algorithm.
+    public static func shuffled<T>(_ items: [T], using rng: inout SplitMix64) -> [T] {
+        var a = items
+        var i = a.count - 1
+        while i > 0 {
+            let j = Int(rng.next() % UInt64(i + 1))
+            a.swapAt(i, j)
+            i -= 1
+        }
+        return a
+    }
+}

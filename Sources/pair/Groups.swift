@@ -1,0 +1,154 @@
+import IRPOCLI
+import IRPOCore
+
+/// The fields of one graded sample that pairing needs.
+struct PairSample {
+    var prompt: String
+    var completion: String
+    var pred: JSONValue
+    var correct: Bool
+    var gold: String?
+    var goldPred: JSONValue
+
+    init(record: JSONRecord, goldField: String?) throws {
+        prompt = try record.requireString("prompt")
+        completion = try record.requireString("completion")
+        guard let c = try record.correct() else {
+            throw LineError("missing field \"correct\" (grade the samples first)")
+        }
+        correct = c
+        pred = record["pred"] ?? .null
+        if let goldField {
+            guard let g = try record.string(goldField) else { throw RecordFieldError.missing(goldField) }
+            gold = g
+            goldPred = record["gold"] ?? .null
+        } else {
+            gold = nil
+            goldPred = .null
+        }
+    }
+}
+
+/// All samples of one problem.
+struct ProblemGroup {
+    var id: JSONValue
+    var key: String
+    var prompt: String
+    var promptPosition: InputPosition
+    var lastPosition: InputPosition
+    var samples: [PairSample] = []
+}
+
+/// Groups samples by id: contiguous groups stream (one group in memory), `--unsorted` keeps all.
+struct GroupTracker {
+    let unsorted: Bool
+    private var current: ProblemGroup?
+    private var ended: [String: InputPosition] = [:]
+    private var all: [ProblemGroup] = []
+    private var index: [String: Int] = [:]
+
+    init(unsorted: Bool) { self.unsorted = unsorted }
+
+    /// Where the group of this id ended, when it already has and the input must be contiguous.
+    func endedGroup(of key: String) -> InputPosition? {
+        unsorted ? nil : ended[key]
+    }
+
+    /// Adds a sample; calls `finished` with a group that the new sample's id closes.
+    mutating func add(_ s: PairSample, id: JSONValue, key: String, at position: InputPosition,
+                      finished: (ProblemGroup) -> Void) throws {
+        if unsorted {
+            if let i = index[key] {
+                try Self.checkPrompt(s, all[i], at: position)
+                all[i].samples.append(s)
+                all[i].lastPosition = position
+            } else {
+                index[key] = all.count
+                all.append(ProblemGroup(id: id, key: key, prompt: s.prompt, promptPosition: position,
+                                        lastPosition: position, samples: [s]))
+            }
+            return
+        }
+        if var g = current, g.key == key {
+            try Self.checkPrompt(s, g, at: position)
+            current = nil  // keep the samples array uniquely referenced while appending
+            g.samples.append(s)
+            g.lastPosition = position
+            current = g
+            return
+        }
+        if let g = current {
+            ended[g.key] = g.lastPosition
+            finished(g)
+        }
+        current = ProblemGroup(id: id, key: key, prompt: s.prompt, promptPosition: position,
+                               lastPosition: position, samples: [s])
+    }
+
+    /// The groups not yet emitted, in order of first appearance.
+    mutating func drain() -> [ProblemGroup] {
+        if unsorted { defer { all = [] }; return all }
+        defer { current = nil }
+        return current.map { [$0] } ?? []
+    }
+
+    static func checkPrompt(_ s: PairSample, _ g: ProblemGroup, at position: InputPosition) throws {
+        if s.prompt != g.prompt {
+            throw LineError("prompt differs from the prompt of id \(g.key) at \(g.promptPosition)")
+        }
+    }
+}
+
+/// Chooses and writes the pairs of each problem, and counts what it did.
+struct PairBuilder {
+    struct Summary {
+        var problems = 0
+        var allRight = 0
+        var allWrong = 0
+        var pairs = 0
+    }
+
+    let maxPairs: Int
+    let seed: UInt64
+    let goldField: String?
+    private(set) var summary = Summary()
+
+    init(maxPairs: Int, seed: UInt64, goldField: String?) {
+        self.maxPairs = maxPairs
+        self.seed = seed
+        self.goldField = goldField
+    }
+
+    mutating func emit(_ g: ProblemGroup, to writer: LineWriter) {
+        summary.problems += 1
+        var winners: [(text: String, pred: JSONValue)] = []
+        var losers: [(text: String, pred: JSONValue)] = []
+        var seenWinners = Set<String>(), seenLosers = Set<String>()
+        for s in g.samples {
+            if s.correct {
+                if seenWinners.insert(s.completion).inserted { winners.append((s.completion, s.pred)) }
+            } else if seenLosers.insert(s.completion).inserted {
+                losers.append((s.completion, s.pred))
+            }
+        }
+        if goldField != nil, let first = g.samples.first, let gold = first.gold,
+           seenWinners.insert(gold).inserted {
+            winners.append((gold, first.goldPred))
+        }
+        if losers.isEmpty { summary.allRight += 1; return }
+        if winners.isEmpty { summary.allWrong += 1; return }
+        let pairs = PreferencePairs.select(winners: winners, losers: losers, maxPairs: maxPairs,
+                                           seed: seed, problemKey: g.key)
+        for (w, l) in pairs {
+            var o = JSONObject()
+            o["prompt"] = .string(g.prompt)
+            o["chosen"] = .string(w.text)
+            o["rejected"] = .string(l.text)
+            o["id"] = g.id
+            o["chosen_pred"] = w.pred
+            o["rejected_pred"] = l.pred
+            writer.write(.object(o))
+        }
+        summary.pairs += pairs.count
+    }
+}
