@@ -121,7 +121,7 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
             throw ConfigError.unsupported("mlp_bias true (Llama has no biases)")
         }
         var theta = try c.decodeIfPresent(Float.self, forKey: .ropeTheta)
-        for key in [CodingKeys.ropeParameters, .ropeScaling] where try c.decodeNil(forKey: key) == false {
+        for key in [CodingKeys.ropeParameters, .ropeScaling] {
             guard let rope = try c.decodeIfPresent(RopeParameters.self, forKey: key) else { continue }
             if let type = rope.ropeType, type != "default" {
                 throw ConfigError.unsupported("\(key.rawValue) rope_type \"\(type)\" (only default RoPE)")
