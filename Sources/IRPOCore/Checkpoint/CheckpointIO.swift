@@ -1,0 +1,369 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a model directory or bundle holds: weights (with their config), tokenizer, other files.
+public struct Checkpoint: Sendable {
+    /// The parameters; `weights.config` is what config.json says.
+    public var weights: ModelWeights
+    /// tokenizer.json exactly as read, or nil when the checkpoint has none.
+    public var tokenizerJSON: Data?
+    /// Other top-level files (generation_config.json, tokenizer_config.json, ...) carried along
+    /// unchanged, by file name; never weights and never training state.
+    public var extraFiles: [String: Data]
+
+    /// A checkpoint of `weights`, with the files to carry along.
+    public init(weights: ModelWeights, tokenizerJSON: Data? = nil, extraFiles: [String: Data] = [:]) {
+        self.weights = weights
+        self.tokenizerJSON = tokenizerJSON
+        self.extraFiles = extraFiles
+    }
+
+    /// The model's configuration.
+    public var config: LlamaConfig { weights.config }
+}
+
+/// State for resuming training, kept in files of its own beside the model: named Float tensors
+/// with a string map in `training_state.safetensors`, plus any `training_state*` files.
+public struct TrainingStateFile: Sendable, Equatable {
+    /// One named tensor, e.g. an AdamW moment.
+    public struct Tensor: Sendable, Equatable {
+        public var name: String
+        public var shape: [Int]
+        public var values: [Float]
+
+        /// A tensor of `values`; a flat one when `shape` is nil.
+        public init(name: String, shape: [Int]? = nil, values: [Float]) {
+            self.name = name
+            self.shape = shape ?? [values.count]
+            self.values = values
+        }
+    }
+
+    public var tensors: [Tensor]
+    /// The `__metadata__` map: step, RNG state, data position, written as strings.
+    public var metadata: [String: String]
+    /// Extra files by name (e.g. `training_state.json`); names must start with `training_state`.
+    public var files: [String: Data]
+
+    /// Training state of `tensors`, `metadata` and extra `files`.
+    public init(tensors: [Tensor] = [], metadata: [String: String] = [:], files: [String: Data] = [:]) {
+        self.tensors = tensors
+        self.metadata = metadata
+        self.files = files
+    }
+
+    /// The tensor with this name, if present.
+    public func tensor(named name: String) -> Tensor? { tensors.first { $0.name == name } }
+}
+
+/// Reads and writes checkpoints in the HF transformers layout, as directories or tar bundles.
+public enum CheckpointIO {
+    static let configName = "config.json"
+    static let weightsName = "model.safetensors"
+    static let indexName = "model.safetensors.index.json"
+    static let tokenizerName = "tokenizer.json"
+    static let trainingPrefix = "training_state"
+    static let trainingStateName = "training_state.safetensors"
+
+    /// Files of other weight formats: carrying them along would keep stale weights beside ours.
+    static let weightSuffixes = [".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".h5", ".msgpack", ".gguf", ".onnx", ".npz"]
+
+    /// Loads a checkpoint from a directory or a .tar, .tar.gz or .tgz bundle; strict about every tensor.
+    public static func load(_ path: String) throws -> Checkpoint {
+        try read(path, trainingState: false).0
+    }
+
+    /// Loads a checkpoint and its training state (nil if it has none) in one pass over the bundle.
+    public static func loadWithTrainingState(_ path: String) throws -> (Checkpoint, TrainingStateFile?) {
+        let (checkpoint, state) = try read(path, trainingState: true)
+        return (checkpoint, state)
+    }
+
+    /// Reads only config.json, without touching the weights.
+    public static func loadConfig(_ path: String) throws -> LlamaConfig {
+        do {
+            if try isDirectory(path) {
+                let file = AtomicWrite.join(path, configName)
+                return try decodeConfig(try readFile(file, display: file, missing: "no config.json: not a checkpoint directory"), display: file)
+            }
+            let (data, display) = try CheckpointBundle.readConfig(path)
+            return try decodeConfig(data, display: display)
+        } catch {
+            throw CheckpointError.wrapping(error, file: path)
+        }
+    }
+
+    /// Loads only the training state of a checkpoint; nil when it has none.
+    public static func loadTrainingState(_ path: String) throws -> TrainingStateFile? {
+        do {
+            if try isDirectory(path) {
+                return try readTrainingState(path, display: { AtomicWrite.join(path, $0) })
+            }
+            return try CheckpointBundle.withExtracted(path) { root, display in try readTrainingState(root, display: display) }
+        } catch {
+            throw CheckpointError.wrapping(error, file: path)
+        }
+    }
+
+    /// Writes atomically to a directory, or a bundle when `path` ends in .tar, .tar.gz or .tgz
+    /// (also .tar.xz, .tar.zst); an existing checkpoint at `path` is replaced safely.
+    public static func save(_ checkpoint: Checkpoint, to path: String, trainingState: TrainingStateFile? = nil) throws {
+        do {
+            let files = try outputFiles(checkpoint, trainingState: trainingState)
+            if let compression = CheckpointBundle.compression(forPath: path) {
+                try AtomicWrite.bundle(path, files: files, folder: CheckpointBundle.folderName(forPath: path), compression: compression)
+            } else {
+                try AtomicWrite.directory(path, files: files)
+            }
+        } catch {
+            throw CheckpointError.wrapping(error, file: path)
+        }
+    }
+
+    // MARK: reading
+
+    private static func read(_ path: String, trainingState: Bool) throws -> (Checkpoint, TrainingStateFile?) {
+        do {
+            if try isDirectory(path) {
+                return try readDirectory(path, trainingState: trainingState, display: { AtomicWrite.join(path, $0) })
+            }
+            return try CheckpointBundle.withExtracted(path) { root, display in
+                try readDirectory(root, trainingState: trainingState, display: display)
+            }
+        } catch {
+            throw CheckpointError.wrapping(error, file: path)
+        }
+    }
+
+    private static func isDirectory(_ path: String) throws -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw AtomicWrite.posixError(path, "cannot open checkpoint") }
+        let type = info.st_mode & S_IFMT
+        if type == S_IFDIR { return true }
+        if type == S_IFREG { return false }
+        throw CheckpointError(file: path, "neither a checkpoint directory nor a bundle file")
+    }
+
+    private static func readDirectory(_ dir: String, trainingState: Bool, display: (String) -> String) throws -> (Checkpoint, TrainingStateFile?) {
+        let configFile = AtomicWrite.join(dir, configName)
+        let config = try decodeConfig(
+            try readFile(configFile, display: display(configName), missing: "no config.json: not a checkpoint directory"),
+            display: display(configName))
+        let weights = try readWeights(dir, config: config, display: display)
+        let tokenizerFile = AtomicWrite.join(dir, tokenizerName)
+        let tokenizer = access(tokenizerFile, F_OK) == 0 ? try readFile(tokenizerFile, display: display(tokenizerName)) : nil
+        var extra: [String: Data] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir).sorted() where isCarried(name) {
+            let file = AtomicWrite.join(dir, name)
+            var info = stat()
+            guard stat(file, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+            extra[name] = try readFile(file, display: display(name))
+        }
+        let checkpoint = Checkpoint(weights: weights, tokenizerJSON: tokenizer, extraFiles: extra)
+        return (checkpoint, trainingState ? try readTrainingState(dir, display: display) : nil)
+    }
+
+    /// Whether a top-level file travels in `extraFiles`.
+    static func isCarried(_ name: String) -> Bool {
+        if name.hasPrefix(".") || name.hasPrefix(trainingPrefix) { return false }
+        if [configName, tokenizerName, indexName].contains(name) { return false }
+        return !weightSuffixes.contains { name.lowercased().hasSuffix($0) }
+    }
+
+    private static func readFile(_ path: String, display: String, missing: String? = nil) throws -> Data {
+        if let missing, access(path, F_OK) != 0 { throw CheckpointError(file: display, missing) }
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw CheckpointError(file: display, "cannot read: \(error.localizedDescription)")
+        }
+    }
+
+    /// What only checkpoints need beyond LlamaConfig's own checks: an architecture we run.
+    private struct Architecture: Decodable { var architectures: [String]? }
+
+    private static func decodeConfig(_ data: Data, display: String) throws -> LlamaConfig {
+        do {
+            if let names = try JSONDecoder().decode(Architecture.self, from: data).architectures,
+               !names.isEmpty, !names.contains("LlamaForCausalLM") {
+                throw CheckpointError(file: display, "unsupported architectures \(names) (only LlamaForCausalLM)")
+            }
+            return try JSONDecoder().decode(LlamaConfig.self, from: data)
+        } catch {
+            throw CheckpointError.wrapping(error, file: display)
+        }
+    }
+
+    // MARK: weights
+
+    /// Fills a new ModelWeights from model.safetensors or the shards its index names; every
+    /// tensor of the layout must appear exactly once with its exact shape, and nothing else.
+    private static func readWeights(_ dir: String, config: LlamaConfig, display: (String) -> String) throws -> ModelWeights {
+        let weights = ModelWeights(config: config)
+        var slots: [String: TensorSlot] = [:]
+        for slot in weights.layout.slots { slots[slot.name] = slot }
+        var filled: [String: String] = [:]   // tensor -> file that held it
+        var tiedHead: (SafeTensorsReader, SafeTensorsEntry)?
+
+        let single = AtomicWrite.join(dir, weightsName)
+        let indexFile = AtomicWrite.join(dir, indexName)
+        var shards: [String]
+        var weightMap: [String: String]?
+        if access(single, F_OK) == 0 {
+            shards = [weightsName]
+        } else if access(indexFile, F_OK) == 0 {
+            let map = try readIndex(indexFile, display: display(indexName))
+            weightMap = map
+            shards = Array(Set(map.values)).sorted()
+        } else {
+            var problem = "no model.safetensors or model.safetensors.index.json"
+            if access(AtomicWrite.join(dir, "pytorch_model.bin"), F_OK) == 0 {
+                problem += " (pytorch_model.bin is not read: convert it to safetensors)"
+            }
+            throw CheckpointError(file: display(weightsName), problem)
+        }
+
+        for shard in shards where access(AtomicWrite.join(dir, shard), F_OK) != 0 {
+            throw CheckpointError(file: display(shard), "missing (named by \(indexName))")
+        }
+        for shard in shards {
+            let shown = display(shard)
+            let path = AtomicWrite.join(dir, shard)
+            let reader = try SafeTensorsReader(path: path, display: shown)
+            for entry in reader.entries {
+                if let weightMap, weightMap[entry.name] != shard {
+                    let listed = weightMap[entry.name].map { "the index puts it in \($0)" } ?? "the index does not list it"
+                    throw CheckpointError(file: shown, tensor: entry.name, "found here but \(listed)")
+                }
+                if entry.name.hasSuffix(".rotary_emb.inv_freq") { continue }  // derived from rope_theta, not a parameter
+                if let earlier = filled[entry.name] {
+                    throw CheckpointError(file: shown, tensor: entry.name, "appears twice (also in \(earlier))")
+                }
+                if let slot = slots[entry.name] {
+                    guard entry.shape == slot.shape else {
+                        throw CheckpointError(file: shown, tensor: entry.name, "shape \(entry.shape) but config.json implies \(slot.shape)")
+                    }
+                    try reader.read(entry, into: weights.tensor(slot))
+                    filled[entry.name] = shown
+                } else if entry.name == "lm_head.weight" && config.tieWordEmbeddings {
+                    tiedHead = (reader, entry)
+                    filled[entry.name] = shown
+                } else {
+                    throw CheckpointError(file: shown, tensor: entry.name, "unexpected tensor: not part of a Llama with this config.json")
+                }
+            }
+        }
+        if let weightMap, let absent = weightMap.keys.sorted().first(where: { filled[$0] == nil && !$0.hasSuffix(".rotary_emb.inv_freq") }) {
+            throw CheckpointError(file: display(weightMap[absent]!), tensor: absent, "listed in \(indexName) but not in the file")
+        }
+        let missing = weights.layout.slots.filter { filled[$0.name] == nil }
+        if let first = missing.first {
+            let more = missing.count > 1 ? " (and \(missing.count - 1) more)" : ""
+            throw CheckpointError(file: display(weightMap == nil ? weightsName : indexName), tensor: first.name, "missing\(more)")
+        }
+        if let (reader, entry) = tiedHead {
+            let embedding = weights.tensor(weights.layout.slots[0])
+            guard entry.shape == weights.layout.slots[0].shape else {
+                throw CheckpointError(file: reader.display, tensor: entry.name, "shape \(entry.shape) but config.json implies \(weights.layout.slots[0].shape)")
+            }
+            let head = try reader.floats(entry)
+            if !head.elementsEqual(embedding, by: { $0.bitPattern == $1.bitPattern }) {
+                throw CheckpointError(file: reader.display, tensor: entry.name,
+                                      "differs from model.embed_tokens.weight but config.json says tie_word_embeddings true")
+            }
+        }
+        return weights
+    }
+
+    /// The index's weight_map, with shard names checked to be plain file names in the directory.
+    private static func readIndex(_ path: String, display: String) throws -> [String: String] {
+        struct Index: Decodable {
+            var weightMap: [String: String]
+            enum CodingKeys: String, CodingKey { case weightMap = "weight_map" }
+        }
+        let data = try readFile(path, display: display)
+        let index: Index
+        do { index = try JSONDecoder().decode(Index.self, from: data) } catch { throw CheckpointError.wrapping(error, file: display) }
+        for (tensor, shard) in index.weightMap where !isPlainName(shard) || !shard.hasSuffix(".safetensors") {
+            throw CheckpointError(file: display, tensor: tensor, "shard name \"\(shard)\" is not a .safetensors file in this directory")
+        }
+        return index.weightMap
+    }
+
+    static func isPlainName(_ name: String) -> Bool {
+        !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")
+    }
+
+    // MARK: training state
+
+    private static func readTrainingState(_ dir: String, display: (String) -> String) throws -> TrainingStateFile? {
+        var state = TrainingStateFile()
+        var found = false
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(trainingPrefix) }.sorted()
+        for name in names {
+            let path = AtomicWrite.join(dir, name)
+            found = true
+            if name == trainingStateName {
+                let reader = try SafeTensorsReader(path: path, display: display(name))
+                state.metadata = reader.metadata
+                for entry in reader.entries {
+                    state.tensors.append(.init(name: entry.name, shape: entry.shape, values: try reader.floats(entry)))
+                }
+            } else {
+                state.files[name] = try readFile(path, display: display(name))
+            }
+        }
+        return found ? state : nil
+    }
+
+    // MARK: writing
+
+    private static func outputFiles(_ checkpoint: Checkpoint, trainingState: TrainingStateFile?) throws -> [OutputFile] {
+        let weights = checkpoint.weights
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        // config.json first, so that loadConfig finds it early in a compressed bundle.
+        var files: [OutputFile] = [.data(configName, try encoder.encode(weights.config) + Data("\n".utf8))]
+        if let tokenizer = checkpoint.tokenizerJSON { files.append(.data(tokenizerName, tokenizer)) }
+        for (name, data) in checkpoint.extraFiles.sorted(by: { $0.key < $1.key }) {
+            guard isPlainName(name), isCarried(name) else {
+                throw CheckpointError(file: name, "cannot be an extra file (not a plain name, or reserved for weights, tokenizer or training state)")
+            }
+            files.append(.data(name, data))
+        }
+        let tensors = weights.layout.slots.map { slot in
+            F32TensorSource(name: slot.name, shape: slot.shape) { sink in
+                try sink.write(UnsafeRawBufferPointer(weights.tensor(slot)))
+            }
+        }
+        // transformers refuses a safetensors file whose metadata lacks format "pt".
+        files.append(SafeTensorsWriter.file(named: weightsName, tensors: tensors, metadata: ["format": "pt"]))
+        if let state = trainingState { files += try trainingFiles(state) }
+        return files
+    }
+
+    private static func trainingFiles(_ state: TrainingStateFile) throws -> [OutputFile] {
+        var seen = Set<String>()
+        for t in state.tensors {
+            guard !t.name.isEmpty, t.name != "__metadata__", seen.insert(t.name).inserted else {
+                throw CheckpointError(file: trainingStateName, tensor: t.name, "empty, reserved or repeated tensor name")
+            }
+            guard t.shape.allSatisfy({ $0 >= 0 }), t.shape.reduce(1, *) == t.values.count else {
+                throw CheckpointError(file: trainingStateName, tensor: t.name, "shape \(t.shape) does not match \(t.values.count) values")
+            }
+        }
+        var files = [SafeTensorsWriter.file(
+            named: trainingStateName,
+            tensors: state.tensors.map { .array($0.name, shape: $0.shape, $0.values) },
+            metadata: state.metadata)]
+        for (name, data) in state.files.sorted(by: { $0.key < $1.key }) {
+            guard isPlainName(name), name.hasPrefix(trainingPrefix), name != trainingStateName else {
+                throw CheckpointError(file: name, "training-state file names must start with \"\(trainingPrefix)\" and differ from \(trainingStateName)")
+            }
+            files.append(.data(name, data))
+        }
+        return files
+    }
+}
