@@ -55,6 +55,15 @@ func readAll(_ reader: DecompressingReader, chunk: Int = 7) throws -> Data {
         #expect(try readAll(reader).isEmpty)
     }
 
+    /// `cat a.gz b.gz` is a valid gzip stream of both contents, as gzip itself reads it.
+    @Test func concatenatedGzipMembersAreAllRead() throws {
+        let dir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("both.gz")
+        try shell("cd '\(dir.path)' && printf 'first\\n' | gzip -c > '\(file.path)' && printf 'second\\n' | gzip -c >> '\(file.path)'")
+        #expect(try readAll(try DecompressingReader(path: file.path)) == Data("first\nsecond\n".utf8))
+    }
+
     @Test func plainFilePassesThrough() throws {
         let dir = try makeTempDir()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -12,7 +12,7 @@ enum AtomicWrite {
         let target = join(parent, base)
         try refuseToReplaceNonCheckpoint(target)
         let temp = join(parent, ".\(base).tmp-\(uniqueSuffix())")
-        guard mkdir(temp, 0o755) == 0 else { throw posixError(temp, "cannot create directory") }
+        guard mkdir(temp, 0o755) == 0 else { throw posixError(target, "cannot create the temporary directory \(temp)") }
         do {
             for file in files {
                 let filePath = join(temp, file.name)
