@@ -97,8 +97,8 @@ enum CheckpointBundle {
         let tar = try TarReader(path: path)
         defer { tar.close() }
         while let member = try tar.next() {
-            guard member.isRegularFile, let (_, name) = place(member.path), name == CheckpointIO.configName else { continue }
-            return (try tar.readAll(), "\(path)/\(member.path)")
+            guard member.isRegularFile, let (folder, name) = place(member.path), name == CheckpointIO.configName else { continue }
+            return (try tar.readAll(), "\(path)/\(folder.map { $0 + "/" } ?? "")\(name)")
         }
         throw CheckpointError(file: path, "no config.json at the top level or under one folder: not a checkpoint bundle")
     }

@@ -108,7 +108,8 @@ public enum CheckpointIO {
     }
 
     /// Writes atomically to a directory, or a bundle when `path` ends in .tar, .tar.gz or .tgz
-    /// (also .tar.xz, .tar.zst); an existing checkpoint at `path` is replaced safely.
+    /// (also .tar.xz, .tar.zst); an existing checkpoint at `path` is replaced safely, and a
+    /// non-empty directory without config.json is refused rather than deleted.
     public static func save(_ checkpoint: Checkpoint, to path: String, trainingState: TrainingStateFile? = nil) throws {
         do {
             let files = try outputFiles(checkpoint, trainingState: trainingState)
