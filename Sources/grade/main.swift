@@ -14,11 +14,11 @@ struct Grade: ParsableCommand {
         null when none was found), "gold" (the extracted gold answer) and "correct" (true or \
         false). The same extraction and normalisation apply to prediction and gold.
 
-        gsm8k: the first number after the last "Final answer", else after the last "####", else \
+        gsm8k: the first number after the last "Final answer:", else after the last "####", else \
         after the last "The answer is"; compared as numbers (commas, $, %, units, a trailing \
         period ignored; 18 = 18.0; -5 and 3/4 understood). math: the last \\boxed{...}, else the \
-        text after "Final answer", normalised as the MATH benchmark's is_equiv does. arc: the \
-        option letter after "Final answer", (B) or B, labels 1-5 read as A-E. regex: the capture \
+        text after "Final answer:", normalised as the MATH benchmark's is_equiv does. arc: the \
+        option letter after "Final answer:", (B) or B, labels 1-5 read as A-E. regex: the capture \
         group of the last match of --pattern, compared as trimmed text.
 
         A bad line (invalid JSON, a missing field, a gold field with no answer) is reported as \

@@ -1,12 +1,12 @@
 /// Multiple-choice answers (ARC): an option letter A-E, numeric labels 1-5 taken as A-E.
 public enum ChoiceAnswer {
-    /// The option after the last "Final answer" (any case): the first thing there if it is an
+    /// The option after the last "Final answer:" (any case): the first thing there if it is an
     /// option (`B`, `(B)`, `B)`, `b)`, `2`), else the first parenthesised option on that line;
     /// with `flexible`, the last parenthesised option anywhere when that fails.
     public static func extract(from text: String, flexible: Bool = false) -> String? {
         TextScan.withBytes(text) { b in
-            if let start = TextScan.occurrences(of: "final answer", in: b).first {
-                var i = start + "final answer".utf8.count
+            if let start = TextScan.occurrences(of: "final answer:", in: b).first {
+                var i = start + "final answer:".utf8.count
                 var lineEnd = i
                 while lineEnd < b.count, b[lineEnd] != 0x0A { lineEnd += 1 }
                 // A line break right after the marker: the answer is on the next line.
@@ -25,7 +25,7 @@ public enum ChoiceAnswer {
     }
 
     /// The gold label: `A`-`E` or `1`-`5` (mapped to A-E), surrounding space ignored; else the
-    /// option after "Final answer" in the text.
+    /// option after "Final answer:" in the text.
     public static func extractGold(from text: String) -> String? {
         let t = TextScan.trimmed(text)
         if t.utf8.count == 1, let l = letter(t.utf8.first!, allowLowercase: false) { return l }

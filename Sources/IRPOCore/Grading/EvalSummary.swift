@@ -99,6 +99,14 @@ public struct EvalSummary: Sendable, Equatable {
         public var majority: Double?
         /// The unbiased pass@k estimate.
         public var pass: Double?
+
+        /// The measures for one k.
+        public init(k: Int, problems: Int, majority: Double?, pass: Double?) {
+            self.k = k
+            self.problems = problems
+            self.majority = majority
+            self.pass = pass
+        }
     }
 
     /// Distinct problem ids.

@@ -1,10 +1,10 @@
 import Foundation
 
-/// Hendrycks MATH answers: the last `\boxed{...}` (or the text after "Final answer"), compared
+/// Hendrycks MATH answers: the last `\boxed{...}` (or the text after "Final answer:"), compared
 /// after the normalisation of the MATH paper's `is_equiv`.
 public enum MathAnswer {
     /// The answer of a completion or solution: the content of the last `\boxed{...}` or
-    /// `\fbox{...}` (braces nested), else the rest of the line after the last "Final answer"
+    /// `\fbox{...}` (braces nested), else the rest of the line after the last "Final answer:"
     /// with `$` delimiters and a trailing period removed; nil when neither is there.
     public static func extract(from text: String) -> String? {
         if let boxed = lastBoxed(in: text) { return boxed }
@@ -56,10 +56,10 @@ public enum MathAnswer {
         return nil
     }
 
-    /// The rest of the line after the last "Final answer" (colon, asterisks, `$` and a trailing
+    /// The rest of the line after the last "Final answer:" (colon, asterisks, `$` and a trailing
     /// period removed).
     static func afterFinalAnswer(in text: String) -> String? {
-        guard let hit = text.range(of: "final answer", options: [.backwards, .caseInsensitive]) else { return nil }
+        guard let hit = text.range(of: "final answer:", options: [.backwards, .caseInsensitive]) else { return nil }
         var rest = text[hit.upperBound...].prefix { !$0.isNewline }
         while let f = rest.first, f == ":" || f == "*" || f == " " || f == "\t" { rest = rest.dropFirst() }
         var t = TextScan.trimmed(rest)

@@ -1,6 +1,6 @@
 /// GSM8K-style numeric answers: where the final number is, and numeric comparison.
 ///
-/// The prediction is the first number after the last "Final answer" (any case), else after the
+/// The prediction is the first number after the last "Final answer:" (any case), else after the
 /// last "####" (GSM8K's gold solutions end in `#### N`), else after the last "The answer is";
 /// an occurrence with no number after it gives way to the one before it. Commas between
 /// thousands, "$", "%", units and a trailing period are not part of the number; `-5`, `-$5`,
@@ -8,7 +8,7 @@
 /// (`18` for 18, 18.0 and 18.00; `0.75` for 3/4) so that equal numbers vote together in `eval`.
 public enum NumericAnswer {
     /// The markers tried, in order of preference.
-    public static let markers = ["final answer", "####", "the answer is"]
+    public static let markers = ["final answer:", "####", "the answer is"]
 
     /// The canonical final number of a completion; with `flexible`, the last number anywhere.
     public static func extract(from text: String, flexible: Bool = false) -> String? {
