@@ -1,0 +1,147 @@
+import Foundation
+
+extension Tokenizer {
+    /// Trains a small byte-level BPE (GPT-2 split, greedy most-frequent-pair merges) on `texts`
+    /// and returns it as a loadable tokenizer.json. Ids: 0...255 bytes, then `specials`, then one
+    /// id per merge. Ties between equally frequent pairs go to the smaller (left, right) ids, so
+    /// the same texts give the same file in every run.
+    public static func trainByteLevel(texts: [String], merges mergeCount: Int,
+                                      specials: [String] = ["<|endoftext|>"]) -> Tokenizer {
+        // Word frequencies over GPT-2 pieces; merges never cross a piece boundary.
+        var wordIndex: [[UInt8]: Int] = [:]
+        var words: [[Int32]] = []
+        var counts: [Int] = []
+        for text in texts {
+            let bytes = Array(text.utf8)
+            var pieces: [Range<Int>] = []
+            bytes.withUnsafeBufferPointer { SplitPattern.gpt2.split($0, 0, bytes.count, into: &pieces) }
+            for r in pieces {
+                let key = Array(bytes[r])
+                if let w = wordIndex[key] {
+                    counts[w] += 1
+                } else {
+                    wordIndex[key] = words.count
+                    words.append(key.map { Int32($0) })
+                    counts.append(1)
+                }
+            }
+        }
+
+        var seen = Set<[UInt8]>(ByteLevelAlphabet.utf8ForByte)
+        var keptSpecials: [String] = []
+        for s in specials where !s.isEmpty && seen.insert(Array(s.utf8)).inserted { keptSpecials.append(s) }
+        var tokenText: [[UInt8]] = ByteLevelAlphabet.utf8ForByte + keptSpecials.map { Array($0.utf8) }
+
+        var pairCount: [UInt64: Int] = [:]
+        var pairWords: [UInt64: Set<Int>] = [:]
+        for (w, word) in words.enumerated() where word.count > 1 {
+            for k in 0..<word.count - 1 {
+                let key = BPEModel.pairKey(word[k], word[k + 1])
+                pairCount[key, default: 0] += counts[w]
+                pairWords[key, default: []].insert(w)
+            }
+        }
+
+        var mergeList: [(Int32, Int32)] = []
+        while mergeList.count < mergeCount {
+            var best: UInt64 = 0
+            var bestCount = 0
+            for (key, c) in pairCount where c > bestCount || (c == bestCount && c > 0 && key < best) {
+                best = key
+                bestCount = c
+            }
+            if bestCount == 0 { break }
+            let left = Int32(truncatingIfNeeded: best >> 32), right = Int32(truncatingIfNeeded: best & 0xFFFF_FFFF)
+            let merged = tokenText[Int(left)] + tokenText[Int(right)]
+            // A merge whose text already exists (possible only through a special) would clash.
+            if seen.contains(merged) { pairCount[best] = 0; continue }
+            seen.insert(merged)
+            let newId = Int32(tokenText.count)
+            tokenText.append(merged)
+            mergeList.append((left, right))
+
+            for w in pairWords[best] ?? [] {
+                let old = words[w]
+                var new: [Int32] = []
+                new.reserveCapacity(old.count)
+                var k = 0
+                while k < old.count {
+                    if k + 1 < old.count && old[k] == left && old[k + 1] == right {
+                        new.append(newId)
+                        k += 2
+                    } else {
+                        new.append(old[k])
+                        k += 1
+                    }
+                }
+                for k in 0..<max(0, old.count - 1) { pairCount[BPEModel.pairKey(old[k], old[k + 1])]! -= counts[w] }
+                for k in 0..<max(0, new.count - 1) {
+                    let key = BPEModel.pairKey(new[k], new[k + 1])
+                    pairCount[key, default: 0] += counts[w]
+                    pairWords[key, default: []].insert(w)
+                }
+                words[w] = new
+            }
+            pairCount[best] = nil
+            pairWords[best] = nil
+        }
+
+        var out = "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": ["
+        for (i, s) in keptSpecials.enumerated() {
+            out += i == 0 ? "\n    " : ",\n    "
+            out += "{\"id\": \(256 + i), \"content\": "
+            appendJSONString(s, to: &out)
+            out += ", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}"
+        }
+        out += keptSpecials.isEmpty ? "],\n" : "\n  ],\n"
+        out += """
+          "normalizer": null,
+          "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true},
+          "post_processor": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": false, "use_regex": true},
+          "decoder": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true},
+          "model": {"type": "BPE", "dropout": null, "unk_token": null, "continuing_subword_prefix": null,
+            "end_of_word_suffix": null, "fuse_unk": false, "byte_fallback": false, "ignore_merges": false,
+            "vocab": {
+        """
+        out += "\n"
+        out += tokenText.enumerated().map { id, t in
+            var e = "      "
+            appendJSONString(String(decoding: t, as: UTF8.self), to: &e)
+            return e + ": \(id)"
+        }.joined(separator: ",\n")
+        out += "\n    },\n    \"merges\": ["
+        out += mergeList.enumerated().map { i, m in
+            var e = i == 0 ? "\n      [" : "\n      ["
+            appendJSONString(String(decoding: tokenText[Int(m.0)], as: UTF8.self), to: &e)
+            e += ", "
+            appendJSONString(String(decoding: tokenText[Int(m.1)], as: UTF8.self), to: &e)
+            return e + "]"
+        }.joined(separator: ",")
+        out += "\n    ]\n  }\n}\n"
+        do {
+            return try Tokenizer(json: Data(out.utf8))
+        } catch {
+            preconditionFailure("trained tokenizer.json does not load: \(error)")
+        }
+    }
+}
+
+extension Tokenizer {
+    /// The pieces BPE sees for `text` (added tokens, normalizer and pre-tokenizer applied), as
+    /// text before byte mapping; added tokens appear as their content. For tests and debugging.
+    public func preTokenizedPieces(_ text: String) -> [String] {
+        var out: [String] = []
+        let bytes = Array(text.utf8)
+        func pieces(_ t: [UInt8], _ atStart: Bool) {
+            let (buffer, ranges) = preTokenizeForInspection(t, atTextStart: atStart)
+            for r in ranges { out.append(String(decoding: buffer[r], as: UTF8.self)) }
+        }
+        for segment in addedSplitForInspection(bytes) {
+            switch segment {
+            case .token(let id): out.append(token(of: id) ?? "")
+            case .text(let r): pieces(Array(bytes[r]), r.lowerBound == 0)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,64 @@
+import Testing
+import IRPOCore
+
+/// The hand-written scanners against pieces worked out by hand from the regexes.
+@Suite struct SplitPatternTests {
+    let gpt2 = try! Tokenizer(json: Data(Support.byteLevelJSON().utf8))
+    let llama3 = try! Tokenizer(json: Data(Support.byteLevelJSON(preTokenizer: Support.splitThenByteLevel(Support.llama3Split)).utf8))
+    let qwen2 = try! Tokenizer(json: Data(Support.byteLevelJSON(preTokenizer: Support.splitThenByteLevel(Support.qwen2Split)).utf8))
+
+    @Test(arguments: [
+        ("Hello world", ["Hello", " world"]),
+        ("I'm here", ["I", "'m", " here"]),
+        ("don't", ["don", "'t"]),
+        ("we'll've", ["we", "'ll", "'ve"]),
+        ("I'M", ["I", "'", "M"]),
+        ("a   b", ["a", "  ", " b"]),
+        ("a \n b", ["a", " \n", " b"]),
+        ("x  ", ["x", "  "]),
+        ("12345 abc", ["12345", " abc"]),
+        ("$5.00!!", ["$", "5", ".", "00", "!!"]),
+        (" !?x", [" !?", "x"]),
+        ("e\u{301}t\u{E9}", ["e", "\u{301}", "t\u{E9}"]),
+        ("日本語 テキスト", ["日本語", " テキスト"]),
+        ("😀😀 hi", ["😀😀", " hi"]),
+        ("\r\n\r\n", ["\r\n\r\n"]),
+        ("a\t\tb", ["a", "\t", "\t", "b"]),
+        ("a\u{A0}b", ["a", "\u{A0}", "b"]),
+        ("x '' y", ["x", " ''", " y"]),
+    ])
+    func gpt2Pieces(text: String, pieces: [String]) {
+        #expect(gpt2.preTokenizedPieces(text) == pieces)
+    }
+
+    @Test(arguments: [
+        ("Hello world", ["Hello", " world"]),
+        ("12345", ["123", "45"]),
+        ("I'M here", ["I", "'M", " here"]),
+        ("it'S", ["it", "'S"]),
+        ("(hello)", ["(hello", ")"]),
+        ("a\n\nb", ["a", "\n\n", "b"]),
+        ("a \n  b", ["a", " \n", " ", " b"]),
+        ("x.\n\ny", ["x", ".\n\n", "y"]),
+        (" 42", [" ", "42"]),
+        ("\tword", ["\tword"]),
+        ("\nword", ["\n", "word"]),
+        ("a  ", ["a", "  "]),
+        ("٣٤٥٦", ["٣٤٥", "٦"]),
+        ("x!!\r\n", ["x", "!!\r\n"]),
+    ])
+    func llama3Pieces(text: String, pieces: [String]) {
+        #expect(llama3.preTokenizedPieces(text) == pieces)
+    }
+
+    @Test func qwen2SplitsEveryDigit() {
+        #expect(qwen2.preTokenizedPieces("x 12345") == ["x", " ", "1", "2", "3", "4", "5"])
+    }
+
+    @Test func specialsAreCutBeforeSplitting() throws {
+        let t = try Tokenizer(json: Data(Support.byteLevelJSON(added: [("<|endoftext|>", true)]).utf8))
+        #expect(t.preTokenizedPieces("Hi<|endoftext|> there") == ["Hi", "<|endoftext|>", " there"])
+    }
+}
+
+import Foundation
