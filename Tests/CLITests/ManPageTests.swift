@@ -44,3 +44,17 @@ import Testing
         #expect(r.err == "")
     }
 }
+
+/// The man pages' examples that need no model, run as written.
+@Suite struct ManPageExampleTests {
+    @Test func gradeGoldSelfCheckExample() throws {
+        let test = Shell.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data/gsm8k/test.jsonl").path
+        let r = try Shell.run("""
+        command -v jq >/dev/null || { echo true; exit 0; }
+        export PATH="$BIN:$PATH"
+        jq -c '.completion = .answer' '\(test)' | grade | jq -s 'all(.correct)'
+        """)
+        #expect(r.status == 0)
+        #expect(r.out == "true\n")
+    }
+}
