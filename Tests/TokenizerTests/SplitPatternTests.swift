@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import IRPOCore
 
@@ -61,4 +62,44 @@ import IRPOCore
     }
 }
 
-import Foundation
+/// Other pre-tokenizers and normalizers real files carry, and added-token options.
+@Suite struct PipelinePieceTests {
+    @Test func smolLMDigitsThenByteLevel() throws {
+        let pre = """
+        {"type": "Sequence", "pretokenizers": [{"type": "Digits", "individual_digits": true},
+          {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}]}
+        """
+        let t = try Tokenizer(json: Data(Support.byteLevelJSON(preTokenizer: pre).utf8))
+        #expect(t.preTokenizedPieces("abc 123x") == ["abc", " ", "1", "2", "3", "x"])
+    }
+
+    @Test func byteLevelPrefixSpace() throws {
+        let pre = #"{"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true}"#
+        let t = try Tokenizer(json: Data(Support.byteLevelJSON(preTokenizer: pre).utf8))
+        #expect(t.preTokenizedPieces("hi there") == [" hi", " there"])
+        #expect(t.preTokenizedPieces(" hi") == [" hi"])
+        #expect(t.encode("hi") == [32, 104, 105])
+    }
+
+    @Test func nfcNormalizerComposes() throws {
+        var json = Support.byteLevelJSON(preTokenizer: Support.splitThenByteLevel(Support.qwen2Split))
+        json = json.replacingOccurrences(of: #""normalizer": null"#, with: #""normalizer": {"type": "NFC"}"#)
+        let t = try Tokenizer(json: Data(json.utf8))
+        #expect(t.preTokenizedPieces("cafe\u{301}!").map { Array($0.utf8) } == [Array("caf\u{E9}".utf8), Array("!".utf8)])
+        #expect(t.encode("e\u{301}") == [0xC3, 0xA9])
+    }
+
+    @Test func addedTokenStripAndSingleWord() throws {
+        func added(_ flags: String) throws -> Tokenizer {
+            var json = Support.byteLevelJSON(added: [("<m>", true)])
+            json = json.replacingOccurrences(of: #""single_word": false, "lstrip": false, "rstrip": false"#, with: flags)
+            return try Tokenizer(json: Data(json.utf8))
+        }
+        let lstrip = try added(#""single_word": false, "lstrip": true, "rstrip": false"#)
+        #expect(lstrip.encode("a  <m> b") == [97, 256, 32, 98])
+        let rstrip = try added(#""single_word": false, "lstrip": false, "rstrip": true"#)
+        #expect(rstrip.encode("a <m>  b") == [97, 32, 256, 98])
+        let single = try added(#""single_word": true, "lstrip": false, "rstrip": false"#)
+        #expect(single.encode("x<m> <m>") == [120, 60, 109, 62, 32, 256])
+    }
+}

@@ -68,11 +68,13 @@ public final class Tokenizer: Sendable {
         for t in added { text[Int(t.id)] = t.content }
         tokenText = text
 
+        // Splitting cannot change byte-per-token output, but adding or dropping text can.
         let rewrites = pre.contains { step in
             switch step {
             case .byteLevel(let addPrefixSpace, _): return addPrefixSpace
             case .metaspace: return true
-            default: return false
+            case .splitLiteral(_, let behavior): return behavior == .removed
+            case .split, .digits: return false
             }
         }
         plainBytes = byteMapped && !rewrites && model.isPlainByteLevel

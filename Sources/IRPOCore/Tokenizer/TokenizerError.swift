@@ -10,6 +10,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     /// A field is missing or has the wrong JSON type.
     case invalid(field: String, reason: String)
 
+    /// The message with the field named, for diagnostics.
     public var description: String {
         switch self {
         case .malformedJSON(let m): return "tokenizer.json: malformed JSON: \(m)"
