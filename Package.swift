@@ -31,11 +31,15 @@ let package = Package(
         .executableTarget(name: "eval", dependencies: ["IRPOCore", "IRPOCLI"]),
 
         // MARK: benchmarks
+        .executableTarget(name: "irpo-bench", dependencies: [
+            "IRPOCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // MARK: tests
+        .testTarget(name: "TokenizerTests", dependencies: ["IRPOCore"]),
         .testTarget(name: "GradingTests", dependencies: ["IRPOCore", "IRPOCLI"]),
         .testTarget(name: "CLITests", dependencies: ["grade", "pair", "eval"]),
         .testTarget(name: "ModelTests", dependencies: ["IRPOCore"]),
+        .testTarget(name: "CheckpointTests", dependencies: ["IRPOCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

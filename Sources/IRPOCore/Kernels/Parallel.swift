@@ -6,15 +6,18 @@ import Foundation
 /// Every parallel loop gives each output element to exactly one thread and sums in a fixed
 /// order, so results are the same bits at any thread count.
 public enum ComputeThreads {
-    nonisolated(unsafe) private static var current = ProcessInfo.processInfo.activeProcessorCount
+    nonisolated(unsafe) private static var current: Int = {
+        setBLASThreads(1)
+        return ProcessInfo.processInfo.activeProcessorCount
+    }()
 
     /// The thread count in force.
     public static var count: Int { current }
 
-    /// Sets the thread count for our loops and for OpenBLAS.
+    /// Sets the thread count for our loops and GEMM splitting; OpenBLAS itself stays at one thread.
     public static func set(_ n: Int) {
         current = max(1, n)
-        setBLASThreads(current)
+        setBLASThreads(1)
     }
 }
 
@@ -37,16 +40,24 @@ public struct SendablePointer<T>: @unchecked Sendable {
 /// `body` must compute each index independently, so results do not.
 @inline(__always)
 public func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+    parallelChunks(count, grain: grain) { _, range in body(range) }
+}
+
+/// Like `parallelFor`, also passing the chunk's number (below `ComputeThreads.count`), so a
+/// worker can own a slice of a scratch buffer.
+public func parallelChunks(_ count: Int, grain: Int = 1, _ body: (Int, Range<Int>) -> Void) {
     let threads = min(ComputeThreads.count, max(1, count / max(grain, 1)))
-    if threads <= 1 || count <= 1 {
-        body(0..<count)
+    if threads <= 1 || count <= 1 || ParallelRegion.isActive {
+        if count > 0 { body(0, 0..<count) }
         return
     }
+    ParallelRegion.isActive = true
+    defer { ParallelRegion.isActive = false }
     withoutActuallyEscaping(body) { body in
         let box = UnsafeSendableBox(body)
         DispatchQueue.concurrentPerform(iterations: threads) { t in
             let lo = count * t / threads, hi = count * (t + 1) / threads
-            if lo < hi { box.value(lo..<hi) }
+            if lo < hi { box.value(t, lo..<hi) }
         }
     }
 }
@@ -57,3 +68,12 @@ struct UnsafeSendableBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
 }
+
+/// Marks that a `parallelFor` is running, so that work started inside it (a GEMM, a nested
+/// loop) runs on the worker that started it instead of fanning out again.
+///
+/// Only the thread that enters and leaves `parallelFor` writes it, while no workers run.
+enum ParallelRegion {
+    nonisolated(unsafe) static var isActive = false
+}
+

@@ -84,20 +84,25 @@ public final class Transformer {
                 ropeForward(a[la.qkv], rowStride: QKV, heads: NH, positions: positions.baseAddress!, rows: N, table: rope)
                 ropeForward(a[la.qkv] + QW, rowStride: QKV, heads: c.numKeyValueHeads, positions: positions.baseAddress!,
                             rows: N, table: rope)
-                for (b, block) in batch.blocks.enumerated() {
-                    let T = block.count, start = block.lowerBound
-                    let rows = a[la.qkv] + start * QKV
-                    for h in 0..<NH {
-                        let g = h / groupSize
-                        let P = a[la.probs] + blockProbOffsets[b] + h * T * T
+                // One task per (block, head): serial GEMMs and softmax on one worker each.
+                let qkvBase = SendablePointer(a[la.qkv]), probsBase = SendablePointer(a[la.probs])
+                let attendedBase = SendablePointer(a[la.attended])
+                let blocks = batch.blocks, offsets = blockProbOffsets
+                let se = SendablePointer(UnsafeMutablePointer(mutating: sharedEnd.baseAddress!))
+                let bs = SendablePointer(UnsafeMutablePointer(mutating: branchStart.baseAddress!))
+                parallelFor(blocks.count * NH) { tasks in
+                    for task in tasks {
+                        let b = task / NH, h = task % NH, g = h / groupSize
+                        let T = blocks[b].count, start = blocks[b].lowerBound
+                        let rows = qkvBase + start * QKV
+                        let P = probsBase + offsets[b] + h * T * T
                         // P = softmax(scale · Q_h K_g^T + mask)
-                        sgemm(.none, .transposed, m: T, n: T, k: HS, alpha: scale, a: rows + h * HS, lda: QKV,
-                              b: rows + QW + g * HS, ldb: QKV, c: P, ldc: T)
-                        maskedSoftmaxRows(P, blockSize: T, blockStart: start, sharedEnd: sharedEnd.baseAddress!,
-                                          branchStart: branchStart.baseAddress!)
+                        sgemmSerial(.none, .transposed, m: T, n: T, k: HS, alpha: scale, a: rows + h * HS, lda: QKV,
+                                    b: rows + QW + g * HS, ldb: QKV, c: P, ldc: T)
+                        maskedSoftmaxRows(P, blockSize: T, blockStart: start, sharedEnd: se.base, branchStart: bs.base)
                         // attended_h = P V_g
-                        sgemm(.none, .none, m: T, n: HS, k: T, a: P, lda: T, b: rows + QW + KW + g * HS, ldb: QKV,
-                              c: a[la.attended] + start * QW + h * HS, ldc: QW)
+                        sgemmSerial(.none, .none, m: T, n: HS, k: T, a: P, lda: T, b: rows + QW + KW + g * HS,
+                                    ldb: QKV, c: attendedBase + start * QW + h * HS, ldc: QW)
                     }
                 }
                 // mid = input + attended·Wo^T
@@ -145,7 +150,7 @@ public final class Transformer {
         let NH = c.numAttentionHeads, HS = c.headDim, QW = c.queryWidth, KW = c.keyValueWidth
         let QKV = QW + 2 * KW, groupSize = NH / c.numKeyValueHeads
         if scratch == nil { scratch = BackwardScratch(config: c, acts: a, longestBlock: batch.longestBlock) }
-        if scratch!.longestBlock < batch.longestBlock {
+        if scratch!.longestBlock < batch.longestBlock || scratch!.threads != ComputeThreads.count {
             scratch = BackwardScratch(config: c, acts: a, longestBlock: batch.longestBlock)
         }
         let d = scratch!
@@ -198,24 +203,34 @@ public final class Transformer {
                       beta: 1, c: g + lw.o, ldc: QW)
                 // attended_h = softmax(scale·Q_h K_g^T + mask) V_g
                 d.qkv.update(repeating: 0, count: N * QKV)
-                for (b, block) in batch.blocks.enumerated() {
-                    let T = block.count, start = block.lowerBound
-                    let rows = a[la.qkv] + start * QKV, drows = d.qkv + start * QKV
-                    for h in 0..<NH {
-                        let gi = h / groupSize
-                        let P = a[la.probs] + blockProbOffsets[b] + h * T * T
-                        let dAtt = d.attended + start * QW + h * HS
-                        // dP = dAtt V^T ; dV += P^T dAtt
-                        sgemm(.none, .transposed, m: T, n: T, k: HS, a: dAtt, lda: QW, b: rows + QW + KW + gi * HS,
-                              ldb: QKV, c: d.probs, ldc: T)
-                        sgemm(.transposed, .none, m: T, n: HS, k: T, a: P, lda: T, b: dAtt, ldb: QW,
-                              beta: 1, c: drows + QW + KW + gi * HS, ldc: QKV)
-                        softmaxRowsBackward(d.probs, probs: P, blockSize: T)
-                        // scores = scale·Q K^T: dQ = scale·dS K ; dK += scale·dS^T Q
-                        sgemm(.none, .none, m: T, n: HS, k: T, alpha: scale, a: d.probs, lda: T, b: rows + QW + gi * HS,
-                              ldb: QKV, c: drows + h * HS, ldc: QKV)
-                        sgemm(.transposed, .none, m: T, n: HS, k: T, alpha: scale, a: d.probs, lda: T, b: rows + h * HS,
-                              ldb: QKV, beta: 1, c: drows + QW + gi * HS, ldc: QKV)
+                // One task per (block, key/value head): the heads of a group add into the same dK and
+                // dV, so they run in order on one worker; each worker has its own dP scratch.
+                let NKV = c.numKeyValueHeads
+                let qkvBase = SendablePointer(a[la.qkv]), probsBase = SendablePointer(a[la.probs])
+                let dqkvBase = SendablePointer(d.qkv), dAttBase = SendablePointer(d.attended)
+                let dPBase = SendablePointer(d.probs), tt = d.longestBlock * d.longestBlock
+                let blocks = batch.blocks, offsets = blockProbOffsets
+                parallelChunks(blocks.count * NKV) { chunk, tasks in
+                    let dP = dPBase + chunk * tt
+                    for task in tasks {
+                        let b = task / NKV, gi = task % NKV
+                        let T = blocks[b].count, start = blocks[b].lowerBound
+                        let rows = qkvBase + start * QKV, drows = dqkvBase + start * QKV
+                        for h in (gi * groupSize)..<((gi + 1) * groupSize) {
+                            let P = probsBase + offsets[b] + h * T * T
+                            let dAtt = dAttBase + start * QW + h * HS
+                            // dP = dAtt V^T ; dV += P^T dAtt
+                            sgemmSerial(.none, .transposed, m: T, n: T, k: HS, a: dAtt, lda: QW,
+                                        b: rows + QW + KW + gi * HS, ldb: QKV, c: dP, ldc: T)
+                            sgemmSerial(.transposed, .none, m: T, n: HS, k: T, a: P, lda: T, b: dAtt, ldb: QW,
+                                        beta: 1, c: drows + QW + KW + gi * HS, ldc: QKV)
+                            softmaxRowsBackward(dP, probs: P, blockSize: T)
+                            // scores = scale·Q K^T: dQ = scale·dS K ; dK += scale·dS^T Q
+                            sgemmSerial(.none, .none, m: T, n: HS, k: T, alpha: scale, a: dP, lda: T,
+                                        b: rows + QW + gi * HS, ldb: QKV, c: drows + h * HS, ldc: QKV)
+                            sgemmSerial(.transposed, .none, m: T, n: HS, k: T, alpha: scale, a: dP, lda: T,
+                                        b: rows + h * HS, ldb: QKV, beta: 1, c: drows + QW + gi * HS, ldc: QKV)
+                        }
                     }
                 }
                 ropeBackward(d.qkv, rowStride: QKV, heads: NH, positions: positions.baseAddress!, rows: N, table: rope)
@@ -249,12 +264,15 @@ public final class Transformer {
 final class BackwardScratch {
     let residual, normed, qkv, attended, gateUp, hidden, probs, gathered: UnsafeMutablePointer<Float>
     let longestBlock: Int
+    /// dP holds one T² slice per thread.
+    let threads = ComputeThreads.count
     private let data: UnsafeMutablePointer<Float>
 
     init(config c: LlamaConfig, acts: Activations, longestBlock: Int) {
         let N = acts.tokens, S = acts.scored, C = c.hiddenSize, F = c.intermediateSize
         let QKV = c.queryWidth + 2 * c.keyValueWidth
-        let sizes = [N * C, N * C, N * QKV, N * c.queryWidth, N * 2 * F, N * F, longestBlock * longestBlock, S * C]
+        let sizes = [N * C, N * C, N * QKV, N * c.queryWidth, N * 2 * F, N * F,
+                     ComputeThreads.count * longestBlock * longestBlock, S * C]
         data = .allocate(capacity: sizes.reduce(0, +))
         data.initialize(repeating: 0, count: sizes.reduce(0, +))
         var offsets: [Int] = []

@@ -1,0 +1,42 @@
+import Dispatch
+import IRPOCore
+
+/// The two model sizes of ../shared/bench/README.md, so our numbers and PyTorch's describe the same work.
+enum BenchConfig: String, CaseIterable {
+    case S, M
+
+    var llama: LlamaConfig {
+        switch self {
+        case .S: return try! LlamaConfig(vocabSize: 512, hiddenSize: 256, intermediateSize: 768, numHiddenLayers: 4,
+                                         numAttentionHeads: 4, maxPositionEmbeddings: 256, rmsNormEps: 1e-5)
+        case .M: return try! LlamaConfig(vocabSize: 512, hiddenSize: 512, intermediateSize: 1536, numHiddenLayers: 8,
+                                         numAttentionHeads: 8, maxPositionEmbeddings: 256, rmsNormEps: 1e-5)
+        }
+    }
+
+    /// N_mm = L·(4d² + 3·d·ffn) + V·d: the parameters that take part in matrix products.
+    var matmulParameters: Double {
+        let c = llama
+        let d = Double(c.hiddenSize), f = Double(c.intermediateSize)
+        return Double(c.numHiddenLayers) * (4 * d * d + 3 * d * f) + Double(c.vocabSize) * d
+    }
+
+    /// 6·N_mm + 12·L·d·T, the bench README's (PaLM-style) training FLOPs per token at T = 256.
+    var trainFlopsPerToken: Double {
+        let c = llama
+        return 6 * matmulParameters + 12 * Double(c.numHiddenLayers) * Double(c.hiddenSize) * 256
+    }
+}
+
+/// Median of a list of timings.
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// Wall-clock seconds of `body`.
+func seconds(_ body: () -> Void) -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}

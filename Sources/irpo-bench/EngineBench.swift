@@ -1,0 +1,127 @@
+import Foundation
+import IRPOCore
+
+/// Training and decoding throughput of the engine, and the BLAS rate on the same shapes.
+enum EngineBench {
+    /// Random tokens for `sequences` sequences of `length`.
+    static func randomBatch(config: LlamaConfig, sequences: Int, length: Int, seed: UInt64) -> PackedBatch {
+        var rng = SplitMix64(seed: seed)
+        var batch = PackedBatch()
+        for _ in 0..<sequences {
+            batch.appendSequence((0..<length).map { _ in Int32(rng.next() % UInt64(config.vocabSize)) }, scoreFrom: 1)
+        }
+        return batch
+    }
+
+    /// One training step: forward, backward with the mean-NLL gradient, AdamW.
+    static func trainStep(_ model: Transformer, _ optimizer: AdamW, _ batch: PackedBatch) {
+        model.zeroGradients()
+        let lp = model.forward(batch)
+        model.backward([Float](repeating: -1 / Float(lp.count), count: lp.count))
+        optimizer.update(parameters: model.weights.data, gradients: model.gradients, learningRate: 1e-4)
+    }
+
+    /// fwd+bwd+AdamW on 8 × 256 tokens: tokens/s, GFLOP/s, and the GFLOP/s of the same GEMMs alone.
+    static func training(_ bench: BenchConfig, steps: Int) -> [String] {
+        let config = bench.llama
+        let weights = ModelWeights.random(config: config, seed: 1)
+        let model = Transformer(weights: weights)
+        let optimizer = AdamW(layout: weights.layout)
+        let batches = (0..<3).map { randomBatch(config: config, sequences: 8, length: 256, seed: UInt64($0)) }
+        for i in 0..<2 { trainStep(model, optimizer, batches[i % 3]) }
+        var times: [Double] = []
+        for i in 0..<steps { times.append(seconds { trainStep(model, optimizer, batches[i % 3]) }) }
+        let step = median(times)
+        let tokens = 8.0 * 256
+        let gflops = bench.trainFlopsPerToken * tokens / step / 1e9
+
+        // The same GEMMs, replayed alone: the rate BLAS reaches on exactly this step's shapes.
+        let shapes = GEMMRecorder.recording { trainStep(model, optimizer, batches[0]) }
+        let gemmFlops = shapes.map(\.flops).reduce(0, +)
+        let biggest = shapes.map { max($0.m * $0.k, $0.k * $0.n, $0.m * $0.n) }.max() ?? 1
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: biggest), b = UnsafeMutablePointer<Float>.allocate(capacity: biggest)
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: biggest)
+        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        for p in [a, b, c] { p.initialize(repeating: 0.01, count: biggest) }
+        GEMMRecorder.replay(shapes, scratch: a, b, c)
+        var gemmTimes: [Double] = []
+        for _ in 0..<steps { gemmTimes.append(seconds { GEMMRecorder.replay(shapes, scratch: a, b, c) }) }
+        let gemmRate = gemmFlops / median(gemmTimes) / 1e9
+        let formulaFlops = bench.trainFlopsPerToken * tokens
+        return [
+            String(format: "train   %@  batch 8x256  %8.0f tok/s  %6.1f GFLOP/s  step %6.1f ms  (median of %d)",
+                   bench.rawValue, tokens / step, gflops, step * 1e3, steps),
+            String(format: "sgemm   %@  the step's %d GEMMs alone: %6.1f GFLOP/s (%.2f GFLOP, formula %.2f)  -> training at %.0f%% of sgemm",
+                   bench.rawValue, shapes.count, gemmRate, gemmFlops / 1e9, formulaFlops / 1e9, 100 * gflops / gemmRate),
+        ]
+    }
+
+    /// Sampling with the KV cache: a 64-token prompt prefilled once, copied to `streams` slots,
+    /// then 192 multinomial decode steps (temperature 1, as the PyTorch reference).
+    static func decoding(_ bench: BenchConfig, streams: Int, runs: Int) -> String {
+        let config = bench.llama
+        let weights = ModelWeights.random(config: config, seed: 1)
+        let session = InferenceSession(weights: weights, slots: streams, capacity: 256)
+        var rng = SplitMix64(seed: 2)
+        let prompt = (0..<64).map { _ in Int32(3 + rng.next() % UInt64(config.vocabSize - 3)) }
+        let V = config.vocabSize
+        func run() {
+            for s in 0..<streams { session.reset(slot: s) }
+            var logits = session.step([(slot: 0, tokens: prompt)])
+            for s in 1..<max(streams, 1) { session.copy(slot: 0, to: s) }
+            var next = [Int32](repeating: 0, count: streams)
+            for _ in 0..<192 {
+                for s in 0..<streams {
+                    let row = s < logits.count / V ? s : 0
+                    next[s] = sample(logits[(row * V)..<((row + 1) * V)], &rng)
+                }
+                logits = session.step((0..<streams).map { (slot: $0, tokens: [next[$0]]) })
+            }
+        }
+        run()
+        var times: [Double] = []
+        for _ in 0..<runs { times.append(seconds(run)) }
+        let t = median(times)
+        let tokens = Double(streams * 192)
+        return String(format: "decode  %@  %2d stream%@ x 192 tokens (64-token prompt)  %8.0f tok/s  (%.2f s a run, median of %d)",
+                      bench.rawValue, streams, streams == 1 ? " " : "s", tokens / t, t, runs)
+    }
+
+    /// A multinomial draw from softmax(logits).
+    static func sample(_ logits: ArraySlice<Float>, _ rng: inout SplitMix64) -> Int32 {
+        let m = logits.max()!
+        var total: Float = 0
+        for z in logits { total += Foundation.exp(z - m) }
+        var u = rng.nextUnitFloat() * total
+        for (i, z) in logits.enumerated() {
+            u -= Foundation.exp(z - m)
+            if u <= 0 { return Int32(i) }
+        }
+        return Int32(logits.count - 1)
+    }
+
+    /// Plain sgemm GFLOP/s for the shapes of ../shared/bench/matmul_bench.py.
+    static func sgemmShapes() -> [String] {
+        var lines: [String] = []
+        for (m, n, k) in [(1024, 1024, 1024), (2048, 256, 256), (2048, 768, 256), (32, 256, 256)] {
+            for tb in [Transpose.none, .transposed] {
+                let a = [Float](repeating: 0.5, count: m * k), b = [Float](repeating: 0.25, count: k * n)
+                var c = [Float](repeating: 0, count: m * n)
+                func once() {
+                    sgemm(.none, tb, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: tb == .none ? n : k, c: &c, ldc: n)
+                }
+                for _ in 0..<3 { once() }
+                let one = seconds(once)
+                let reps = max(1, Int(0.02 / max(one, 1e-7)))
+                var rates: [Double] = []
+                for _ in 0..<11 {
+                    let t = seconds { for _ in 0..<reps { once() } }
+                    rates.append(2 * Double(m * n * k) / (t / Double(reps)) / 1e9)
+                }
+                lines.append(String(format: "sgemm   %@ M=%d N=%d K=%d  %6.1f GFLOP/s (median of 11)",
+                                    tb == .none ? "NN" : "NT", m, n, k, median(rates)))
+            }
+        }
+        return lines
+    }
+}

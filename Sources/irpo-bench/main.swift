@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import IRPOCore
+
+/// `make bench`: prints the engine's speed on the bench configurations of ../shared/bench.
+struct IRPOBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "irpo-bench",
+        abstract: "Measure irpo's speed: training tokens/s and GFLOP/s, sgemm GFLOP/s, decode tokens/s.",
+        discussion: """
+        Runs on randomly initialised models of the two sizes of ../shared/bench/README.md (S and M) and
+        prints one line per measurement. Compare with the PyTorch scripts there, run one after the other
+        on an idle machine.
+        """)
+
+    @Option(name: .long, help: "Model sizes to run, comma-separated (S, M).")
+    var configs: String = "S,M"
+
+    @Option(name: .long, help: "Threads for OpenBLAS and the hand-written loops.")
+    var threads: Int = 2
+
+    @Option(name: .long, help: "Parts to run, comma-separated: sgemm, train, decode, tokenizer.")
+    var only: String = "sgemm,train,decode,tokenizer"
+
+    @Option(name: .long, help: "Timed training steps per configuration (the median is printed).")
+    var steps: Int = 5
+
+    mutating func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        for c in configs.split(separator: ",") where BenchConfig(rawValue: String(c)) == nil {
+            throw ValidationError("unknown config \(c) (S or M)")
+        }
+    }
+
+    func run() throws {
+        ComputeThreads.set(threads)
+        let parts = Set(only.split(separator: ",").map(String.init))
+        let sizes = configs.split(separator: ",").compactMap { BenchConfig(rawValue: String($0)) }
+        print("irpo-bench: \(threads) threads, OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset")")
+        if parts.contains("tokenizer") {
+            let train = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("../../../shared/data/gsm8k/train.jsonl").standardized.path
+            do { try tokenizerBenchLines(gsm8kTrain: train).forEach { print($0) } }
+            catch { print("tokenizer  skipped: \(error)") }
+        }
+        if parts.contains("sgemm") { EngineBench.sgemmShapes().forEach { print($0) } }
+        for size in sizes {
+            if parts.contains("train") { EngineBench.training(size, steps: steps).forEach { print($0) } }
+            if parts.contains("decode") {
+                print(EngineBench.decoding(size, streams: 1, runs: 3))
+                print(EngineBench.decoding(size, streams: 32, runs: 3))
+            }
+        }
+    }
+}
+
+IRPOBench.main()
