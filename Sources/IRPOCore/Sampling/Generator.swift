@@ -1,0 +1,393 @@
+import Foundation
+
+/// What `Generator` does with each problem.
+public struct GenerationOptions: Sendable {
+    /// Samples per problem.
+    public var samples: Int
+    /// Most completion tokens per sample (the EOS included).
+    public var maxTokens: Int
+    /// How each token is drawn.
+    public var sampling: SamplingParameters
+    /// The run's seed; sample s of the problem with key k draws from SplitMix64(seed, k, s).
+    public var seed: UInt64
+    /// Texts that end a completion (the text is cut before them); EOS always ends one.
+    public var stops: [String]
+    /// Most sequences decoded together in one step.
+    public var batchSize: Int
+
+    /// Options; the defaults are one sample of up to 256 tokens from the model's distribution.
+    public init(samples: Int = 1, maxTokens: Int = 256, sampling: SamplingParameters = .init(), seed: UInt64 = 0,
+                stops: [String] = [], batchSize: Int = 64) {
+        self.samples = samples
+        self.maxTokens = maxTokens
+        self.sampling = sampling
+        self.seed = seed
+        self.stops = stops
+        self.batchSize = batchSize
+    }
+}
+
+/// Why a completion ended.
+public enum FinishReason: String, Sendable {
+    /// EOS or a stop string.
+    case stop
+    /// The token limit (or the model's context) was reached.
+    case length
+}
+
+/// One finished sample of a problem.
+public struct GeneratedSample: Sendable, Equatable {
+    /// 0-based sample index within the problem.
+    public var sample: Int
+    /// The text up to, not including, the stop string or EOS.
+    public var completion: String
+    /// The number of tokens of tokenize(completion), plus the EOS when `finish` is stop.
+    public var tokens: Int
+    /// Σ log p(token) over those tokens, untempered: what a trainer scoring the pair computes.
+    public var logprob: Double
+    /// Why it ended.
+    public var finish: FinishReason
+    /// Tokens the model generated for it (throughput accounting; may differ from `tokens`).
+    public var generated: Int
+}
+
+/// A problem `Generator` cannot take.
+public enum GenerationError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The prompt leaves no room for a completion token.
+    case promptTooLong(tokens: Int, context: Int)
+    /// The prompt encodes to no tokens at all.
+    case emptyPrompt
+
+    /// What is wrong.
+    public var description: String {
+        switch self {
+        case let .promptTooLong(tokens, context):
+            return "prompt of \(tokens) tokens leaves no room in the model's context of \(context) tokens"
+        case .emptyPrompt: return "the prompt is empty (no tokens to condition on)"
+        }
+    }
+}
+
+/// Batched sampling over a stream of problems: each problem's prompt is prefilled once and its
+/// KV cache copied to its samples; every step decodes all live sequences (of several problems)
+/// together, prefilling newly admitted prompts in the same step; finished sequences free their
+/// slot for the next. Results come out through `onFinish` in submission order.
+///
+/// Each sample draws from its own generator keyed by (seed, problem key, sample index), so the
+/// output does not depend on how problems were packed into steps.
+public final class Generator {
+    /// The model's weights.
+    public let weights: ModelWeights
+    /// Tokenizer for decoding completions and re-tokenizing them for scoring.
+    public let tokenizer: Tokenizer
+    /// The options in force.
+    public let options: GenerationOptions
+    /// Called once per problem, in submission order, with its samples in index order.
+    private let onFinish: ([GeneratedSample]) -> Void
+
+    /// Tokens generated so far (EOS included).
+    public private(set) var generatedTokens = 0
+    /// Problems whose results were handed to `onFinish`.
+    public private(set) var finishedProblems = 0
+
+    private let eosIds: Set<Int32>
+    /// The EOS that ends a scored completion (the tokenizer rule appends one id: the first).
+    private let scoredEOS: Int32
+    private let stopBytes: [[UInt8]]
+    private let maxStop: Int
+    private var session: InferenceSession?
+    /// A one-sequence cache for re-scoring completions whose tokens changed (see `score`).
+    private var scorer: InferenceSession?
+    private var slotCount: Int { options.batchSize + (options.samples > 1 ? 1 : 0) }
+    private var freeSlots: [Int] = []
+    /// Admitted problems not yet handed out, in submission order.
+    private var problems: [Problem] = []
+    private var live: [LiveSequence] = []
+    /// How many admitted problems may wait (running or finished) before the oldest is handed out.
+    private var window: Int { max(4 * options.batchSize, 16) }
+
+    /// A generator; `onFinish` receives each problem's samples, in the order problems were submitted.
+    public init(weights: ModelWeights, tokenizer: Tokenizer, options: GenerationOptions,
+                onFinish: @escaping ([GeneratedSample]) -> Void) {
+        precondition(options.samples >= 1 && options.maxTokens >= 1 && options.batchSize >= 1)
+        self.weights = weights
+        self.tokenizer = tokenizer
+        self.options = options
+        self.onFinish = onFinish
+        eosIds = Set(weights.config.eosTokenIds.map(Int32.init))
+        scoredEOS = Int32(weights.config.eosTokenIds.first ?? -1)
+        stopBytes = options.stops.map { Array($0.utf8) }.filter { !$0.isEmpty }
+        maxStop = stopBytes.map(\.count).max() ?? 0
+    }
+
+    /// The most completion tokens a prompt of `promptTokens` tokens can get.
+    public func completionLimit(promptTokens: Int) -> Int {
+        min(options.maxTokens, weights.config.maxPositionEmbeddings - promptTokens)
+    }
+
+    /// Checks that a prompt fits, without submitting it.
+    public func validate(promptTokens: [Int32]) throws(GenerationError) {
+        if promptTokens.isEmpty { throw .emptyPrompt }
+        let context = weights.config.maxPositionEmbeddings
+        if promptTokens.count >= context { throw .promptTooLong(tokens: promptTokens.count, context: context) }
+    }
+
+    /// Queues a problem, running decode steps until there is room for it. `key` identifies the
+    /// problem for its random streams (e.g. a hash of its id).
+    public func submit(key: UInt64, promptTokens: [Int32]) throws(GenerationError) {
+        try validate(promptTokens: promptTokens)
+        let problem = Problem(key: key, prompt: promptTokens, samples: options.samples,
+                              limit: completionLimit(promptTokens: promptTokens.count))
+        while !admit(problem) {
+            let worked = runStep()
+            precondition(worked, "the generator made no progress with a problem waiting")
+        }
+    }
+
+    /// Runs every submitted problem to its end and hands out the rest of the results.
+    public func finish() {
+        while !problems.isEmpty {
+            let worked = runStep()
+            emitFinished()
+            precondition(worked || problems.isEmpty, "the generator stalled with problems left")
+        }
+    }
+
+    // MARK: scheduling
+
+    /// Takes the problem in when a slot, the window and the cache length allow it.
+    private func admit(_ problem: Problem) -> Bool {
+        let needed = problem.prompt.count + problem.limit - 1
+        if session == nil || needed > session!.capacity {
+            guard problems.isEmpty else { return false }
+            // Grow between problems only: the cache is rebuilt, so nothing may be running.
+            let cap = min(weights.config.maxPositionEmbeddings, max(64, (max(needed, problem.prompt.count) + 63) / 64 * 64,
+                                                                   session?.capacity ?? 0))
+            session = InferenceSession(weights: weights, slots: slotCount, capacity: cap)
+            freeSlots = Array((0..<slotCount).reversed())
+        }
+        guard problems.count < window else { return false }
+        // Samples already admitted get free slots first, so a prompt slot never starves them.
+        let pendingCopies = problems.reduce(0) { $0 + max(0, $1.samples - $1.nextSample - 1) }
+        guard freeSlots.count > pendingCopies else { return false }
+        problem.promptSlot = freeSlots.removeLast()
+        problems.append(problem)
+        return true
+    }
+
+    /// One model step over all live sequences and pending prompt prefills; false when idle.
+    @discardableResult
+    private func runStep() -> Bool {
+        guard let session else { return false }
+        startSamples()
+        var items: [(slot: Int, tokens: [Int32])] = []
+        items.reserveCapacity(live.count + 4)
+        for s in live { items.append((slot: s.slot, tokens: [s.pending])) }
+        var prefills: [Problem] = []
+        for p in problems where p.firstLogits == nil && p.promptSlot != nil {
+            items.append((slot: p.promptSlot!, tokens: p.prompt))
+            prefills.append(p)
+        }
+        if items.isEmpty { return false }
+        let logits = session.step(items)
+        let V = weights.config.vocabSize
+        for (i, p) in prefills.enumerated() {
+            let row = live.count + i
+            p.firstLogits = Array(logits[(row * V)..<((row + 1) * V)])
+        }
+        let stepping = live
+        live.removeAll(keepingCapacity: true)
+        logits.withUnsafeBufferPointer { all in
+            for (i, s) in stepping.enumerated() {
+                if advance(s, logits: UnsafeBufferPointer(rebasing: all[(i * V)..<((i + 1) * V)])) { live.append(s) }
+            }
+        }
+        startSamples()
+        emitFinished()
+        return true
+    }
+
+    /// Starts waiting samples of prefilled problems, oldest problem first, while slots and the batch allow.
+    private func startSamples() {
+        guard let session else { return }
+        for p in problems {
+            guard let first = p.firstLogits, let promptSlot = p.promptSlot else { continue }
+            while p.nextSample < p.samples && live.count < options.batchSize {
+                let isLast = p.nextSample == p.samples - 1
+                let slot: Int
+                if isLast {
+                    slot = promptSlot
+                    p.promptSlot = nil
+                } else {
+                    guard let free = freeSlots.popLast() else { return }
+                    session.copy(slot: promptSlot, to: free)
+                    slot = free
+                }
+                let index = p.nextSample
+                p.nextSample += 1
+                let rng = SplitMix64(seed: options.seed, keys: p.key, UInt64(index))
+                let s = LiveSequence(problem: p, index: index, slot: slot,
+                                 sampler: Sampler(parameters: options.sampling, rng: rng), tokenizer: tokenizer)
+                let keep = first.withUnsafeBufferPointer { advance(s, logits: $0) }
+                if keep { live.append(s) }
+                if isLast { p.firstLogits = nil }
+            }
+            if live.count >= options.batchSize { return }
+        }
+    }
+
+    /// Takes one token for `s` from its logits; false when the sequence ended (and was finalised).
+    private func advance(_ s: LiveSequence, logits: UnsafeBufferPointer<Float>) -> Bool {
+        let lse = logSumExp(logits)
+        s.eosLogprobs.append(scoredEOS >= 0 ? logits[Int(scoredEOS)] - lse : 0)
+        let token = s.sampler.next(logits)
+        s.tokens.append(token)
+        s.logprobs.append(logits[Int(token)] - lse)
+        generatedTokens += 1
+        if eosIds.contains(token) {
+            s.text += Array(s.decoder.finish().utf8)
+            complete(s, stopAt: firstStop(in: s.text, from: 0), endedByEOS: true)
+            return false
+        }
+        let before = s.text.count
+        s.text += Array(s.decoder.push(token).utf8)
+        if maxStop > 0 && s.text.count > before, let cut = firstStop(in: s.text, from: max(0, before - maxStop + 1)) {
+            complete(s, stopAt: cut, endedByEOS: false)
+            return false
+        }
+        if s.tokens.count >= s.problem.limit {
+            s.text += Array(s.decoder.finish().utf8)
+            complete(s, stopAt: firstStop(in: s.text, from: max(0, before - maxStop + 1)), endedByEOS: false)
+            return false
+        }
+        s.pending = token
+        return true
+    }
+
+    /// The byte offset of the earliest stop string starting at or after `from`.
+    private func firstStop(in text: [UInt8], from: Int) -> Int? {
+        guard maxStop > 0 else { return nil }
+        var best: Int?
+        for stop in stopBytes where text.count >= stop.count {
+            var i = from
+            while i + stop.count <= text.count && i < (best ?? Int.max) {
+                if text[i] == stop[0] && text[i..<(i + stop.count)].elementsEqual(stop) { best = i; break }
+                i += 1
+            }
+        }
+        return best
+    }
+
+    /// Fixes the sample's text, tokens and log-probability and releases its slot.
+    private func complete(_ s: LiveSequence, stopAt cut: Int?, endedByEOS: Bool) {
+        let finish: FinishReason = cut != nil || endedByEOS ? .stop : .length
+        let textBytes = cut.map { Array(s.text[..<$0]) } ?? s.text
+        let completion = String(decoding: textBytes, as: UTF8.self)
+        let (tokens, logprob) = score(s, completion: completion, withEOS: finish == .stop && scoredEOS >= 0)
+        s.problem.results[s.index] = GeneratedSample(sample: s.index, completion: completion, tokens: tokens,
+                                                     logprob: logprob, finish: finish, generated: s.tokens.count)
+        s.problem.remaining -= 1
+        session!.reset(slot: s.slot)
+        freeSlots.append(s.slot)
+    }
+
+    /// Token count and Σ log p of tokenize(completion) (+ EOS), as the pair rule tokenizes it.
+    ///
+    /// When those ids are a prefix of what was generated (the usual case), the log-probs are
+    /// already known, the EOS's included (it was scored at every position). Otherwise — a stop
+    /// string cut inside a token, bytes that were not valid UTF-8, a non-canonical merge — the
+    /// completion is scored again, prompt included, in a cache of its own.
+    private func score(_ s: LiveSequence, completion: String, withEOS: Bool) -> (Int, Double) {
+        var ids = tokenizer.encode(completion)
+        let k = ids.count
+        let isPrefix = k <= s.tokens.count && s.tokens[..<k].elementsEqual(ids)
+        if isPrefix && (!withEOS || k < s.eosLogprobs.count) && (withEOS || k == s.tokens.count) {
+            var total: Double = 0
+            for j in 0..<k { total += Double(s.logprobs[j]) }
+            if withEOS { total += Double(s.eosLogprobs[k]) }
+            return (k + (withEOS ? 1 : 0), total)
+        }
+        if withEOS { ids.append(scoredEOS) }
+        guard !ids.isEmpty else { return (0, 0) }
+        let P = s.problem.prompt.count
+        guard P + ids.count - 1 <= weights.config.maxPositionEmbeddings else {
+            // Longer than the context once re-tokenized: no trainer can score it; report what was generated.
+            return (s.tokens.count, s.logprobs.reduce(0) { $0 + Double($1) })
+        }
+        if scorer == nil {
+            scorer = InferenceSession(weights: weights, slots: 1, capacity: weights.config.maxPositionEmbeddings)
+        }
+        let session = scorer!
+        let V = weights.config.vocabSize
+        session.reset(slot: 0)
+        var total: Double = 0
+        let first = session.step([(slot: 0, tokens: s.problem.prompt)])
+        first.withUnsafeBufferPointer { total += Double($0[Int(ids[0])] - logSumExp($0)) }
+        if ids.count > 1 {
+            let rest = session.step([(slot: 0, tokens: Array(ids[..<(ids.count - 1)]))], allLogits: true)
+            rest.withUnsafeBufferPointer { all in
+                for j in 1..<ids.count {
+                    let row = UnsafeBufferPointer(rebasing: all[((j - 1) * V)..<(j * V)])
+                    total += Double(row[Int(ids[j])] - logSumExp(row))
+                }
+            }
+        }
+        return (ids.count, total)
+    }
+
+    /// Hands out finished problems at the head of the queue.
+    private func emitFinished() {
+        while let p = problems.first, p.remaining == 0 {
+            problems.removeFirst()
+            finishedProblems += 1
+            onFinish(p.results.map { $0! })
+        }
+    }
+}
+
+/// A problem in the generator: its prompt, the slot holding its prefill, its results so far.
+private final class Problem {
+    let key: UInt64
+    let prompt: [Int32]
+    let samples: Int
+    let limit: Int
+    var promptSlot: Int?
+    /// Logits after the prompt, from which every sample draws its first token.
+    var firstLogits: [Float]?
+    var nextSample = 0
+    var remaining: Int
+    var results: [GeneratedSample?]
+
+    init(key: UInt64, prompt: [Int32], samples: Int, limit: Int) {
+        self.key = key
+        self.prompt = prompt
+        self.samples = samples
+        self.limit = limit
+        remaining = samples
+        results = Array(repeating: nil, count: samples)
+    }
+}
+
+/// One sample being generated.
+private final class LiveSequence {
+    let problem: Problem
+    let index: Int
+    let slot: Int
+    var sampler: Sampler
+    var decoder: StreamingDecoder
+    /// The token to feed at the next step.
+    var pending: Int32 = 0
+    var tokens: [Int32] = []
+    var logprobs: [Float] = []
+    /// log p(EOS) at each position, for scoring a completion cut short by a stop string.
+    var eosLogprobs: [Float] = []
+    var text: [UInt8] = []
+
+    init(problem: Problem, index: Int, slot: Int, sampler: Sampler, tokenizer: Tokenizer) {
+        self.problem = problem
+        self.index = index
+        self.slot = slot
+        self.sampler = sampler
+        decoder = StreamingDecoder(tokenizer: tokenizer)
+    }
+}
