@@ -26,7 +26,7 @@ struct DPOTrain: ParsableCommand {
           irpo  -log sigmoid(beta*(dw - dl)) + alpha * (-log p(yw|x)) / |yw|
           dpo   the same with alpha = 0 (the paper's ablation)
           dpop  -log sigmoid(beta*(dw - dl) - beta*lambda*max(0, -dw)) (DPO-Positive)
-          ipo   (hw - hl - 1/(2*beta))^2 with per-token log-ratios hw = dw/|yw|, hl = dl/|yl| (as TRL)
+          ipo   (dw/|yw| - dl/|yl| - 1/(2*beta))^2 (per-token log-ratios, as TRL)
           sft   -log p(yw|x) / |yw|; also reads "prompt" + "completion" records
 
         where dw = log p(yw|x) - log pref(yw|x) and dl likewise for the loser; the step's loss is \
@@ -64,7 +64,7 @@ struct DPOTrain: ParsableCommand {
     @Option(help: ArgumentHelp("tokenizer.json to use (required with --init; default: the model's).", valueName: "file"))
     var tokenizer: String?
 
-    @Option(help: "Loss: irpo, dpo, sft, ipo or dpop.")
+    @Option(help: "The objective (see above).")
     var loss: PreferenceLossKind = .irpo
 
     @Option(help: "Weight of the winner's length-normalised NLL (irpo).")
@@ -118,7 +118,7 @@ struct DPOTrain: ParsableCommand {
     @Option(help: ArgumentHelp("Stop after step n, writing OUT.state but not --out (for time-limited jobs).", valueName: "n"))
     var stopAfter: Int?
 
-    @Option(help: ArgumentHelp("Append each step's metrics as JSONL to this file.", valueName: "file"))
+    @Option(help: ArgumentHelp("Write each step's metrics as JSONL to this file (appended to with --resume).", valueName: "file"))
     var metrics: String?
 
     @Flag(help: "Show progress on standard error even when it is not a terminal.")

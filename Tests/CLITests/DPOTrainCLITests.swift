@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+
+/// dpo-train run as a binary: M0 from scratch, a DPO step in a pipe, bad input, resume, help.
+@Suite struct DPOTrainCLITests {
+    @Test func trainsM0FromScratchThenPairsFromAPipe() throws {
+        let r = try Shell.run("""
+        set -e
+        \(DPOTrainFixture.makeM0)
+        test -f m0/model.safetensors -a -f m0/tokenizer.json -a -f m0/config.json
+        cat pairs.jsonl | "$BIN/dpo-train" --model m0 --out m1.tar.gz --batch-size 4 --epochs 2 --lr 1e-3 --metrics metrics.jsonl
+        test -f m1.tar.gz
+        wc -l < metrics.jsonl | tr -d ' '
+        head -n 1 metrics.jsonl
+        """, files: DPOTrainFixture.files)
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.err == "")
+        let lines = r.out.split(separator: "\n")
+        #expect(lines.first == "6")
+        for key in ["\"step\":1", "\"loss\":", "\"nll\":", "\"rewards/chosen\":", "\"rewards/rejected\":", "\"rewards/margins\":",
+                    "\"rewards/accuracies\":0", "\"logps/chosen\":", "\"logps/rejected\":", "\"grad_norm\":", "\"learning_rate\":0.001",
+                    "\"tokens_per_second\":"] {
+            #expect(r.out.contains(key), "metrics lack \(key): \(r.out)")
+        }
+        // The first step's policy is its reference: DPO's part is log 2 and every reward 0.
+        #expect(r.out.contains("\"rewards/chosen\":0.0,\"rewards/rejected\":0.0"))
+    }
+
+    @Test func badLineStopsTheRunUnlessSkipped() throws {
+        var files = DPOTrainFixture.files
+        files["bad.jsonl"] = #"{"prompt":"a","chosen":" 1","rejected":" 2"}"# + "\n" + #"{"prompt":"b","chosen":" 1"}"# + "\nnot json\n"
+        let r = try Shell.run("""
+        \(DPOTrainFixture.makeM0) || exit 9
+        "$BIN/dpo-train" --model m0 --out m1 bad.jsonl; echo "status $?"; test -e m1 && echo "m1 exists"
+        "$BIN/dpo-train" --model m0 --out m2 --skip-bad bad.jsonl 2>skip.err; echo "status $?"; test -d m2 && echo "m2 written"
+        cat skip.err >&2
+        """, files: files)
+        #expect(r.out == "status 1\nstatus 0\nm2 written\n", "\(r.out)\n\(r.err)")
+        #expect(r.err.contains("dpo-train: bad.jsonl:2: missing field \"rejected\""), "\(r.err)")
+        #expect(r.err.contains("dpo-train: bad.jsonl:3: "))
+        #expect(r.err.contains("not training"))
+        #expect(r.err.contains("dpo-train: skipped 2 bad input line(s)"))
+    }
+
+    @Test func resumeEndsWithTheUninterruptedWeights() throws {
+        let flags = "--batch-size 3 --max-steps 6 --lr 1e-3 --schedule cosine --warmup 2 --weight-decay 0.01 --seed 5"
+        let r = try Shell.run("""
+        set -e
+        \(DPOTrainFixture.makeM0)
+        "$BIN/dpo-train" --model m0 --out a \(flags) pairs.jsonl
+        "$BIN/dpo-train" --model m0 --out b \(flags) --stop-after 4 --metrics b.jsonl pairs.jsonl
+        test ! -e b && test -f b.state/training_state.safetensors
+        "$BIN/dpo-train" --model m0 --out b \(flags) --resume --metrics b.jsonl pairs.jsonl
+        cmp a/model.safetensors b/model.safetensors && echo same
+        wc -l < b.jsonl | tr -d ' '
+        "$BIN/dpo-train" --model m0 --out b --batch-size 2 --max-steps 6 --seed 5 --resume pairs.jsonl || echo "refused $?"
+        """, files: DPOTrainFixture.files)
+        #expect(r.out == "same\n6\nrefused 1\n", "\(r.out)\n\(r.err)")
+        #expect(r.err.contains("cannot resume: batch_size"), "\(r.err)")
+    }
+
+    @Test func usageErrorsExit64() throws {
+        let r = try Shell.run(#""$BIN/dpo-train" --out x; echo "status $?"; "$BIN/dpo-train" --model m --out x --loss kto; echo "status $?""#)
+        #expect(r.out == "status 64\nstatus 64\n")
+    }
+
+    @Test func helpAndManPageAgree() throws {
+        let pages = ManPageTests()
+        let help = try pages.helpOptions("dpo-train"), man = try pages.manOptions("dpo-train")
+        #expect(help.count > 20)
+        #expect(help == man, "only in --help: \(help.subtracting(man)); only in the man page: \(man.subtracting(help))")
+        let groff = try Shell.run("command -v groff >/dev/null || exit 0; groff -man -ww -z '\(Shell.packageRoot.path)/man/man1/dpo-train.1'")
+        #expect(groff.status == 0 && groff.err == "", "\(groff.err)")
+    }
+}
