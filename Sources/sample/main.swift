@@ -129,7 +129,7 @@ struct Sample: ParsableCommand {
             }
             // Each problem's lines leave at once, so `| head` ends the work early.
             writer.flush()
-            meter.update(done: generator.finishedProblems + 1, tokens: generator.generatedTokens)
+            meter.update(done: generator.finishedProblems, tokens: generator.generatedTokens)
         }
 
         var index = 0

@@ -14,6 +14,9 @@ public struct GenerationOptions: Sendable {
     public var stops: [String]
     /// Most sequences decoded together in one step.
     public var batchSize: Int
+    /// Whether a completion whose re-tokenized ids differ from the generated ones is scored
+    /// again (exact `tokens`/`logprob`); when off, such samples report the generated tokens.
+    public var rescore = true
 
     /// Options; the defaults are one sample of up to 256 tokens from the model's distribution.
     public init(samples: Int = 1, maxTokens: Int = 256, sampling: SamplingParameters = .init(), seed: UInt64 = 0,
@@ -98,6 +101,8 @@ public final class Generator {
     private var session: InferenceSession?
     /// A one-sequence cache for re-scoring completions whose tokens changed (see `score`).
     private var scorer: InferenceSession?
+    private var scorerPrompt: Problem?
+    private var scorerFirstLogits: [Float] = []
     private var slotCount: Int { options.batchSize + (options.samples > 1 ? 1 : 0) }
     private var freeSlots: [Int] = []
     /// Admitted problems not yet handed out, in submission order.
@@ -309,22 +314,28 @@ public final class Generator {
         }
         if withEOS { ids.append(scoredEOS) }
         guard !ids.isEmpty else { return (0, 0) }
+        guard options.rescore else { return (s.tokens.count, s.logprobs.reduce(0) { $0 + Double($1) }) }
         let P = s.problem.prompt.count
         guard P + ids.count - 1 <= weights.config.maxPositionEmbeddings else {
             // Longer than the context once re-tokenized: no trainer can score it; report what was generated.
             return (s.tokens.count, s.logprobs.reduce(0) { $0 + Double($1) })
         }
         if scorer == nil {
-            scorer = InferenceSession(weights: weights, slots: 1, capacity: weights.config.maxPositionEmbeddings)
+            scorer = InferenceSession(weights: weights, slots: 2, capacity: weights.config.maxPositionEmbeddings)
         }
         let session = scorer!
         let V = weights.config.vocabSize
-        session.reset(slot: 0)
+        // Slot 0 keeps the last re-scored prompt, so the samples of one problem prefill it once.
+        if scorerPrompt !== s.problem {
+            session.reset(slot: 0)
+            scorerFirstLogits = session.step([(slot: 0, tokens: s.problem.prompt)])
+            scorerPrompt = s.problem
+        }
+        session.copy(slot: 0, to: 1)
         var total: Double = 0
-        let first = session.step([(slot: 0, tokens: s.problem.prompt)])
-        first.withUnsafeBufferPointer { total += Double($0[Int(ids[0])] - logSumExp($0)) }
+        scorerFirstLogits.withUnsafeBufferPointer { total += Double($0[Int(ids[0])] - logSumExp($0)) }
         if ids.count > 1 {
-            let rest = session.step([(slot: 0, tokens: Array(ids[..<(ids.count - 1)]))], allLogits: true)
+            let rest = session.step([(slot: 1, tokens: Array(ids[..<(ids.count - 1)]))], allLogits: true)
             rest.withUnsafeBufferPointer { all in
                 for j in 1..<ids.count {
                     let row = UnsafeBufferPointer(rebasing: all[((j - 1) * V)..<(j * V)])

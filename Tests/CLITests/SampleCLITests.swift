@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+
+/// `sample` run as a built binary in real pipes.
+@Suite struct SampleCLITests {
+    let model = SampleFixture.modelDir
+
+    func sample(_ args: String, stdin: String, files: [String: String] = [:]) throws -> Shell.Result {
+        try Shell.run("\"$BIN/sample\" --model '\(model)' --template plain \(args)", stdin: stdin, files: files)
+    }
+
+    @Test func writesNSamplesPerProblemWithTheirFields() throws {
+        let r = try sample("-n 3 --max-tokens 12 --seed 4", stdin: SampleFixture.problems(4) + #"{"question":"no id"}"# + "\n")
+        #expect(r.status == 0, "\(r.err)")
+        let lines = r.out.split(separator: "\n")
+        #expect(lines.count == 15)
+        let records = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(records.map { $0["sample"] as! Int } == Array(repeating: [0, 1, 2], count: 5).flatMap { $0 })
+        #expect(records[0]["id"] as? String == "q1" && records[3]["id"] as? String == "q2")
+        #expect(records[12]["id"] as? Int == 5)
+        #expect(records[0]["prompt"] as? String == "Question: What is 1 plus 3?\nAnswer:\n")
+        #expect(records[0]["answer"] as? String == "#### 4")
+        for rec in records {
+            #expect(rec["model"] as? String == model)
+            #expect(["stop", "length"].contains(rec["finish"] as? String))
+            #expect((rec["tokens"] as! Int) >= 1 && (rec["logprob"] as! Double) < 0)
+            #expect(rec["completion"] is String)
+        }
+        // Keys keep the input's order, sample's own fields after them.
+        #expect(lines[0].hasPrefix("{\"id\":\"q1\",\"question\":\"What is 1 plus 3?\",\"answer\":\"#### 4\",\"prompt\":"))
+    }
+
+    @Test func sameBytesAtAnyBatchAndThreadCount() throws {
+        let input = SampleFixture.problems(6)
+        let base = try sample("-n 4 --max-tokens 16 --temperature 0.9 --top-p 0.95 --seed 7 --batch 64", stdin: input)
+        #expect(base.status == 0 && !base.out.isEmpty)
+        for args in ["--batch 1", "--batch 3", "--batch 5 --threads 1", "--batch 64 --threads 2"] {
+            let other = try sample("-n 4 --max-tokens 16 --temperature 0.9 --top-p 0.95 --seed 7 \(args)", stdin: input)
+            #expect(other.out == base.out, "\(args) changed the output")
+        }
+    }
+
+    @Test func shardsPartitionTheInput() throws {
+        let input = SampleFixture.problems(7)
+        let whole = try sample("-n 2 --max-tokens 10 --seed 1", stdin: input)
+        var union: [Substring] = []
+        for i in 0..<3 {
+            let part = try sample("-n 2 --max-tokens 10 --seed 1 --shard \(i)/3 --batch 2", stdin: input)
+            #expect(part.status == 0)
+            union += part.out.split(separator: "\n")
+        }
+        #expect(union.sorted() == whole.out.split(separator: "\n").sorted())
+        #expect(union.count == 14)
+    }
+
+    @Test func closedPipeEndsTheWorkQuickly() throws {
+        let start = Date()
+        let r = try Shell.run("""
+            { "$BIN/sample" --model '\(model)' --template plain --max-tokens 100 input.jsonl; echo $? > status; } | head -1
+            cat status
+            """, files: ["input.jsonl": SampleFixture.problems(3000)])
+        #expect(r.out.split(separator: "\n").count == 2)
+        #expect(r.out.hasSuffix("\n0\n"))
+        #expect(Date().timeIntervalSince(start) < 30)
+    }
+
+    @Test func badLinesAreReportedAndSkipped() throws {
+        let long = String(repeating: "w", count: 200)
+        let input = """
+            {"id":"a","question":"fine"}
+            not json
+            {"id":"b","text":"no question"}
+
+            {"id":"c","question":"\(long)"}
+            {"id":"d","prompt":"ready: "}
+            """
+        let r = try sample("--max-tokens 4 in.jsonl", stdin: "", files: ["in.jsonl": input + "\n"])
+        #expect(r.status == 1)
+        let errs = r.err.split(separator: "\n")
+        #expect(errs.count == 3, "\(r.err)")
+        #expect(errs[0].hasPrefix("sample: in.jsonl:2: "))
+        #expect(errs[1] == #"sample: in.jsonl:3: missing field "question" (or "prompt")"#)
+        #expect(errs[2].hasPrefix(#"sample: in.jsonl:5: id "c": prompt of "#) && errs[2].contains("context of 128 tokens"))
+        let ids = r.out.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(ids.map { $0["id"] as! String } == ["a", "d"])
+        #expect(ids[1]["prompt"] as? String == "ready: ")
+    }
+
+    @Test func unreadableModelFailsBeforeOutput() throws {
+        let r = try Shell.run("echo '{\"question\":\"x\"}' | \"$BIN/sample\" --model no-such-model")
+        #expect(r.status == 1)
+        #expect(r.out.isEmpty)
+        #expect(r.err.hasPrefix("sample: no-such-model"))
+        let usage = try sample("--top-p 0", stdin: "")
+        #expect(usage.status == 64)
+    }
+}
