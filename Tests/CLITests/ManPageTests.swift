@@ -31,7 +31,7 @@ import Testing
         })
     }
 
-    @Test(arguments: ["grade", "pair", "eval"]) func helpAndManPageAgree(_ command: String) throws {
+    @Test(arguments: ["grade", "pair", "eval", "sample"]) func helpAndManPageAgree(_ command: String) throws {
         let help = try helpOptions(command)
         let man = try manOptions(command)
         #expect(help.contains("help") && help.count > 1)

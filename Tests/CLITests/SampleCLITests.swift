@@ -56,7 +56,7 @@ import Testing
     @Test func closedPipeEndsTheWorkQuickly() throws {
         let start = Date()
         let r = try Shell.run("""
-            { "$BIN/sample" --model '\(model)' --template plain --max-tokens 100 input.jsonl; echo $? > status; } | head -1
+            { "$BIN/sample" --model '\(model)' --template plain --max-tokens 20 --batch 8 input.jsonl; echo $? > status; } | head -1
             cat status
             """, files: ["input.jsonl": SampleFixture.problems(3000)])
         #expect(r.out.split(separator: "\n").count == 2)
