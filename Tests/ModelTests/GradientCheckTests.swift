@@ -102,3 +102,29 @@ import IRPOCore
         #expect(diff / scale < 1e-5, "tree vs separate gradient relative difference \(diff / scale)")
     }
 }
+
+/// The training path's numbers must not depend on how many threads compute them.
+@Suite struct ThreadIndependenceTests {
+    @Test func forwardAndGradientsAreTheSameBitsAtAnyThreadCount() throws {
+        let config = try LlamaConfig(vocabSize: 50, hiddenSize: 64, intermediateSize: 96, numHiddenLayers: 2,
+                                     numAttentionHeads: 4, numKeyValueHeads: 2, maxPositionEmbeddings: 128)
+        let weights = ModelWeights.random(config: config, seed: 4)
+        var rng = SplitMix64(seed: 1)
+        var batch = PackedBatch()
+        for len in [90, 33, 64] { batch.appendSequence((0..<len).map { _ in Int32(rng.next() % 50) }, scoreFrom: 1) }
+        batch.appendTree(prefix: [1, 2, 3], branches: [[4, 5, 6], [7, 8]])
+        func run(threads: Int) -> ([Float], [Float]) {
+            let saved = ComputeThreads.count
+            ComputeThreads.set(threads)
+            defer { ComputeThreads.set(saved) }
+            let model = Transformer(weights: weights)
+            let lp = model.forward(batch)
+            model.zeroGradients()
+            model.backward(lp.map { _ in -0.01 })
+            return (lp, Array(UnsafeBufferPointer(start: model.gradients, count: weights.count)))
+        }
+        let one = run(threads: 1), two = run(threads: 2), three = run(threads: 3)
+        #expect(one.0 == two.0 && one.0 == three.0)
+        #expect(one.1 == two.1 && one.1 == three.1)
+    }
+}

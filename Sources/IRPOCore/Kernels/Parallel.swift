@@ -51,13 +51,13 @@ public func parallelChunks(_ count: Int, grain: Int = 1, _ body: (Int, Range<Int
         if count > 0 { body(0, 0..<count) }
         return
     }
-    ParallelRegion.isActive = true
-    defer { ParallelRegion.isActive = false }
     withoutActuallyEscaping(body) { body in
         let box = UnsafeSendableBox(body)
         DispatchQueue.concurrentPerform(iterations: threads) { t in
             let lo = count * t / threads, hi = count * (t + 1) / threads
+            ParallelRegion.isActive = true
             if lo < hi { box.value(t, lo..<hi) }
+            ParallelRegion.isActive = false
         }
     }
 }
@@ -69,11 +69,18 @@ struct UnsafeSendableBox<T>: @unchecked Sendable {
     init(_ value: T) { self.value = value }
 }
 
-/// Marks that a `parallelFor` is running, so that work started inside it (a GEMM, a nested
-/// loop) runs on the worker that started it instead of fanning out again.
-///
-/// Only the thread that enters and leaves `parallelFor` writes it, while no workers run.
+/// Marks, per thread, that the thread is running a chunk of a `parallelFor`, so that work it
+/// starts there (a GEMM, a nested loop) stays on it instead of fanning out again.
 enum ParallelRegion {
-    nonisolated(unsafe) static var isActive = false
-}
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
 
+    /// Whether the current thread is inside a parallel chunk.
+    static var isActive: Bool {
+        get { pthread_getspecific(key) != nil }
+        set { pthread_setspecific(key, newValue ? UnsafeRawPointer(bitPattern: 1) : nil) }
+    }
+}

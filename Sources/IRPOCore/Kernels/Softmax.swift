@@ -9,13 +9,11 @@ public func logSoftmaxGather(logprob: UnsafeMutablePointer<Float>, logits: Unsaf
     parallelFor(rows, grain: 4) { range in
         for i in range {
             let zi = z + i * V
-            var m = -Float.infinity
-            for j in 0..<V { m = max(m, zi[j]) }
-            var sum: Float = 0
-            for j in 0..<V { sum += Foundation.exp(zi[j] - m) }
-            let lse = m + Foundation.log(sum)
-            lp[i] = zi[Int(tg[i])] - lse
-            for j in 0..<V { zi[j] = Foundation.exp(zi[j] - lse) }
+            let m = maxOf(zi, V)
+            let target = zi[Int(tg[i])]
+            let sum = expShiftedInPlace(zi, V, shift: m)
+            lp[i] = target - (m + Foundation.log(sum))
+            scaleInPlace(zi, V, by: 1 / sum)
         }
     }
 }
@@ -45,22 +43,15 @@ func maskedSoftmaxRows(_ scores: UnsafeMutablePointer<Float>, blockSize T: Int, 
         for r in range {
             let row = s + r * T
             let q = start + r
+            // allowed keys: [0, sharedHi) ∪ [branchLo, r]; everything else becomes 0
             let sharedHi = Int(se[q]) - start, branchLo = Int(bs[q]) - start
-            var m = -Float.infinity
-            for j in 0..<sharedHi { m = max(m, row[j]) }
-            for j in branchLo...r { m = max(m, row[j]) }
-            var sum: Float = 0
-            for j in 0..<T {
-                if j < sharedHi || (j >= branchLo && j <= r) {
-                    let e = Foundation.exp(row[j] - m)
-                    row[j] = e
-                    sum += e
-                } else {
-                    row[j] = 0
-                }
-            }
+            let m = max(maxOf(row, sharedHi), maxOf(row + branchLo, r + 1 - branchLo))
+            let sum = expShiftedInPlace(row, sharedHi, shift: m)
+                + expShiftedInPlace(row + branchLo, r + 1 - branchLo, shift: m)
+            if branchLo > sharedHi { (row + sharedHi).update(repeating: 0, count: branchLo - sharedHi) }
+            (row + r + 1).update(repeating: 0, count: T - r - 1)
             let inv = 1 / sum
-            for j in 0..<T { row[j] *= inv }
+            scaleInPlace(row, r + 1, by: inv)
         }
     }
 }
@@ -71,9 +62,13 @@ func softmaxRowsBackward(_ dP: UnsafeMutablePointer<Float>, probs: UnsafePointer
     parallelFor(T, grain: 16) { range in
         for r in range {
             let dr = d + r * T, pr = p + r * T
+            // keys after the query are masked (P = 0), so 0...r covers every term and dS is 0 beyond
             let inner = dot(dr, pr, r + 1)
-            // keys after the query are masked (P = 0) so the dot over 0...r covers every term
-            for j in 0..<T { dr[j] = pr[j] * (dr[j] - inner) }
+            var j = 0
+            let iv = SIMD8<Float>(repeating: inner)
+            while j + 8 <= r + 1 { store8(load8(pr, j) * (load8(dr, j) - iv), dr, j); j += 8 }
+            while j <= r { dr[j] = pr[j] * (dr[j] - inner); j += 1 }
+            (dr + r + 1).update(repeating: 0, count: T - r - 1)
         }
     }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 // The Llama MLP's gate: h = silu(gate) ⊙ up, with gate and up side by side in one (N, 2F) row.
 
 /// h (N,F) = silu(gateUp[:, :F]) ⊙ gateUp[:, F:]. gateUp (N,2F).
@@ -8,10 +6,13 @@ public func swigluForward(out: UnsafeMutablePointer<Float>, gateUp: UnsafePointe
     parallelFor(rows, grain: 8) { range in
         for i in range {
             let g = gu + i * 2 * F, u = g + F, h = o + i * F
-            for j in 0..<F {
-                let x = g[j]
-                h[j] = (x / (1 + Foundation.exp(-x))) * u[j]
+            var j = 0
+            while j + 8 <= F {
+                let x = load8(g, j)
+                store8((x / (1 + exp8(-x))) * load8(u, j), h, j)
+                j += 8
             }
+            while j < F { let x = g[j]; h[j] = (x / (1 + exp1(-x))) * u[j]; j += 1 }
         }
     }
 }
@@ -25,12 +26,21 @@ public func swigluBackward(dgateUp: UnsafeMutablePointer<Float>, dout: UnsafePoi
         for i in range {
             let g = gu + i * 2 * F, u = g + F, dhi = dh + i * F
             let dg = d + i * 2 * F, du = dg + F
-            for j in 0..<F {
-                // silu(x) = x·σ(x);  silu'(x) = σ(x)·(1 + x·(1 − σ(x)))
+            // silu(x) = x·σ(x);  silu'(x) = σ(x)·(1 + x·(1 − σ(x)))
+            var j = 0
+            while j + 8 <= F {
+                let x = load8(g, j), d = load8(dhi, j)
+                let sig = 1 / (1 + exp8(-x))
+                store8(d * (x * sig), du, j)
+                store8(d * load8(u, j) * sig * (1 + x * (1 - sig)), dg, j)
+                j += 8
+            }
+            while j < F {
                 let x = g[j]
-                let sig = 1 / (1 + Foundation.exp(-x))
+                let sig = 1 / (1 + exp1(-x))
                 du[j] = dhi[j] * (x * sig)
                 dg[j] = dhi[j] * u[j] * sig * (1 + x * (1 - sig))
+                j += 1
             }
         }
     }

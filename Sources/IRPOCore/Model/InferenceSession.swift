@@ -149,15 +149,11 @@ public final class InferenceSession {
         return logits
     }
 
-    /// out (R,outWidth) (+)= inp (R,inWidth) · W^T; a matrix-vector product when R is 1.
+    /// out (R,outWidth) (+)= inp (R,inWidth) · W^T, each row's result independent of the others.
     private func matmul(rows R: Int, out: UnsafeMutablePointer<Float>, outWidth: Int, inp: UnsafePointer<Float>,
                         weight: UnsafePointer<Float>, inWidth: Int, accumulate: Bool) {
-        if R == 1 {
-            sgemvRows(w: weight, rows: outWidth, cols: inWidth, x: inp, beta: accumulate ? 1 : 0, y: out)
-        } else {
-            sgemm(.none, .transposed, m: R, n: outWidth, k: inWidth, a: inp, lda: inWidth, b: weight, ldb: inWidth,
-                  beta: accumulate ? 1 : 0, c: out, ldc: outWidth)
-        }
+        rowStableMatmul(out: out, ldo: outWidth, x: inp, rows: R, weight: weight, n: outWidth, k: inWidth,
+                        accumulate: accumulate)
     }
 }
 

@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+import IRPOCore
+
+/// The vectorised exp against the C library's, in units in the last place.
+@Suite struct FastMathTests {
+    static func ulps(_ a: Float, _ b: Float) -> Int {
+        if a == b { return 0 }
+        return abs(Int(a.bitPattern) - Int(b.bitPattern))
+    }
+
+    @Test func expIsWithinTwoUlpOfLibm() {
+        // 400,001 evenly spaced points over [−87, 88] plus tiny magnitudes around 0.
+        var worst = 0, worstAt: Float = 0
+        var points: [Float] = (0...400_000).map { (i: Int) -> Float in -87 + 175 * Float(i) / 400_000 }
+        for e in -30 ... -1 {
+            let tiny = Float(pow(10.0, Double(e)))
+            points += [tiny, -tiny]
+        }
+        for x in points {
+            let u = Self.ulps(exp1(x), Foundation.exp(x))
+            if u > worst { worst = u; worstAt = x }
+        }
+        #expect(worst <= 2, "worst \(worst) ulp at \(worstAt)")
+    }
+
+    @Test func expHandlesTheEnds() {
+        #expect(exp1(0) == 1)
+        #expect(exp1(-.infinity) == 0)
+        #expect(exp1(-1000) == 0)
+        #expect(exp1(100).isFinite)
+        let v = exp8(SIMD8<Float>(-3, -2, -1, 0, 1, 2, 3, 4))
+        for i in 0..<8 { #expect(Self.ulps(v[i], Foundation.exp(Float(i) - 3)) <= 2) }
+    }
+}
