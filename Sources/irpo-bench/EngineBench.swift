@@ -124,4 +124,30 @@ enum EngineBench {
         }
         return lines
     }
+
+    /// The decode-time product (x · Wᵀ for a few rows) through the packed row-stable kernel and through
+    /// OpenBLAS, on the weight shapes of `bench`, at 32 rows and 1 row.
+    static func decodeMatmul(_ bench: BenchConfig) -> [String] {
+        let c = bench.llama
+        let C = c.hiddenSize, F = c.intermediateSize, QKV = c.queryWidth + 2 * c.keyValueWidth
+        var lines: [String] = []
+        for rows in [32, 1] {
+            var packed = 0.0, blas = 0.0, flops = 0.0
+            for (n, k) in [(QKV, C), (C, c.queryWidth), (2 * F, C), (C, F), (c.vocabSize, C)] {
+                let x = [Float](repeating: 0.5, count: rows * k), w = [Float](repeating: 0.25, count: n * k)
+                var o = [Float](repeating: 0, count: rows * n)
+                func best(_ f: () -> Void) -> Double {
+                    for _ in 0..<3 { f() }
+                    return (0..<15).map { _ in seconds(f) }.min()!
+                }
+                let pm = PackedMatrix(w, n: n, k: k)
+                packed += best { packedMatmul(out: &o, ldo: n, x: x, rows: rows, weight: pm, accumulate: false) }
+                blas += best { sgemm(.none, .transposed, m: rows, n: n, k: k, a: x, lda: k, b: w, ldb: k, c: &o, ldc: n) }
+                flops += 2 * Double(rows * n * k)
+            }
+            lines.append(String(format: "matmul  %@  decode shapes, %2d row%@: packed row-stable kernel %6.1f GFLOP/s, OpenBLAS sgemm %6.1f GFLOP/s",
+                                bench.rawValue, rows, rows == 1 ? " " : "s", flops / packed / 1e9, flops / blas / 1e9))
+        }
+        return lines
+    }
 }

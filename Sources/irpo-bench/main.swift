@@ -19,8 +19,8 @@ struct IRPOBench: ParsableCommand {
     @Option(name: .long, help: "Threads for OpenBLAS and the hand-written loops.")
     var threads: Int = 2
 
-    @Option(name: .long, help: "Parts to run, comma-separated: sgemm, train, decode, tokenizer.")
-    var only: String = "sgemm,train,decode,tokenizer"
+    @Option(name: .long, help: "Parts to run, comma-separated: tokenizer, sgemm, train, matmul, decode.")
+    var only: String = "tokenizer,sgemm,train,matmul,decode"
 
     @Option(name: .long, help: "Timed training steps per configuration (the median is printed).")
     var steps: Int = 5
@@ -46,6 +46,7 @@ struct IRPOBench: ParsableCommand {
         if parts.contains("sgemm") { EngineBench.sgemmShapes().forEach { print($0) } }
         for size in sizes {
             if parts.contains("train") { EngineBench.training(size, steps: steps).forEach { print($0) } }
+            if parts.contains("matmul") { EngineBench.decodeMatmul(size).forEach { print($0) } }
             if parts.contains("decode") {
                 print(EngineBench.decoding(size, streams: 1, runs: 3))
                 print(EngineBench.decoding(size, streams: 32, runs: 3))

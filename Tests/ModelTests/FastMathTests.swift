@@ -12,7 +12,7 @@ import IRPOCore
     @Test func expIsWithinTwoUlpOfLibm() {
         // 400,001 evenly spaced points over [−87, 88] plus tiny magnitudes around 0.
         var worst = 0, worstAt: Float = 0
-        var points: [Float] = (0...400_000).map { (i: Int) -> Float in -87 + 175 * Float(i) / 400_000 }
+        var points: [Float] = (0...400_000).map { (i: Int) -> Float in -87 + 175.72 * Float(i) / 400_000 }
         for e in -30 ... -1 {
             let tiny = Float(pow(10.0, Double(e)))
             points += [tiny, -tiny]
@@ -28,7 +28,8 @@ import IRPOCore
         #expect(exp1(0) == 1)
         #expect(exp1(-.infinity) == 0)
         #expect(exp1(-1000) == 0)
-        #expect(exp1(100).isFinite)
+        #expect(exp1(100) == .infinity)
+        #expect(Self.ulps(exp1(88.7), Foundation.exp(88.7)) <= 2)
         let v = exp8(SIMD8<Float>(-3, -2, -1, 0, 1, 2, 3, 4))
         for i in 0..<8 { #expect(Self.ulps(v[i], Foundation.exp(Float(i) - 3)) <= 2) }
     }

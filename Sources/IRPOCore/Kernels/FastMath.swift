@@ -2,11 +2,17 @@
 // eight libm calls. Cephes-style: e^x = 2^n · e^r with n = round(x / ln 2), r reduced with a
 // two-part ln 2, and a degree-6 polynomial for e^r; within 2 ulp of expf over the float range.
 
-/// e^x lane by lane; inputs below about −87.3 give 0, above 88.37 give the largest finite e^x.
+/// e^x lane by lane; inputs below about −87.3 (where e^x is subnormal) give 0, above 88.72 give +∞.
 @inline(__always)
 public func exp8(_ v: SIMD8<Float>) -> SIMD8<Float> {
-    let x = v.clamped(lowerBound: SIMD8(repeating: -87.33654), upperBound: SIMD8(repeating: 88.37626))
-    let n = (x * 1.44269504088896341 + 0.5).rounded(.down)
+    // Clamping by masked blends: `clamped` and `pointwiseMin` are generic calls that do not inline.
+    let low = SIMD8<Float>(repeating: -87.33654), high = SIMD8<Float>(repeating: 88.72283)
+    let x = v.replacing(with: low, where: v .< low).replacing(with: high, where: v .> high)
+    // n = round(x / ln 2) by the 1.5·2²³ trick: adding it leaves the integer in the low
+    // mantissa bits, so both n and its integer form come from plain vector adds (no conversions).
+    let magic = SIMD8<Float>(repeating: 12_582_912)
+    let t = x * 1.44269504088896341 + magic
+    let n = t - magic
     var r = x - n * 0.693359375
     r = r + n * 2.12194440e-4
     let r2 = r * r
@@ -17,9 +23,13 @@ public func exp8(_ v: SIMD8<Float>) -> SIMD8<Float> {
     p = p * r + 1.6666665459e-1
     p = p * r + 5.0000001201e-1
     let y = p * r2 + r + 1
-    let bits = (SIMD8<Int32>(n) &+ 127) &<< 23
-    let result = y * unsafeBitCast(bits, to: SIMD8<Float>.self)
-    return result.replacing(with: 0, where: v .< -87.33654)
+    // 2^n as 2^(n/2)·2^(n − n/2) so that n = 128 (x near 88.7) does not overflow the exponent field
+    let ni = unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000
+    let half = ni &>> 1
+    let scaleA = unsafeBitCast((half &+ 127) &<< 23, to: SIMD8<Float>.self)
+    let scaleB = unsafeBitCast((ni &- half &+ 127) &<< 23, to: SIMD8<Float>.self)
+    let result = y * scaleA * scaleB
+    return result.replacing(with: 0, where: v .< low).replacing(with: .infinity, where: v .> 88.72284)
 }
 
 /// e^x for one float, through the same lanes so scalar tails round exactly like vector bodies.
@@ -58,7 +68,7 @@ func expShiftedInPlace(_ p: UnsafeMutablePointer<Float>, _ n: Int, shift: Float)
 func maxOf(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
     var m = SIMD8<Float>(repeating: -.infinity)
     var j = 0
-    while j + 8 <= n { m = pointwiseMax(m, load8(p, j)); j += 8 }
+    while j + 8 <= n { let v = load8(p, j); m = m.replacing(with: v, where: v .> m); j += 8 }
     var r = m.max()
     while j < n { r = max(r, p[j]); j += 1 }
     return r

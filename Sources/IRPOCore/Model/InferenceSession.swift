@@ -16,6 +16,11 @@ public final class InferenceSession {
     public private(set) var lengths: [Int]
     let rope: RopeTable
     private let keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>
+    /// Positions per head row of the key cache, a multiple of 32.
+    private let keyStride: Int
+    /// The weight matrices re-laid out for the row-stable kernel, per layer, and the lm_head.
+    private let packedLayers: [(qkv: PackedMatrix, o: PackedMatrix, gateUp: PackedMatrix, down: PackedMatrix)]
+    private let packedHead: PackedMatrix
     private var scratch: StepScratch?
 
     /// A cache of `slots` sequences of up to `capacity` tokens each.
@@ -26,9 +31,21 @@ public final class InferenceSession {
         self.capacity = min(capacity ?? c.maxPositionEmbeddings, c.maxPositionEmbeddings)
         lengths = [Int](repeating: 0, count: slots)
         rope = RopeTable(headDim: c.headDim, theta: c.ropeTheta, positions: self.capacity)
-        let size = c.numHiddenLayers * slots * self.capacity * c.keyValueWidth
+        keyStride = (self.capacity + 31) & ~31
+        let w = weights.data, C = c.hiddenSize, F = c.intermediateSize
+        packedLayers = weights.layout.layers.map { lw in
+            (qkv: PackedMatrix(w + lw.qkv, n: c.queryWidth + 2 * c.keyValueWidth, k: C),
+             o: PackedMatrix(w + lw.o, n: C, k: c.queryWidth),
+             gateUp: PackedMatrix(w + lw.gateUp, n: 2 * F, k: C),
+             down: PackedMatrix(w + lw.down, n: C, k: F))
+        }
+        packedHead = PackedMatrix(w + weights.layout.lmHead, n: c.vocabSize, k: C)
+        let size = c.numHiddenLayers * slots * keyStride * c.keyValueWidth
         keys = .allocate(capacity: max(size, 1))
         values = .allocate(capacity: max(size, 1))
+        // attention reads whole 32-position blocks of keys; zeros keep the unused tail defined
+        keys.initialize(repeating: 0, count: max(size, 1))
+        values.initialize(repeating: 0, count: max(size, 1))
     }
 
     deinit { keys.deallocate(); values.deallocate() }
@@ -41,19 +58,24 @@ public final class InferenceSession {
     /// Makes `destination` a copy of `source` (same cached tokens), e.g. after one prompt prefill.
     public func copy(slot source: Int, to destination: Int) {
         guard source != destination else { return }
-        let n = lengths[source], KW = config.keyValueWidth
+        let n = lengths[source], HS = config.headDim
         for l in 0..<config.numHiddenLayers {
-            let from = cacheOffset(layer: l, slot: source, position: 0)
-            let to = cacheOffset(layer: l, slot: destination, position: 0)
-            (keys + to).update(from: keys + from, count: n * KW)
-            (values + to).update(from: values + from, count: n * KW)
+            for g in 0..<config.numKeyValueHeads {
+                let from = headOffset(layer: l, slot: source, head: g)
+                let to = headOffset(layer: l, slot: destination, head: g)
+                for d in 0..<HS { (keys + to + d * keyStride).update(from: keys + from + d * keyStride, count: n) }
+                (values + to).update(from: values + from, count: n * HS)
+            }
         }
         lengths[destination] = n
     }
 
+    /// Start of one head's cache. Values are (positions, HS) rows; keys are stored transposed,
+    /// (HS, keyStride), so q·K for 32 positions is 32 lanes of fused multiply-adds over HS with no
+    /// horizontal sums, and each head's cache is one contiguous stream.
     @inline(__always)
-    func cacheOffset(layer: Int, slot: Int, position: Int) -> Int {
-        ((layer * slotCount + slot) * capacity + position) * config.keyValueWidth
+    func headOffset(layer: Int, slot: Int, head: Int) -> Int {
+        ((layer * slotCount + slot) * config.numKeyValueHeads + head) * keyStride * config.headDim
     }
 
     /// Appends `tokens` to each listed slot and returns logits (items × V) for each item's last
@@ -86,52 +108,42 @@ public final class InferenceSession {
         for r in 0..<R { (s.x + r * C).update(from: w + layout.embedding + Int(tokens[r]) * C, count: C) }
         rowPos.withUnsafeBufferPointer { pos in
             for (l, lw) in layout.layers.enumerated() {
+                let packed = packedLayers[l]
                 rmsnormForward(out: s.normed, rstd: nil, inp: s.x, weight: w + lw.attentionNorm, rows: R, channels: C,
                                eps: c.rmsNormEps)
-                matmul(rows: R, out: s.qkv, outWidth: QKV, inp: s.normed, weight: w + lw.qkv, inWidth: C, accumulate: false)
+                matmul(rows: R, out: s.qkv, inp: s.normed, weight: packed.qkv, accumulate: false)
                 ropeForward(s.qkv, rowStride: QKV, heads: NH, positions: pos.baseAddress!, rows: R, table: rope)
                 ropeForward(s.qkv + QW, rowStride: QKV, heads: NKV, positions: pos.baseAddress!, rows: R, table: rope)
                 for r in 0..<R {
-                    let at = cacheOffset(layer: l, slot: Int(rowSlot[r]), position: Int(rowPos[r]))
-                    (keys + at).update(from: s.qkv + r * QKV + QW, count: KW)
-                    (values + at).update(from: s.qkv + r * QKV + QW + KW, count: KW)
-                }
-                // Each new token attends to its slot's cache up to and including itself.
-                let qkv = SendablePointer(s.qkv), att = SendablePointer(s.attended), sc = SendablePointer(s.scores)
-                let kc = SendablePointer(keys), vc = SendablePointer(values)
-                let slotsOf = rowSlot, cap = capacity
-                let layerBase = l * slotCount * cap * KW
-                parallelFor(R) { range in
-                    for r in range {
-                        let n = Int(pos[r]) + 1
-                        let kBase = kc + layerBase + Int(slotsOf[r]) * cap * KW
-                        let vBase = vc + layerBase + Int(slotsOf[r]) * cap * KW
-                        let scores = sc + r * cap
-                        for h in 0..<NH {
-                            let g = h / groupSize
-                            let q = qkv + r * QKV + h * HS
-                            var m = -Float.infinity
-                            for j in 0..<n {
-                                let v = dot(q, kBase + j * KW + g * HS, HS) * scale
-                                scores[j] = v
-                                m = max(m, v)
-                            }
-                            var sum: Float = 0
-                            for j in 0..<n { let e = Foundation.exp(scores[j] - m); scores[j] = e; sum += e }
-                            let inv = 1 / sum
-                            let out = att + r * QW + h * HS
-                            out.update(repeating: 0, count: HS)
-                            for j in 0..<n { axpy(scores[j] * inv, vBase + j * KW + g * HS, out, HS) }
-                        }
+                    for g in 0..<NKV {
+                        let head = headOffset(layer: l, slot: Int(rowSlot[r]), head: g), p = Int(rowPos[r])
+                        let k = s.qkv + r * QKV + QW + g * HS
+                        for d in 0..<HS { keys[head + d * keyStride + p] = k[d] }
+                        (values + head + p * HS).update(from: s.qkv + r * QKV + QW + KW + g * HS, count: HS)
                     }
                 }
-                matmul(rows: R, out: s.x, outWidth: C, inp: s.attended, weight: w + lw.o, inWidth: QW, accumulate: true)
+                // Each new token attends to its slot's cache up to and including itself; one task
+                // per (token, head), each with its own score buffer.
+                let qkv = SendablePointer(s.qkv), att = SendablePointer(s.attended), sc = SendablePointer(s.scores)
+                let kc = SendablePointer(keys), vc = SendablePointer(values)
+                let slotsOf = rowSlot, stride = keyStride, slots = slotCount
+                parallelChunks(R * NH) { chunk, tasks in
+                    let scores = sc + chunk * stride
+                    for task in tasks {
+                        let r = task / NH, h = task % NH, g = h / groupSize
+                        let n = Int(pos[r]) + 1
+                        let head = ((l * slots + Int(slotsOf[r])) * NKV + g) * stride * HS
+                        attendOne(out: att + r * QW + h * HS, query: qkv + r * QKV + h * HS, keysT: kc + head,
+                                  keyStride: stride, values: vc + head, count: n, headDim: HS, scale: scale,
+                                  scores: scores)
+                    }
+                }
+                matmul(rows: R, out: s.x, inp: s.attended, weight: packed.o, accumulate: true)
                 rmsnormForward(out: s.normed, rstd: nil, inp: s.x, weight: w + lw.mlpNorm, rows: R, channels: C,
                                eps: c.rmsNormEps)
-                matmul(rows: R, out: s.gateUp, outWidth: 2 * F, inp: s.normed, weight: w + lw.gateUp, inWidth: C,
-                       accumulate: false)
+                matmul(rows: R, out: s.gateUp, inp: s.normed, weight: packed.gateUp, accumulate: false)
                 swigluForward(out: s.hidden, gateUp: s.gateUp, rows: R, width: F)
-                matmul(rows: R, out: s.x, outWidth: C, inp: s.hidden, weight: w + lw.down, inWidth: F, accumulate: true)
+                matmul(rows: R, out: s.x, inp: s.hidden, weight: packed.down, accumulate: true)
             }
         }
         for item in items { lengths[item.slot] += item.tokens.count }
@@ -143,17 +155,15 @@ public final class InferenceSession {
                        channels: C, eps: c.rmsNormEps)
         var logits = [Float](repeating: 0, count: wanted.count * V)
         logits.withUnsafeMutableBufferPointer { out in
-            matmul(rows: wanted.count, out: out.baseAddress!, outWidth: V, inp: s.normed, weight: w + layout.lmHead,
-                   inWidth: C, accumulate: false)
+            matmul(rows: wanted.count, out: out.baseAddress!, inp: s.normed, weight: packedHead, accumulate: false)
         }
         return logits
     }
 
-    /// out (R,outWidth) (+)= inp (R,inWidth) · W^T, each row's result independent of the others.
-    private func matmul(rows R: Int, out: UnsafeMutablePointer<Float>, outWidth: Int, inp: UnsafePointer<Float>,
-                        weight: UnsafePointer<Float>, inWidth: Int, accumulate: Bool) {
-        rowStableMatmul(out: out, ldo: outWidth, x: inp, rows: R, weight: weight, n: outWidth, k: inWidth,
-                        accumulate: accumulate)
+    /// out (R, W.n) (+)= inp (R, W.k) · Wᵀ, each row's result independent of the others.
+    private func matmul(rows R: Int, out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
+                        weight: PackedMatrix, accumulate: Bool) {
+        packedMatmul(out: out, ldo: weight.n, x: inp, rows: R, weight: weight, accumulate: accumulate)
     }
 }
 
@@ -166,7 +176,7 @@ final class StepScratch {
     init(config c: LlamaConfig, rows R: Int, capacity: Int) {
         let C = c.hiddenSize, F = c.intermediateSize
         let sizes = [R * max(C, c.vocabSize), R * C, R * (c.queryWidth + 2 * c.keyValueWidth), R * c.queryWidth,
-                     R * 2 * F, R * F, R * capacity]
+                     R * 2 * F, R * F, ComputeThreads.count * ((capacity + 31) & ~31)]
         let total = sizes.reduce(0, +)
         data = .allocate(capacity: total)
         data.initialize(repeating: 0, count: total)
@@ -180,5 +190,56 @@ final class StepScratch {
 
     deinit { data.deallocate() }
 
-    func fits(rows R: Int) -> Bool { R <= rows }
+    let threads = ComputeThreads.count
+
+    func fits(rows R: Int) -> Bool { R <= rows && threads == ComputeThreads.count }
+}
+
+/// out (HS) = softmax(scale · q·Kᵀ) V over `count` cached positions of one head: keysT is
+/// (HS, keyStride), values (count, HS). Each score is the same d-ordered chain of fused
+/// multiply-adds whether it falls in a vector lane or the scalar tail.
+@inline(__always)
+func attendOne(out: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>, keysT: UnsafePointer<Float>,
+               keyStride: Int, values: UnsafePointer<Float>, count n: Int, headDim HS: Int, scale: Float,
+               scores: UnsafeMutablePointer<Float>) {
+    var j = 0
+    let sv = SIMD8<Float>(repeating: scale)
+    while j < n {
+        // 32 positions at a time; the key rows are padded to a multiple of 32
+        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+        var row = keysT + j
+        for d in 0..<HS {
+            let q = SIMD8<Float>(repeating: query[d])
+            a0 = a0.addingProduct(q, load8(row, 0)); a1 = a1.addingProduct(q, load8(row, 8))
+            a2 = a2.addingProduct(q, load8(row, 16)); a3 = a3.addingProduct(q, load8(row, 24))
+            row += keyStride
+        }
+        store8(a0 * sv, scores, j); store8(a1 * sv, scores, j + 8)
+        store8(a2 * sv, scores, j + 16); store8(a3 * sv, scores, j + 24)
+        j += 32
+    }
+    let m = maxOf(scores, n)
+    let sum = expShiftedInPlace(scores, n, shift: m)
+    let inv = 1 / sum
+    // Σ_j p_j·V_j, 32 columns at a time held in registers across all positions.
+    var c = 0
+    while c + 32 <= HS {
+        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+        var v = values + c
+        for j in 0..<n {
+            let p = SIMD8<Float>(repeating: scores[j])
+            a0 = a0.addingProduct(p, load8(v, 0)); a1 = a1.addingProduct(p, load8(v, 8))
+            a2 = a2.addingProduct(p, load8(v, 16)); a3 = a3.addingProduct(p, load8(v, 24))
+            v += HS
+        }
+        let s = SIMD8<Float>(repeating: inv)
+        store8(a0 * s, out, c); store8(a1 * s, out, c + 8); store8(a2 * s, out, c + 16); store8(a3 * s, out, c + 24)
+        c += 32
+    }
+    while c < HS {
+        var a: Float = 0
+        for j in 0..<n { a = a.addingProduct(scores[j], values[j * HS + c]) }
+        out[c] = a * inv
+        c += 1
+    }
 }

@@ -1,0 +1,142 @@
+// The inference-side matrix product x · Wᵀ. OpenBLAS picks different kernels (so different
+// rounding) for different M, which would make a sequence's logits depend on which other
+// sequences share its decode step; sampling must not. Here every output element is one
+// k-ordered chain of fused multiply-adds, whatever the tile it falls in, the number of rows
+// or the thread count. W is re-laid out once into 16-column panels so that the micro-kernel
+// is a register-blocked outer product (6 rows × 16 columns, 12 accumulators: no spills with
+// the 16 AVX2 registers, no horizontal sums).
+
+/// A weight matrix W (N, K) stored as ⌈N/16⌉ panels of (K, 16): panel p, row k holds
+/// W[16p ..< 16p+16, k], zero-padded past N.
+public final class PackedMatrix: @unchecked Sendable {
+    public let n: Int, k: Int
+    let panels: UnsafeMutablePointer<Float>
+    var panelCount: Int { (n + 15) / 16 }
+
+    /// Packs the row-major (n, k) matrix at `weight`.
+    public init(_ weight: UnsafePointer<Float>, n: Int, k: Int) {
+        self.n = n
+        self.k = k
+        let count = ((n + 15) / 16) * 16 * k
+        panels = .allocate(capacity: max(count, 1))
+        panels.initialize(repeating: 0, count: max(count, 1))
+        for row in 0..<n {
+            let p = row / 16, c = row % 16
+            let dst = panels + p * 16 * k + c
+            let src = weight + row * k
+            for kk in 0..<k { dst[kk * 16] = src[kk] }
+        }
+    }
+
+    deinit { panels.deallocate() }
+}
+
+/// out (R, ldo) (+)= x (R, K) · Wᵀ, bit-identical per element whatever R, the other rows, or the
+/// thread count. Column panels are split across threads.
+public func packedMatmul(out: UnsafeMutablePointer<Float>, ldo: Int, x: UnsafePointer<Float>, rows R: Int,
+                         weight: PackedMatrix, accumulate: Bool) {
+    let po = SendablePointer(out), px = SendablePointer(UnsafeMutablePointer(mutating: x))
+    let pw = SendablePointer(weight.panels)
+    let K = weight.k, N = weight.n, panels = weight.panelCount
+    // Groups of 4 panels: the one-row kernel needs 8 independent chains to keep both FMA units busy.
+    let groups = (panels + 3) / 4
+    parallelFor(groups, grain: max(1, 2048 / max(1, R * K / 16))) { range in
+        for group in range {
+            let p0 = group * 4, p1 = min(panels, p0 + 4)
+            var i = 0
+            while i + 6 <= R {
+                for p in p0..<p1 { tile6x16(po, ldo, px.base + i * K, K, pw.base + p * 16 * K, i, p * 16, N, accumulate) }
+                i += 6
+            }
+            while i < R {
+                if p1 - p0 == 4 {
+                    tile1x64(po, ldo, px.base + i * K, pw.base + p0 * 16 * K, K, i, p0 * 16, N, accumulate)
+                } else {
+                    for p in p0..<p1 { tile1x16(po, ldo, px.base + i * K, pw.base + p * 16 * K, K, i, p * 16, N, accumulate) }
+                }
+                i += 1
+            }
+        }
+    }
+}
+
+@inline(__always)
+private func put(_ o: SendablePointer<Float>, _ at: Int, _ v: SIMD8<Float>, _ valid: Int, _ accumulate: Bool) {
+    if valid >= 8 {
+        let p = o + at
+        store8(accumulate ? load8(p, 0) + v : v, p, 0)
+    } else {
+        for c in 0..<max(valid, 0) { o[at + c] = accumulate ? o[at + c] + v[c] : v[c] }
+    }
+}
+
+/// Six rows of x against one 16-column panel.
+@inline(__always)
+private func tile6x16(_ o: SendablePointer<Float>, _ ldo: Int, _ x: UnsafeMutablePointer<Float>, _ K: Int,
+                      _ w: UnsafeMutablePointer<Float>, _ row: Int, _ col: Int, _ N: Int, _ accumulate: Bool) {
+    var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
+    var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
+    var a40 = SIMD8<Float>(), a41 = SIMD8<Float>(), a50 = SIMD8<Float>(), a51 = SIMD8<Float>()
+    let x0 = x, x1 = x0 + K, x2 = x1 + K, x3 = x2 + K, x4 = x3 + K, x5 = x4 + K
+    var wk = UnsafePointer(w)
+    for k in 0..<K {
+        let w0 = load8(wk, 0), w1 = load8(wk, 8)
+        var b = SIMD8<Float>(repeating: x0[k])
+        a00 = a00.addingProduct(b, w0); a01 = a01.addingProduct(b, w1)
+        b = SIMD8<Float>(repeating: x1[k])
+        a10 = a10.addingProduct(b, w0); a11 = a11.addingProduct(b, w1)
+        b = SIMD8<Float>(repeating: x2[k])
+        a20 = a20.addingProduct(b, w0); a21 = a21.addingProduct(b, w1)
+        b = SIMD8<Float>(repeating: x3[k])
+        a30 = a30.addingProduct(b, w0); a31 = a31.addingProduct(b, w1)
+        b = SIMD8<Float>(repeating: x4[k])
+        a40 = a40.addingProduct(b, w0); a41 = a41.addingProduct(b, w1)
+        b = SIMD8<Float>(repeating: x5[k])
+        a50 = a50.addingProduct(b, w0); a51 = a51.addingProduct(b, w1)
+        wk += 16
+    }
+    let valid = N - col
+    var at = row * ldo + col
+    put(o, at, a00, valid, accumulate); put(o, at + 8, a01, valid - 8, accumulate); at += ldo
+    put(o, at, a10, valid, accumulate); put(o, at + 8, a11, valid - 8, accumulate); at += ldo
+    put(o, at, a20, valid, accumulate); put(o, at + 8, a21, valid - 8, accumulate); at += ldo
+    put(o, at, a30, valid, accumulate); put(o, at + 8, a31, valid - 8, accumulate); at += ldo
+    put(o, at, a40, valid, accumulate); put(o, at + 8, a41, valid - 8, accumulate); at += ldo
+    put(o, at, a50, valid, accumulate); put(o, at + 8, a51, valid - 8, accumulate)
+}
+
+/// One row of x against four consecutive panels (64 columns): 8 independent chains.
+@inline(__always)
+private func tile1x64(_ o: SendablePointer<Float>, _ ldo: Int, _ x: UnsafeMutablePointer<Float>,
+                      _ w: UnsafeMutablePointer<Float>, _ K: Int, _ row: Int, _ col: Int, _ N: Int, _ accumulate: Bool) {
+    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+    var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+    let w0 = UnsafePointer(w), w1 = w0 + 16 * K, w2 = w1 + 16 * K, w3 = w2 + 16 * K
+    for k in 0..<K {
+        let b = SIMD8<Float>(repeating: x[k])
+        let o = k * 16
+        a0 = a0.addingProduct(b, load8(w0, o)); a1 = a1.addingProduct(b, load8(w0, o + 8))
+        a2 = a2.addingProduct(b, load8(w1, o)); a3 = a3.addingProduct(b, load8(w1, o + 8))
+        a4 = a4.addingProduct(b, load8(w2, o)); a5 = a5.addingProduct(b, load8(w2, o + 8))
+        a6 = a6.addingProduct(b, load8(w3, o)); a7 = a7.addingProduct(b, load8(w3, o + 8))
+    }
+    let at = row * ldo + col, valid = N - col
+    put(o, at, a0, valid, accumulate); put(o, at + 8, a1, valid - 8, accumulate)
+    put(o, at + 16, a2, valid - 16, accumulate); put(o, at + 24, a3, valid - 24, accumulate)
+    put(o, at + 32, a4, valid - 32, accumulate); put(o, at + 40, a5, valid - 40, accumulate)
+    put(o, at + 48, a6, valid - 48, accumulate); put(o, at + 56, a7, valid - 56, accumulate)
+}
+
+/// One row of x against one panel.
+@inline(__always)
+private func tile1x16(_ o: SendablePointer<Float>, _ ldo: Int, _ x: UnsafeMutablePointer<Float>,
+                      _ w: UnsafeMutablePointer<Float>, _ K: Int, _ row: Int, _ col: Int, _ N: Int, _ accumulate: Bool) {
+    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
+    let w0 = UnsafePointer(w)
+    for k in 0..<K {
+        let b = SIMD8<Float>(repeating: x[k])
+        a0 = a0.addingProduct(b, load8(w0, k * 16)); a1 = a1.addingProduct(b, load8(w0, k * 16 + 8))
+    }
+    let at = row * ldo + col, valid = N - col
+    put(o, at, a0, valid, accumulate); put(o, at + 8, a1, valid - 8, accumulate)
+}
