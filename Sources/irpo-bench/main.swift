@@ -6,21 +6,21 @@ import IRPOCore
 struct IRPOBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "irpo-bench",
-        abstract: "Measure irpo's speed: training tokens/s and GFLOP/s, sgemm GFLOP/s, decode tokens/s.",
+        abstract: "Measure irpo's speed: training and DPO tokens/s and GFLOP/s, sgemm GFLOP/s, decode and sample tokens/s.",
         discussion: """
-        Runs on randomly initialised models of the two sizes of ../shared/bench/README.md (S and M) and
-        prints one line per measurement. Compare with the PyTorch scripts there, run one after the other
-        on an idle machine.
+        Runs on randomly initialised models of the two sizes of ../shared/bench/README.md (S and M) \
+        and prints one line per measurement. Compare with the PyTorch scripts there, run one after \
+        the other on an idle machine.
         """)
 
     @Option(name: .long, help: "Model sizes to run, comma-separated (S, M).")
     var configs: String = "S,M"
 
-    @Option(name: .long, help: "Threads for OpenBLAS and the hand-written loops.")
+    @Option(name: .long, help: "Threads for the GEMMs and the hand-written loops.")
     var threads: Int = 2
 
-    @Option(name: .long, help: "Parts to run, comma-separated: tokenizer, sgemm, train, matmul, decode.")
-    var only: String = "tokenizer,sgemm,train,matmul,decode"
+    @Option(name: .long, help: "Parts to run, comma-separated: tokenizer, sgemm, train, dpo, matmul, decode, sample.")
+    var only: String = "tokenizer,sgemm,train,dpo,matmul,decode,sample"
 
     @Option(name: .long, help: "Timed training steps per configuration (the median is printed).")
     var steps: Int = 5
@@ -46,11 +46,13 @@ struct IRPOBench: ParsableCommand {
         if parts.contains("sgemm") { EngineBench.sgemmShapes().forEach { print($0) } }
         for size in sizes {
             if parts.contains("train") { EngineBench.training(size, steps: steps).forEach { print($0) } }
+            if parts.contains("dpo") { try dpoBenchLines(config: size.rawValue).forEach { print($0) } }
             if parts.contains("matmul") { EngineBench.decodeMatmul(size).forEach { print($0) } }
             if parts.contains("decode") {
                 print(EngineBench.decoding(size, streams: 1, runs: 3))
                 print(EngineBench.decoding(size, streams: 32, runs: 3))
             }
+            if parts.contains("sample") { try sampleBenchLines(config: size.rawValue).forEach { print($0) } }
         }
     }
 }
