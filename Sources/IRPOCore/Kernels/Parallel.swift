@@ -43,10 +43,11 @@ public func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Vo
     parallelChunks(count, grain: grain) { _, range in body(range) }
 }
 
-/// Like `parallelFor`, also passing the chunk's number (below `ComputeThreads.count`), so a
-/// worker can own a slice of a scratch buffer.
-public func parallelChunks(_ count: Int, grain: Int = 1, _ body: (Int, Range<Int>) -> Void) {
-    let threads = min(ComputeThreads.count, max(1, count / max(grain, 1)))
+/// Like `parallelFor`, also passing the chunk's number (below `maxChunks`, which defaults to the
+/// thread count), so a worker can own a slice of a scratch buffer sized for `maxChunks`.
+public func parallelChunks(_ count: Int, grain: Int = 1, maxChunks: Int = ComputeThreads.count,
+                           _ body: (Int, Range<Int>) -> Void) {
+    let threads = min(ComputeThreads.count, maxChunks, max(1, count / max(grain, 1)))
     if threads <= 1 || count <= 1 || ParallelRegion.isActive {
         if count > 0 { body(0, 0..<count) }
         return

@@ -32,8 +32,11 @@ public func rmsnormBackward(dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMu
         for i in range {
             let xi = x + i * C, dyi = dy + i * C, dxi = dx + i * C
             let s = r[i]
-            var proj: Float = 0
-            for c in 0..<C { proj += w[c] * dyi[c] * xi[c] }
+            var acc = SIMD8<Float>()
+            var c = 0
+            while c + 8 <= C { acc = acc.addingProduct(load8(w.base, c) * load8(dyi, c), load8(xi, c)); c += 8 }
+            var proj = acc.sum()
+            while c < C { proj += w[c] * dyi[c] * xi[c]; c += 1 }
             let k = s * s * s * proj / Float(C)
             for c in 0..<C { dxi[c] += s * w[c] * dyi[c] - k * xi[c] }
         }

@@ -127,7 +127,7 @@ public final class InferenceSession {
                 let qkv = SendablePointer(s.qkv), att = SendablePointer(s.attended), sc = SendablePointer(s.scores)
                 let kc = SendablePointer(keys), vc = SendablePointer(values)
                 let slotsOf = rowSlot, stride = keyStride, slots = slotCount
-                parallelChunks(R * NH) { chunk, tasks in
+                parallelChunks(R * NH, maxChunks: s.threads) { chunk, tasks in
                     let scores = sc + chunk * stride
                     for task in tasks {
                         let r = task / NH, h = task % NH, g = h / groupSize

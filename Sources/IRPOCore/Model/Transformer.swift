@@ -202,7 +202,6 @@ public final class Transformer {
                 sgemm(.transposed, .none, m: C, n: QW, k: N, a: d.residual, lda: C, b: a[la.attended], ldb: QW,
                       beta: 1, c: g + lw.o, ldc: QW)
                 // attended_h = softmax(scale·Q_h K_g^T + mask) V_g
-                d.qkv.update(repeating: 0, count: N * QKV)
                 // One task per (block, key/value head): the heads of a group add into the same dK and
                 // dV, so they run in order on one worker; each worker has its own dP scratch.
                 let NKV = c.numKeyValueHeads
@@ -210,26 +209,29 @@ public final class Transformer {
                 let dqkvBase = SendablePointer(d.qkv), dAttBase = SendablePointer(d.attended)
                 let dPBase = SendablePointer(d.probs), tt = d.longestBlock * d.longestBlock
                 let blocks = batch.blocks, offsets = blockProbOffsets
-                parallelChunks(blocks.count * NKV) { chunk, tasks in
+                parallelChunks(blocks.count * NKV, maxChunks: d.threads) { chunk, tasks in
                     let dP = dPBase + chunk * tt
                     for task in tasks {
                         let b = task / NKV, gi = task % NKV
                         let T = blocks[b].count, start = blocks[b].lowerBound
                         let rows = qkvBase + start * QKV, drows = dqkvBase + start * QKV
                         for h in (gi * groupSize)..<((gi + 1) * groupSize) {
+                            // the group's first head writes dK and dV, the others add to them, so the
+                            // buffer needs no zeroing: every row belongs to exactly one block
+                            let first: Float = h == gi * groupSize ? 0 : 1
                             let P = probsBase + offsets[b] + h * T * T
                             let dAtt = dAttBase + start * QW + h * HS
                             // dP = dAtt V^T ; dV += P^T dAtt
                             sgemmSerial(.none, .transposed, m: T, n: T, k: HS, a: dAtt, lda: QW,
                                         b: rows + QW + KW + gi * HS, ldb: QKV, c: dP, ldc: T)
                             sgemmSerial(.transposed, .none, m: T, n: HS, k: T, a: P, lda: T, b: dAtt, ldb: QW,
-                                        beta: 1, c: drows + QW + KW + gi * HS, ldc: QKV)
+                                        beta: first, c: drows + QW + KW + gi * HS, ldc: QKV)
                             softmaxRowsBackward(dP, probs: P, blockSize: T)
                             // scores = scale·Q K^T: dQ = scale·dS K ; dK += scale·dS^T Q
                             sgemmSerial(.none, .none, m: T, n: HS, k: T, alpha: scale, a: dP, lda: T,
                                         b: rows + QW + gi * HS, ldb: QKV, c: drows + h * HS, ldc: QKV)
                             sgemmSerial(.transposed, .none, m: T, n: HS, k: T, alpha: scale, a: dP, lda: T,
-                                        b: rows + h * HS, ldb: QKV, beta: 1, c: drows + QW + gi * HS, ldc: QKV)
+                                        b: rows + h * HS, ldb: QKV, beta: first, c: drows + QW + gi * HS, ldc: QKV)
                         }
                     }
                 }
