@@ -174,9 +174,10 @@ final class StepScratch {
     private let data: UnsafeMutablePointer<Float>
 
     init(config c: LlamaConfig, rows R: Int, capacity: Int) {
+        threads = ComputeThreads.count
         let C = c.hiddenSize, F = c.intermediateSize
         let sizes = [R * max(C, c.vocabSize), R * C, R * (c.queryWidth + 2 * c.keyValueWidth), R * c.queryWidth,
-                     R * 2 * F, R * F, ComputeThreads.count * ((capacity + 31) & ~31)]
+                     R * 2 * F, R * F, threads * ((capacity + 31) & ~31)]
         let total = sizes.reduce(0, +)
         data = .allocate(capacity: total)
         data.initialize(repeating: 0, count: total)
@@ -190,7 +191,8 @@ final class StepScratch {
 
     deinit { data.deallocate() }
 
-    let threads = ComputeThreads.count
+    /// Workers the score buffer has slices for.
+    let threads: Int
 
     func fits(rows R: Int) -> Bool { R <= rows && threads == ComputeThreads.count }
 }

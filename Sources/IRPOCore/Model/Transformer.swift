@@ -267,14 +267,15 @@ final class BackwardScratch {
     let residual, normed, qkv, attended, gateUp, hidden, probs, gathered: UnsafeMutablePointer<Float>
     let longestBlock: Int
     /// dP holds one T² slice per thread.
-    let threads = ComputeThreads.count
+    let threads: Int
     private let data: UnsafeMutablePointer<Float>
 
     init(config c: LlamaConfig, acts: Activations, longestBlock: Int) {
+        threads = ComputeThreads.count
         let N = acts.tokens, S = acts.scored, C = c.hiddenSize, F = c.intermediateSize
         let QKV = c.queryWidth + 2 * c.keyValueWidth
         let sizes = [N * C, N * C, N * QKV, N * c.queryWidth, N * 2 * F, N * F,
-                     ComputeThreads.count * longestBlock * longestBlock, S * C]
+                     threads * longestBlock * longestBlock, S * C]
         data = .allocate(capacity: sizes.reduce(0, +))
         data.initialize(repeating: 0, count: sizes.reduce(0, +))
         var offsets: [Int] = []
