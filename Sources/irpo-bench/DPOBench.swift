@@ -55,13 +55,8 @@ func dpoBenchLines(config: String, steps: Int = 5) throws -> [String] {
     for i in 0..<steps { times.append(seconds { step(i) }) }
     let t = median(times)
 
-    // The step's own GEMMs, replayed alone: the BLAS rate this work could reach. Recorded on one
-    // thread: the attention GEMMs run inside parallel loops, and the recorder's list is not
-    // safe to append to from several threads at once (it corrupted the heap at 2 threads).
-    let threads = ComputeThreads.count
-    ComputeThreads.set(1)
+    // The step's own GEMMs, replayed alone: the BLAS rate this work could reach.
     let shapes = GEMMRecorder.recording { step(0) }
-    ComputeThreads.set(threads)
     let gemmFlops = shapes.map(\.flops).reduce(0, +)
     let biggest = shapes.map { max($0.m * $0.k, $0.k * $0.n, $0.m * $0.n) }.max() ?? 1
     let a = UnsafeMutablePointer<Float>.allocate(capacity: biggest), b = UnsafeMutablePointer<Float>.allocate(capacity: biggest)

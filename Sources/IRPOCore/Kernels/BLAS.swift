@@ -98,12 +98,16 @@ public enum GEMMRecorder {
 
     static func record(_ shape: GEMMShape) { shapes.append(shape) }
 
-    /// Runs `body` single-threaded from the caller's side and returns every GEMM it made, in order.
+    /// Runs `body` on one thread (so that parallel loops cannot append at once) and returns every
+    /// GEMM it made, in order.
     public static func recording(_ body: () -> Void) -> [GEMMShape] {
+        let threads = ComputeThreads.count
+        ComputeThreads.set(1)
         shapes = []
         isRecording = true
         body()
         isRecording = false
+        ComputeThreads.set(threads)
         defer { shapes = [] }
         return shapes
     }

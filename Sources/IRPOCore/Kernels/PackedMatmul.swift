@@ -40,7 +40,8 @@ public func packedMatmul(out: UnsafeMutablePointer<Float>, ldo: Int, x: UnsafePo
     let K = weight.k, N = weight.n, panels = weight.panelCount
     // Groups of 4 panels: the one-row kernel needs 8 independent chains to keep both FMA units busy.
     let groups = (panels + 3) / 4
-    parallelFor(groups, grain: max(1, 2048 / max(1, R * K / 16))) { range in
+    // a thread is worth waking for about 64k multiply-adds (a group is 64 columns)
+    parallelFor(groups, grain: max(1, 65_536 / max(1, R * K * 64))) { range in
         for group in range {
             let p0 = group * 4, p1 = min(panels, p0 + 4)
             var i = 0

@@ -16,7 +16,7 @@ public final class InferenceSession {
     public private(set) var lengths: [Int]
     let rope: RopeTable
     private let keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>
-    /// Positions per head row of the key cache, a multiple of 32.
+    /// Positions each head of the cache holds: the capacity padded to whole 32-position key tiles.
     private let keyStride: Int
     /// The weight matrices re-laid out for the row-stable kernel, per layer, and the lm_head.
     private let packedLayers: [(qkv: PackedMatrix, o: PackedMatrix, gateUp: PackedMatrix, down: PackedMatrix)]
@@ -63,16 +63,17 @@ public final class InferenceSession {
             for g in 0..<config.numKeyValueHeads {
                 let from = headOffset(layer: l, slot: source, head: g)
                 let to = headOffset(layer: l, slot: destination, head: g)
-                for d in 0..<HS { (keys + to + d * keyStride).update(from: keys + from + d * keyStride, count: n) }
+                // whole 32-position key tiles; positions past n are rewritten before they are read
+                (keys + to).update(from: keys + from, count: ((n + 31) / 32) * 32 * HS)
                 (values + to).update(from: values + from, count: n * HS)
             }
         }
         lengths[destination] = n
     }
 
-    /// Start of one head's cache. Values are (positions, HS) rows; keys are stored transposed,
-    /// (HS, keyStride), so q·K for 32 positions is 32 lanes of fused multiply-adds over HS with no
-    /// horizontal sums, and each head's cache is one contiguous stream.
+    /// Start of one head's cache. Values are (positions, HS) rows; keys are stored as tiles of 32
+    /// positions, each tile (HS, 32) transposed, so q·K for 32 positions is 32 lanes of fused
+    /// multiply-adds over HS with no horizontal sums, reading one contiguous 32·HS block.
     @inline(__always)
     func headOffset(layer: Int, slot: Int, head: Int) -> Int {
         ((layer * slotCount + slot) * config.numKeyValueHeads + head) * keyStride * config.headDim
@@ -118,7 +119,8 @@ public final class InferenceSession {
                     for g in 0..<NKV {
                         let head = headOffset(layer: l, slot: Int(rowSlot[r]), head: g), p = Int(rowPos[r])
                         let k = s.qkv + r * QKV + QW + g * HS
-                        for d in 0..<HS { keys[head + d * keyStride + p] = k[d] }
+                        let tile = head + (p / 32) * 32 * HS + p % 32
+                        for d in 0..<HS { keys[tile + d * 32] = k[d] }
                         (values + head + p * HS).update(from: s.qkv + r * QKV + QW + KW + g * HS, count: HS)
                     }
                 }
@@ -133,9 +135,8 @@ public final class InferenceSession {
                         let r = task / NH, h = task % NH, g = h / groupSize
                         let n = Int(pos[r]) + 1
                         let head = ((l * slots + Int(slotsOf[r])) * NKV + g) * stride * HS
-                        attendOne(out: att + r * QW + h * HS, query: qkv + r * QKV + h * HS, keysT: kc + head,
-                                  keyStride: stride, values: vc + head, count: n, headDim: HS, scale: scale,
-                                  scores: scores)
+                        attendOne(out: att + r * QW + h * HS, query: qkv + r * QKV + h * HS, keyTiles: kc + head,
+                                  values: vc + head, count: n, headDim: HS, scale: scale, scores: scores)
                     }
                 }
                 matmul(rows: R, out: s.x, inp: s.attended, weight: packed.o, accumulate: true)
@@ -197,24 +198,24 @@ final class StepScratch {
     func fits(rows R: Int) -> Bool { R <= rows && threads == ComputeThreads.count }
 }
 
-/// out (HS) = softmax(scale · q·Kᵀ) V over `count` cached positions of one head: keysT is
-/// (HS, keyStride), values (count, HS). Each score is the same d-ordered chain of fused
-/// multiply-adds whether it falls in a vector lane or the scalar tail.
+/// out (HS) = softmax(scale · q·Kᵀ) V over `count` cached positions of one head: keyTiles holds
+/// ⌈count/32⌉ tiles of (HS, 32), values (count, HS). Every score is the same d-ordered chain of
+/// fused multiply-adds, in whichever lane it falls.
 @inline(__always)
-func attendOne(out: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>, keysT: UnsafePointer<Float>,
-               keyStride: Int, values: UnsafePointer<Float>, count n: Int, headDim HS: Int, scale: Float,
+func attendOne(out: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>, keyTiles: UnsafePointer<Float>,
+               values: UnsafePointer<Float>, count n: Int, headDim HS: Int, scale: Float,
                scores: UnsafeMutablePointer<Float>) {
     var j = 0
     let sv = SIMD8<Float>(repeating: scale)
     while j < n {
-        // 32 positions at a time; the key rows are padded to a multiple of 32
+        // 32 positions (one tile) at a time; the cache is padded to whole tiles
         var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-        var row = keysT + j
+        var row = keyTiles + j * HS
         for d in 0..<HS {
             let q = SIMD8<Float>(repeating: query[d])
             a0 = a0.addingProduct(q, load8(row, 0)); a1 = a1.addingProduct(q, load8(row, 8))
             a2 = a2.addingProduct(q, load8(row, 16)); a3 = a3.addingProduct(q, load8(row, 24))
-            row += keyStride
+            row += 32
         }
         store8(a0 * sv, scores, j); store8(a1 * sv, scores, j + 8)
         store8(a2 * sv, scores, j + 16); store8(a3 * sv, scores, j + 24)
