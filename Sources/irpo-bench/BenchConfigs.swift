@@ -40,3 +40,18 @@ func seconds(_ body: () -> Void) -> Double {
     body()
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
+
+/// Records the GEMMs of one run of `body` and times them replayed alone (median of `runs`):
+/// the BLAS rate the work's own products reach. Returns the shapes, their FLOPs and GFLOP/s.
+func gemmReplayRate(runs: Int, _ body: () -> Void) -> (shapes: [GEMMShape], flops: Double, gflops: Double) {
+    let shapes = GEMMRecorder.recording(body)
+    let flops = shapes.map(\.flops).reduce(0, +)
+    let biggest = shapes.map { max($0.m * $0.k, $0.k * $0.n, $0.m * $0.n) }.max() ?? 1
+    let a = UnsafeMutablePointer<Float>.allocate(capacity: biggest), b = UnsafeMutablePointer<Float>.allocate(capacity: biggest)
+    let c = UnsafeMutablePointer<Float>.allocate(capacity: biggest)
+    defer { a.deallocate(); b.deallocate(); c.deallocate() }
+    for p in [a, b, c] { p.initialize(repeating: 0.01, count: biggest) }
+    GEMMRecorder.replay(shapes, scratch: a, b, c)
+    let times = (0..<runs).map { _ in seconds { GEMMRecorder.replay(shapes, scratch: a, b, c) } }
+    return (shapes, flops, flops / median(times) / 1e9)
+}

@@ -56,17 +56,7 @@ func dpoBenchLines(config: String, steps: Int = 5) throws -> [String] {
     let t = median(times)
 
     // The step's own GEMMs, replayed alone: the BLAS rate this work could reach.
-    let shapes = GEMMRecorder.recording { step(0) }
-    let gemmFlops = shapes.map(\.flops).reduce(0, +)
-    let biggest = shapes.map { max($0.m * $0.k, $0.k * $0.n, $0.m * $0.n) }.max() ?? 1
-    let a = UnsafeMutablePointer<Float>.allocate(capacity: biggest), b = UnsafeMutablePointer<Float>.allocate(capacity: biggest)
-    let cc = UnsafeMutablePointer<Float>.allocate(capacity: biggest)
-    defer { a.deallocate(); b.deallocate(); cc.deallocate() }
-    for p in [a, b, cc] { p.initialize(repeating: 0.01, count: biggest) }
-    GEMMRecorder.replay(shapes, scratch: a, b, cc)
-    var gemmTimes: [Double] = []
-    for _ in 0..<steps { gemmTimes.append(seconds { GEMMRecorder.replay(shapes, scratch: a, b, cc) }) }
-    let gemmRate = gemmFlops / median(gemmTimes) / 1e9
+    let (shapes, gemmFlops, gemmRate) = gemmReplayRate(runs: steps) { step(0) }
     let achieved = gemmFlops / t / 1e9
     let torchTokens = Double(2 * pairs * (promptLength + completionLength))
     let packedTokens = Double(batches[0].0.count)

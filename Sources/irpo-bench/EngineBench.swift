@@ -36,17 +36,7 @@ enum EngineBench {
         let gflops = bench.trainFlopsPerToken * tokens / step / 1e9
 
         // The same GEMMs, replayed alone: the rate BLAS reaches on exactly this step's shapes.
-        let shapes = GEMMRecorder.recording { trainStep(model, optimizer, batches[0]) }
-        let gemmFlops = shapes.map(\.flops).reduce(0, +)
-        let biggest = shapes.map { max($0.m * $0.k, $0.k * $0.n, $0.m * $0.n) }.max() ?? 1
-        let a = UnsafeMutablePointer<Float>.allocate(capacity: biggest), b = UnsafeMutablePointer<Float>.allocate(capacity: biggest)
-        let c = UnsafeMutablePointer<Float>.allocate(capacity: biggest)
-        defer { a.deallocate(); b.deallocate(); c.deallocate() }
-        for p in [a, b, c] { p.initialize(repeating: 0.01, count: biggest) }
-        GEMMRecorder.replay(shapes, scratch: a, b, c)
-        var gemmTimes: [Double] = []
-        for _ in 0..<steps { gemmTimes.append(seconds { GEMMRecorder.replay(shapes, scratch: a, b, c) }) }
-        let gemmRate = gemmFlops / median(gemmTimes) / 1e9
+        let (shapes, gemmFlops, gemmRate) = gemmReplayRate(runs: steps) { trainStep(model, optimizer, batches[0]) }
         let formulaFlops = bench.trainFlopsPerToken * tokens
         return [
             String(format: "train   %@  batch 8x256  %8.0f tok/s  %6.1f GFLOP/s  step %6.1f ms  (median of %d)",

@@ -18,15 +18,14 @@ public func sgemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: I
                   alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                   b: UnsafePointer<Float>, ldb: Int,
                   beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    if m == 0 || n == 0 { return }
-    if GEMMRecorder.isRecording { GEMMRecorder.record(GEMMShape(transA: transA, transB: transB, m: m, n: n, k: k)) }
     let threads = ComputeThreads.count
     let work = Double(m) * Double(n) * Double(max(k, 1))
     if threads <= 1 || work < 262_144 || ParallelRegion.isActive || max(m, n) < 32 {
-        cblas_sgemm(CblasRowMajor, transA.cblas, transB.cblas, Int32(m), Int32(n), Int32(k),
-                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        sgemmSerial(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                    beta: beta, c: c, ldc: ldc)
         return
     }
+    if GEMMRecorder.isRecording { GEMMRecorder.record(GEMMShape(transA: transA, transB: transB, m: m, n: n, k: k)) }
     let splitRows = m >= n
     let extent = splitRows ? m : n
     let parts = min(threads, extent / 16)
