@@ -131,3 +131,18 @@ import Testing
         #expect(JSONSerializer.string(.object(o)) == #"{"b":3,"a":2}"#)
     }
 }
+
+/// Keys are byte strings in JSON: canonically equivalent spellings are different keys.
+@Suite struct JSONKeyIdentityTests {
+    @Test func canonicallyEquivalentKeysAreNotDuplicates() throws {
+        // "Å" as U+00C5 and as U+212B (ANGSTROM SIGN): equal as Swift Strings, different bytes.
+        let small = try JSONParser.parse("{\"\u{00C5}\": 1, \"\u{212B}\": 2}")
+        #expect(small.objectValue?.count == 2)
+        var many = (0..<20).map { "\"k\($0)\": \($0)" }
+        many.append("\"\u{00C5}\": 1")
+        many.append("\"\u{212B}\": 2")
+        let large = try JSONParser.parse("{" + many.joined(separator: ", ") + "}")
+        #expect(large.objectValue?.count == 22)
+        #expect(throws: JSONParseError.self) { try JSONParser.parse("{\"a\": 1, \"a\": 2}") }
+    }
+}

@@ -337,16 +337,20 @@ struct JSONScanner {
 }
 
 /// Keys seen in one object: a linear scan for the usual handful, a set past that.
+///
+/// Keys compare by their UTF-8 bytes, as JSON defines them. Swift `String` equality is canonical
+/// equivalence, under which "Å" (U+00C5) and "Å" (U+212B) are one key: a tokenizer vocabulary
+/// holding both would be refused as a duplicate.
 struct KeySet {
     var small: [String] = []
-    var large: Set<String>? = nil
+    var large: Set<[UInt8]>? = nil
 
     /// Inserts the key; false when it was already there.
     mutating func insert(_ key: String) -> Bool {
-        if large != nil { return large!.insert(key).inserted }
-        if small.contains(key) { return false }
+        if large != nil { return large!.insert(Array(key.utf8)).inserted }
+        if small.contains(where: { $0.utf8.elementsEqual(key.utf8) }) { return false }
         small.append(key)
-        if small.count > 16 { large = Set(small); small = [] }
+        if small.count > 16 { large = Set(small.map { Array($0.utf8) }); small = [] }
         return true
     }
 }
