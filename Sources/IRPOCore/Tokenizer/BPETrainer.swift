@@ -27,10 +27,9 @@ extension Tokenizer {
             }
         }
 
-        var seen = Set<[UInt8]>(ByteLevelAlphabet.utf8ForByte)
-        var keptSpecials: [String] = []
-        for s in specials where !s.isEmpty && seen.insert(Array(s.utf8)).inserted { keptSpecials.append(s) }
+        let keptSpecials = distinctSpecials(specials)
         var tokenText: [[UInt8]] = ByteLevelAlphabet.utf8ForByte + keptSpecials.map { Array($0.utf8) }
+        var tokenTextSeen = Set(tokenText)
 
         var pairCount: [UInt64: Int] = [:]
         var pairWords: [UInt64: Set<Int>] = [:]
@@ -54,8 +53,8 @@ extension Tokenizer {
             let left = Int32(truncatingIfNeeded: best >> 32), right = Int32(truncatingIfNeeded: best & 0xFFFF_FFFF)
             let merged = tokenText[Int(left)] + tokenText[Int(right)]
             // A merge whose text already exists (possible only through a special) would clash.
-            if seen.contains(merged) { pairCount[best] = 0; continue }
-            seen.insert(merged)
+            if tokenTextSeen.contains(merged) { pairCount[best] = 0; continue }
+            tokenTextSeen.insert(merged)
             let newId = Int32(tokenText.count)
             tokenText.append(merged)
             mergeList.append((left, right))
@@ -86,38 +85,7 @@ extension Tokenizer {
             pairWords[best] = nil
         }
 
-        var out = "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": ["
-        for (i, s) in keptSpecials.enumerated() {
-            out += i == 0 ? "\n    " : ",\n    "
-            out += "{\"id\": \(256 + i), \"content\": "
-            appendJSONString(s, to: &out)
-            out += ", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}"
-        }
-        out += keptSpecials.isEmpty ? "],\n" : "\n  ],\n"
-        out += """
-          "normalizer": null,
-          "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true},
-          "post_processor": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": false, "use_regex": true},
-          "decoder": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true},
-          "model": {"type": "BPE", "dropout": null, "unk_token": null, "continuing_subword_prefix": null,
-            "end_of_word_suffix": null, "fuse_unk": false, "byte_fallback": false, "ignore_merges": false,
-            "vocab": {
-        """
-        out += "\n"
-        out += tokenText.enumerated().map { id, t in
-            var e = "      "
-            appendJSONString(String(decoding: t, as: UTF8.self), to: &e)
-            return e + ": \(id)"
-        }.joined(separator: ",\n")
-        out += "\n    },\n    \"merges\": ["
-        out += mergeList.enumerated().map { i, m in
-            var e = i == 0 ? "\n      [" : "\n      ["
-            appendJSONString(String(decoding: tokenText[Int(m.0)], as: UTF8.self), to: &e)
-            e += ", "
-            appendJSONString(String(decoding: tokenText[Int(m.1)], as: UTF8.self), to: &e)
-            return e + "]"
-        }.joined(separator: ",")
-        out += "\n    ]\n  }\n}\n"
+        let out = byteLevelBPEJSON(vocab: tokenText, specialCount: keptSpecials.count, merges: mergeList)
         do {
             return try Tokenizer(json: Data(out.utf8))
         } catch {

@@ -16,18 +16,33 @@ extension Tokenizer {
 
     /// The tokenizer.json text for `byteLevel(specials:)`.
     static func byteLevelJSON(specials: [String]) -> String {
-        var seen = Set<[UInt8]>(ByteLevelAlphabet.utf8ForByte)
-        var kept: [String] = []
-        for s in specials where !s.isEmpty && seen.insert(Array(s.utf8)).inserted { kept.append(s) }
+        let kept = distinctSpecials(specials)
+        return byteLevelBPEJSON(vocab: ByteLevelAlphabet.utf8ForByte + kept.map { Array($0.utf8) },
+                                specialCount: kept.count, merges: [])
+    }
 
-        var out = "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": ["
-        for (i, s) in kept.enumerated() {
-            out += i == 0 ? "\n    " : ",\n    "
-            out += "{\"id\": \(256 + i), \"content\": "
-            appendJSONString(s, to: &out)
-            out += ", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}"
+    /// `specials` without empty ones, repeats, or ones equal to a byte symbol, in order.
+    static func distinctSpecials(_ specials: [String]) -> [String] {
+        var seen = Set<[UInt8]>(ByteLevelAlphabet.utf8ForByte)
+        return specials.filter { !$0.isEmpty && seen.insert(Array($0.utf8)).inserted }
+    }
+
+    /// The tokenizer.json text of a byte-level BPE whose token texts are `vocab` in id order: the
+    /// 256 byte symbols, then `specialCount` special tokens (also listed as added tokens), then
+    /// merged tokens; `merges` name the merged pairs by id, in rank order.
+    static func byteLevelBPEJSON(vocab: [[UInt8]], specialCount: Int, merges: [(Int32, Int32)]) -> String {
+        func quoted(_ bytes: [UInt8]) -> String {
+            var out = ""
+            appendJSONString(String(decoding: bytes, as: UTF8.self), to: &out)
+            return out
         }
-        out += kept.isEmpty ? "],\n" : "\n  ],\n"
+        var out = "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": ["
+        for i in 0..<specialCount {
+            out += i == 0 ? "\n    " : ",\n    "
+            out += "{\"id\": \(256 + i), \"content\": \(quoted(vocab[256 + i])), \"single_word\": false, "
+                + "\"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}"
+        }
+        out += specialCount == 0 ? "],\n" : "\n  ],\n"
         out += """
           "normalizer": null,
           "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true},
@@ -45,19 +60,10 @@ extension Tokenizer {
             "vocab": {
         """
         out += "\n"
-        var entries: [String] = []
-        for b in 0..<256 {
-            var e = "      "
-            appendJSONString(String(ByteLevelAlphabet.scalarForByte[b]), to: &e)
-            entries.append(e + ": \(b)")
-        }
-        for (i, s) in kept.enumerated() {
-            var e = "      "
-            appendJSONString(s, to: &e)
-            entries.append(e + ": \(256 + i)")
-        }
-        out += entries.joined(separator: ",\n")
-        out += "\n    },\n    \"merges\": []\n  }\n}\n"
+        out += vocab.enumerated().map { id, text in "      \(quoted(text)): \(id)" }.joined(separator: ",\n")
+        out += "\n    },\n    \"merges\": ["
+        out += merges.map { "\n      [\(quoted(vocab[Int($0.0)])), \(quoted(vocab[Int($0.1)]))]" }.joined(separator: ",")
+        out += merges.isEmpty ? "]\n  }\n}\n" : "\n    ]\n  }\n}\n"
         return out
     }
 }
