@@ -25,9 +25,15 @@ public struct JSONLInput {
 
     /// Calls `body` with each well-formed record and its position; records that are not JSON
     /// objects are reported and skipped. Errors `body` throws as `RecordFieldError` or
-    /// `LineError` are reported at the record's position and processing goes on.
-    public func forEachRecord(_ body: (inout JSONRecord, InputPosition) throws -> Void) rethrows {
+    /// `LineError` are reported at the record's position and processing goes on. `selecting`
+    /// sees each non-blank line's 0-based index across all inputs before it is parsed, so a
+    /// shard skips (and reports nothing about) the lines other shards own.
+    public func forEachRecord(selecting: (Int) -> Bool = { _ in true },
+                              _ body: (inout JSONRecord, InputPosition) throws -> Void) rethrows {
+        var index = 0
         try forEachLine { line, position in
+            defer { index += 1 }
+            guard selecting(index) else { return }
             var record: JSONRecord
             do {
                 record = try JSONRecord(parsing: line)

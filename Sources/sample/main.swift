@@ -132,32 +132,16 @@ struct Sample: ParsableCommand {
             meter.update(done: generator.finishedProblems, tokens: generator.generatedTokens)
         }
 
-        var index = 0
-        try JSONLInput(paths: input.files, diagnostics: diagnostics).forEachLine { line, position in
-            defer { index += 1 }
-            guard shard.contains(index) else { return }
-            var record: JSONRecord
-            do {
-                record = try JSONRecord(parsing: line)
-            } catch {
-                diagnostics.error(at: position, "\(error)")
-                return
-            }
-            let prompt: String
-            do {
-                prompt = try promptTemplate.prompt(for: record)
-            } catch let error as RecordFieldError {
-                diagnostics.error(at: position, error.reason)
-                return
-            }
+        let problems = JSONLInput(paths: input.files, diagnostics: diagnostics)
+        try problems.forEachRecord(selecting: shard.contains) { record, position in
+            let prompt = try promptTemplate.prompt(for: record)
             if record.id == nil { record["id"] = JSONValue(position.line) }
             let idKey = record.idKey!
             let ids = tokenizer.tokenizePrompt(prompt)
             do {
                 try generator.validate(promptTokens: ids)
             } catch {
-                diagnostics.error(at: position, "id \(idKey): \(error)")
-                return
+                throw LineError("id \(idKey): \(error)")
             }
             queue.push(record, prompt)
             try generator.submit(key: stableHash(idKey), promptTokens: ids)
