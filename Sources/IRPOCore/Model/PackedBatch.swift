@@ -31,12 +31,7 @@ public struct PackedBatch: Sendable {
     public mutating func appendSequence(_ ids: [Int32], scoreFrom: Int) -> Range<Int> {
         precondition(!ids.isEmpty && scoreFrom >= 1 && scoreFrom <= ids.count, "scoreFrom out of range")
         let start = tokens.count
-        for (t, id) in ids.enumerated() {
-            tokens.append(id)
-            positions.append(Int32(t))
-            sharedEnd.append(Int32(start))
-            branchStart.append(Int32(start))
-        }
+        appendTokens(ids, firstPosition: 0, sharedEnd: start, branchStart: start)
         blocks.append(start..<tokens.count)
         let first = scoredTokens.count
         for t in scoreFrom..<ids.count {
@@ -52,22 +47,14 @@ public struct PackedBatch: Sendable {
     public mutating func appendTree(prefix: [Int32], branches: [[Int32]]) -> [Range<Int>] {
         precondition(!prefix.isEmpty, "a tree needs a non-empty prefix to predict its branches from")
         let start = tokens.count
-        for (t, id) in prefix.enumerated() {
-            tokens.append(id)
-            positions.append(Int32(t))
-            sharedEnd.append(Int32(start))
-            branchStart.append(Int32(start))
-        }
+        appendTokens(prefix, firstPosition: 0, sharedEnd: start, branchStart: start)
         let prefixEnd = tokens.count
         var ranges: [Range<Int>] = []
         for branch in branches {
             let branchBegin = tokens.count
             let first = scoredTokens.count
-            for (t, id) in branch.enumerated() {
-                tokens.append(id)
-                positions.append(Int32(prefix.count + t))
-                sharedEnd.append(Int32(prefixEnd))
-                branchStart.append(Int32(branchBegin))
+            appendTokens(branch, firstPosition: prefix.count, sharedEnd: prefixEnd, branchStart: branchBegin)
+            for t in branch.indices {
                 scoredTokens.append(Int32(branchBegin + t))
                 scoredPredecessors.append(Int32(t == 0 ? prefixEnd - 1 : branchBegin + t - 1))
             }
@@ -75,6 +62,16 @@ public struct PackedBatch: Sendable {
         }
         blocks.append(start..<tokens.count)
         return ranges
+    }
+
+    /// Appends tokens at consecutive positions that all see `[blockStart, sharedEnd) ∪ [branchStart, self]`.
+    private mutating func appendTokens(_ ids: [Int32], firstPosition: Int, sharedEnd shared: Int, branchStart branch: Int) {
+        for (t, id) in ids.enumerated() {
+            tokens.append(id)
+            positions.append(Int32(firstPosition + t))
+            sharedEnd.append(Int32(shared))
+            branchStart.append(Int32(branch))
+        }
     }
 
     /// Whether token `query` may attend to token `key` (both absolute indices in one block).
