@@ -38,6 +38,10 @@ let package = Package(
         .executableTarget(name: "sample", dependencies: ["IRPOCore", "IRPOCLI"]),
         .executableTarget(name: "dpo-train", dependencies: ["IRPOCore", "IRPOCLI"]),
 
+        // MARK: the bundled example task's problem generator
+        .executableTarget(name: "arith-problems", dependencies: [
+            "IRPOCore", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "examples/generator"),
+
         // MARK: benchmarks
         .executableTarget(name: "irpo-bench", dependencies: [
             "IRPOCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -45,7 +49,7 @@ let package = Package(
         // MARK: tests
         .testTarget(name: "TokenizerTests", dependencies: ["IRPOCore"]),
         .testTarget(name: "GradingTests", dependencies: ["IRPOCore", "IRPOCLI"]),
-        .testTarget(name: "CLITests", dependencies: ["IRPOCore", "grade", "pair", "eval", "dpo-train", "sample"]),
+        .testTarget(name: "CLITests", dependencies: ["IRPOCore", "grade", "pair", "eval", "dpo-train", "sample", "arith-problems"]),
         .testTarget(name: "ModelTests", dependencies: ["IRPOCore"]),
         .testTarget(name: "CheckpointTests", dependencies: ["IRPOCore"]),
         .testTarget(name: "SamplingTests", dependencies: ["IRPOCore"]),
