@@ -1,4 +1,5 @@
 # irpo: Iterative Reasoning Preference Optimization as small Unix filters.
+#   make demo     the main job: IRPO iterations and the ablation on the bundled example task
 #   make deps     install the system libraries and tools (apt-get, when root)
 #   make build    release binaries in .build/release
 #   make test     every test (unit and CLI), from a fresh clone
@@ -12,7 +13,9 @@ COMMANDS   := sample grade pair dpo-train eval
 APT_PKGS   := libopenblas-dev libarchive-dev pkg-config jq groff-base gzip xz-utils zstd
 BENCH_ARGS ?=
 
-.PHONY: all deps build test bench install clean
+DEMO_ARGS  ?=
+
+.PHONY: all deps build test bench install clean demo
 
 all: build
 
@@ -31,6 +34,12 @@ deps:
 
 build: deps
 	$(SWIFT) build -c release
+
+# Release build, then pipelines/example.mk: M0 (shipped in examples/m0) evaluated, ITERS IRPO
+# iterations, the ablation from the same M0, and both tables. Files land in runs/example/.
+demo: deps
+	$(SWIFT) build -c release
+	$(MAKE) -f pipelines/example.mk demo PROGRESS=--progress $(DEMO_ARGS)
 
 test: deps
 	$(SWIFT) build --build-tests

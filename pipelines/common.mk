@@ -12,8 +12,10 @@ TEMPLATE     ?= gsm8k
 MAX_TOKENS   ?= 512
 TEMPERATURE  ?= 0.8
 SEED         ?= 1
-# The paper's evaluation: one greedy sample (accuracy) and a majority vote over 32 samples.
+# The paper's evaluation: one greedy sample (accuracy) and a majority vote over 32 samples
+# at temperature 0.8.
 EVAL_SAMPLES ?= 32
+EVAL_TEMPERATURE ?= $(TEMPERATURE)
 THREADS      ?= 0
 # --progress, to see sample and dpo-train progress on standard error inside make.
 PROGRESS     ?=
@@ -39,15 +41,15 @@ $(OUT)/.vars/$(1): FORCE
 	@printf '%s\n' '$(2)' | cmp -s - $$@ || printf '%s\n' '$(2)' > $$@
 endef
 
-$(eval $(call remember,eval,$(TEST) $(TASK) $(TEMPLATE) $(MAX_TOKENS) $(TEMPERATURE) $(SEED) $(EVAL_SAMPLES)))
+$(eval $(call remember,eval,$(TEST) $(TASK) $(TEMPLATE) $(MAX_TOKENS) $(EVAL_TEMPERATURE) $(SEED) $(EVAL_SAMPLES)))
 
 # $(call evaluate,NAME,MODEL): NAME.greedy.jsonl (one greedy sample per test problem, graded),
-# NAME.jsonl ($(EVAL_SAMPLES) samples at $(TEMPERATURE), graded) and NAME.eval.json.
+# NAME.jsonl ($(EVAL_SAMPLES) samples at $(EVAL_TEMPERATURE), graded) and NAME.eval.json.
 define evaluate
 $(OUT)/$(1).greedy.jsonl: $(call model_file,$(2)) $(TEST) $(OUT)/.vars/eval
 	$(SAMPLE) --model $(2) -n 1 --temperature 0 $(TEST) | $(GRADE) > $$@.tmp && mv $$@.tmp $$@
 $(OUT)/$(1).jsonl: $(call model_file,$(2)) $(TEST) $(OUT)/.vars/eval
-	$(SAMPLE) --model $(2) -n $(EVAL_SAMPLES) --temperature $(TEMPERATURE) --seed $(SEED) $(TEST) \
+	$(SAMPLE) --model $(2) -n $(EVAL_SAMPLES) --temperature $(EVAL_TEMPERATURE) --seed $(SEED) $(TEST) \
 	  | $(GRADE) > $$@.tmp && mv $$@.tmp $$@
 $(OUT)/$(1).eval.json: $(OUT)/$(1).greedy.jsonl $(OUT)/$(1).jsonl
 	$(BIN)/eval --json --k $(EVAL_SAMPLES) --greedy $(OUT)/$(1).greedy.jsonl $(OUT)/$(1).jsonl > $$@.tmp && mv $$@.tmp $$@

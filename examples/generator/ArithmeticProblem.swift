@@ -64,7 +64,7 @@ struct ProblemGenerator {
                 lines.append("\(x) + \(b) = \(x + b)"); x += b
             case 1 where x > 3:
                 let b = int(1...min(40, x - 1))
-                sentences.append(pick(["\(person) gives \(b) \(item) to a friend.", "\(person) loses \(b) \(item).",
+                sentences.append(pick(["\(person) gives \(b) \(item) to a friend.", "\(person) loses \(b) of them.",
                                        "\(person) uses \(b) \(item).", "Then \(b) \(item) are eaten or lost."]))
                 lines.append("\(x) - \(b) = \(x - b)"); x -= b
             case 2 where room >= 2:
