@@ -34,12 +34,15 @@ FORCE:
 .PHONY: FORCE
 .DELETE_ON_ERROR:
 
-# $(call remember,NAME,VALUE): $(OUT)/.vars/NAME holds VALUE and changes only when VALUE does.
-define remember
-$(OUT)/.vars/$(1): FORCE
+# $(call remember_at,FILE,VALUE): FILE holds VALUE and changes only when VALUE does, so a
+# target that depends on FILE is remade when VALUE changes, and only then.
+define remember_at
+$(1): FORCE
 	@mkdir -p $$(@D)
 	@printf '%s\n' '$(2)' | cmp -s - $$@ || printf '%s\n' '$(2)' > $$@
 endef
+# $(call remember,NAME,VALUE): the same for $(OUT)/.vars/NAME.
+remember = $(call remember_at,$(OUT)/.vars/$(1),$(2))
 
 $(eval $(call remember,eval,$(TEST) $(TASK) $(TEMPLATE) $(MAX_TOKENS) $(EVAL_TEMPERATURE) $(SEED) $(EVAL_SAMPLES)))
 

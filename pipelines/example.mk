@@ -7,13 +7,14 @@
 # The problems are GSM8K-format arithmetic word problems from examples/generator
 # (arith-problems), drawn from EXAMPLE_SEED: test.jsonl (500), dev.jsonl (300, held out of
 # train for choosing settings), train.jsonl (8,000). M0 is trained on the gold solutions of
-# the first 6,000 train problems; IRPO samples the other 2,000, which M0 has never seen.
+# the first 6,000 train problems; IRPO samples the next IRPO_PROBLEMS, which M0 has never seen.
 
 EXAMPLE_SEED ?= 1
 DATA         ?= runs/example/data
 SEED         ?= 1
 OUT          ?= runs/example/seed-$(SEED)
 MODEL        ?= examples/m0
+IRPO_PROBLEMS ?= 1000
 TRAIN        ?= $(DATA)/irpo-train.jsonl
 TEST         ?= $(DATA)/test.jsonl
 DEV          := $(DATA)/dev.jsonl
@@ -26,7 +27,7 @@ EVAL_SAMPLES ?= 8
 PAIRS        ?= 4
 GOLD         ?= 1
 LOSS         ?= irpo
-ALPHA        ?= 1
+ALPHA        ?= 10
 BETA         ?= 0.1
 LR           ?= 1e-4
 BATCH        ?= 16
@@ -42,10 +43,13 @@ demo: table ablations
 
 data: $(TRAIN) $(TEST) $(DEV)
 
-$(DATA)/test.jsonl $(DATA)/dev.jsonl $(DATA)/train.jsonl &: | $(BIN)/arith-problems
+$(eval $(call remember_at,$(DATA)/.vars/problems,$(EXAMPLE_SEED)))
+$(eval $(call remember_at,$(DATA)/.vars/irpo-problems,$(IRPO_PROBLEMS)))
+
+$(DATA)/test.jsonl $(DATA)/dev.jsonl $(DATA)/train.jsonl &: $(DATA)/.vars/problems | $(BIN)/arith-problems
 	$(BIN)/arith-problems --seed $(EXAMPLE_SEED) --out-dir $(DATA)
-$(DATA)/irpo-train.jsonl: $(DATA)/train.jsonl
-	tail -n +6001 $< > $@.tmp && mv $@.tmp $@
+$(DATA)/irpo-train.jsonl: $(DATA)/train.jsonl $(DATA)/.vars/irpo-problems
+	awk -v n=$(IRPO_PROBLEMS) 'NR > 6000 && NR <= 6000 + n' $< > $@.tmp && mv $@.tmp $@
 # M0's supervised data: the gold solutions after the same prompt sample --template plain builds.
 $(DATA)/m0-sft.jsonl: $(DATA)/train.jsonl
 	head -n 6000 $< | jq -c '{id, prompt: ("Question: " + .question + "\nAnswer:\n"), completion: .answer}' \
