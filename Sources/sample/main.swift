@@ -6,6 +6,8 @@ import IRPOCore
 /// `--shard I/N`.
 extension Shard: ExpressibleByArgument {
     public init?(argument: String) { self.init(text: argument) }
+    /// `--help` shows the default as it is typed, "0/1", not as Swift prints the struct.
+    public var defaultValueDescription: String { "\(index)/\(count)" }
 }
 
 /// `sample`: writes N completions per problem.
