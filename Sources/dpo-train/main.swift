@@ -151,6 +151,8 @@ struct DPOTrain: ParsableCommand {
 
     func run() throws {
         let diagnostics = Diagnostics(command: "dpo-train")
+        // Ctrl-C waits for a checkpoint or metrics line being written, so none is left half done.
+        Interrupts.install()
         do {
             try train(diagnostics)
         } catch let e as ExitCode {
@@ -184,8 +186,14 @@ struct DPOTrain: ParsableCommand {
         } else {
             throw ValidationError("\(model!) has no tokenizer.json; give --tokenizer")
         }
-        let tok = try Tokenizer(json: tokenizerJSON)
         let config = start.config
+        let tok: Tokenizer
+        do {
+            tok = try Tokenizer(json: tokenizerJSON)
+            try tok.checkFits(config)
+        } catch {
+            throw LineError("\(tokenizer ?? model!): \(error)")
+        }
         guard let eos = config.eosTokenIds.first else {
             throw LineError("the model's config.json names no eos_token_id (needed to end completions)")
         }
@@ -256,17 +264,19 @@ struct DPOTrain: ParsableCommand {
         while trainer.step < lastStep {
             let m = try trainer.trainStep()
             if let metricsFile {
-                fputs(m.jsonLine + "\n", metricsFile)
-                fflush(metricsFile)
+                Interrupts.uninterrupted {
+                    fputs(m.jsonLine + "\n", metricsFile)
+                    fflush(metricsFile)
+                }
             }
             if showProgress { diagnostics.note(m.progressLine(totalSteps: trainer.totalSteps)) }
             let step = trainer.step
             if (saveEvery.map { step % $0 == 0 } ?? false) || step == stopAfter, step < trainer.totalSteps {
-                try CheckpointIO.save(output, to: statePath, trainingState: trainer.trainingState())
+                try Interrupts.uninterrupted { try CheckpointIO.save(output, to: statePath, trainingState: trainer.trainingState()) }
             }
         }
         if trainer.finished {
-            try CheckpointIO.save(output, to: out)
+            try Interrupts.uninterrupted { try CheckpointIO.save(output, to: out) }
             if showProgress { diagnostics.note("\(examples.count) pairs, \(trainer.totalSteps) steps; wrote \(out)") }
         } else if showProgress {
             diagnostics.note("stopped after step \(trainer.step); resume with --resume")

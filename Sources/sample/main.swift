@@ -162,6 +162,7 @@ struct Sample: ParsableCommand {
                 throw ExitCode(ExitStatus.failure)
             }
             let tokenizer = try Tokenizer(json: json)
+            try tokenizer.checkFits(checkpoint.config)
             if checkpoint.config.eosTokenIds.isEmpty {
                 diagnostics.note("\(model): config.json names no eos_token_id; only --stop and --max-tokens end samples")
             }
