@@ -76,6 +76,13 @@ enum AtomicWrite {
             try syncDirectory(parent)
             return
         }
+        // One atomic exchange where the kernel has it: a kill at any moment leaves the old or
+        // the new checkpoint under `target`, never neither (a resumable state must survive).
+        if let exchange = renameExchange, exchange(AT_FDCWD, temp, AT_FDCWD, target, 1 << 1) == 0 {
+            try syncDirectory(parent)
+            try? FileManager.default.removeItem(atPath: temp)  // now the old checkpoint
+            return
+        }
         let old = join(parent, ".\(base).old-\(uniqueSuffix())")
         guard rename(target, old) == 0 else { throw posixError(target, "cannot move the old checkpoint aside") }
         guard rename(temp, target) == 0 else {
@@ -88,6 +95,17 @@ enum AtomicWrite {
         // leaves a hidden directory behind.
         try? FileManager.default.removeItem(atPath: old)
     }
+
+    /// Linux's renameat2(2) (flag RENAME_EXCHANGE = 2), looked up at run time since the C
+    /// library headers Swift imports do not declare it; nil elsewhere.
+    private static let renameExchange: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32)? = {
+        #if os(Linux)
+        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "renameat2") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32).self)
+        #else
+        return nil
+        #endif
+    }()
 
     /// Replacing a directory means deleting it: only do that to an empty one or a checkpoint.
     private static func refuseToReplaceNonCheckpoint(_ target: String) throws {
