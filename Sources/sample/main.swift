@@ -137,8 +137,8 @@ struct Sample: ParsableCommand {
         let problems = JSONLInput(paths: input.files, diagnostics: diagnostics)
         try problems.forEachRecord(selecting: shard.contains) { record, position in
             let prompt = try promptTemplate.prompt(for: record)
-            if record.id == nil { record["id"] = JSONValue(position.line) }
-            let idKey = record.idKey!
+            if try record.id == nil { record["id"] = JSONValue(position.line) }
+            let idKey = try record.idKey!
             let ids = tokenizer.tokenizePrompt(prompt)
             do {
                 try generator.validate(promptTokens: ids)
@@ -169,6 +169,9 @@ struct Sample: ParsableCommand {
             return (checkpoint.weights, tokenizer)
         } catch let e as ExitCode {
             throw e
+        } catch let e as CheckpointError {
+            diagnostics.error("\(e)")  // it names the file
+            throw ExitCode(ExitStatus.failure)
         } catch {
             diagnostics.error("\(model): \(error)")
             throw ExitCode(ExitStatus.failure)
