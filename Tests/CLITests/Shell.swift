@@ -21,12 +21,17 @@ enum Shell {
     }
 
     /// Runs `script` with `/bin/sh -c` in a fresh temporary directory, with `$BIN` set to the
-    /// binaries' directory and standard input from `stdin`.
-    static func run(_ script: String, stdin: String = "", files: [String: String] = [:]) throws -> Result {
+    /// binaries' directory and standard input from `stdin`; `bytes` are files that need not be
+    /// UTF-8 (bad input).
+    static func run(_ script: String, stdin: String = "", files: [String: String] = [:],
+                    bytes: [String: [UInt8]] = [:]) throws -> Result {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         for (name, content) in files {
             try content.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+        }
+        for (name, content) in bytes {
+            try Data(content).write(to: URL(fileURLWithPath: dir + "/" + name))
         }
         try stdin.write(toFile: dir + "/.stdin", atomically: true, encoding: .utf8)
         _ = FileManager.default.createFile(atPath: dir + "/.stdout", contents: nil)
