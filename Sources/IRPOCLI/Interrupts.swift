@@ -38,6 +38,12 @@ private final class Watcher: @unchecked Sendable {
     static let installed: Void = {
         let watcher = shared
         guard watcher.writeFD >= 0 else { return }  // no pipe: signals keep their default action
+        // A process may start with these signals blocked (some test runners and services
+        // block them): unblock them, here and so in the watcher thread, or Ctrl-C would be lost.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in Interrupts.signals { sigaddset(&set, s) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         Thread { watcher.watch() }.start()
         for s in Interrupts.signals {
             let old = signal(s, forwardSignal)
