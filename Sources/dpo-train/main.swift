@@ -192,7 +192,8 @@ struct DPOTrain: ParsableCommand {
             tok = try Tokenizer(json: tokenizerJSON)
             try tok.checkFits(config)
         } catch {
-            throw LineError("\(tokenizer ?? model!): \(error)")
+            // The error starts "tokenizer.json: ": inside the model, or the file given.
+            throw LineError(tokenizer.map { "\($0): \(error)" } ?? "\(model!)/\(error)")
         }
         guard let eos = config.eosTokenIds.first else {
             throw LineError("the model's config.json names no eos_token_id (needed to end completions)")

@@ -172,6 +172,9 @@ struct Sample: ParsableCommand {
         } catch let e as CheckpointError {
             diagnostics.error("\(e)")  // it names the file
             throw ExitCode(ExitStatus.failure)
+        } catch let e as TokenizerError {
+            diagnostics.error("\(model)/\(e)")  // "tokenizer.json: ...", inside the model
+            throw ExitCode(ExitStatus.failure)
         } catch {
             diagnostics.error("\(model): \(error)")
             throw ExitCode(ExitStatus.failure)
