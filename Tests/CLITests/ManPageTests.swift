@@ -59,6 +59,62 @@ import Testing
         #expect(try Self.page("man7/irpo.7").contains(".BR \(command.replacingOccurrences(of: "-", with: "\\-")) (1)"))
     }
 
+    /// Each option's `(default: X)` in `--help`, by its first name (`--top-p`, `-n`).
+    func helpDefaults(_ command: String) throws -> [String: String] {
+        let help = try Shell.run("\"$BIN/\(command)\" --help").out
+        guard let start = help.range(of: "OPTIONS:") else { return [:] }
+        // An option's entry starts at "  -" and runs over its wrapped lines.
+        let entries = help[start.upperBound...].components(separatedBy: "\n  -").dropFirst()
+        var out: [String: String] = [:]
+        for e in entries {
+            let text = ("-" + e).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            // ArgumentParser ends an entry with "(default: X)" or "(values: ...; default: X)".
+            guard let d = text.range(of: "default: ", options: .backwards), text.hasSuffix(")") else { continue }
+            let name = String(text.prefix { !$0.isWhitespace && $0 != "," })
+            out[name] = String(text[d.upperBound..<text.index(before: text.endIndex)])
+        }
+        return out
+    }
+
+    /// The man page's OPTIONS items as plain text (macros, quotes and escapes gone), by first option name.
+    func manItems(_ command: String) throws -> [String: String] {
+        let page = try Self.page("man1/\(command).1")
+        guard let start = page.range(of: ".SH OPTIONS\n") else { return [:] }
+        var section = String(page[start.upperBound...])
+        if let end = section.range(of: "\n.SH ") { section = String(section[..<end.lowerBound]) }
+        var out: [String: String] = [:]
+        for item in section.components(separatedBy: ".TP\n").dropFirst() {
+            let plain = item.split(separator: "\n").map { line -> String in
+                var l = String(line)
+                if l.hasPrefix("."), let space = l.firstIndex(of: " ") { l = String(l[space...]) } else if l.hasPrefix(".") { l = "" }
+                return l
+            }.joined(separator: " ").replacingOccurrences(of: "\\-", with: "-").replacingOccurrences(of: "\"", with: "")
+                .replacingOccurrences(of: "\\fB", with: "").replacingOccurrences(of: "\\fR", with: "")
+                .replacingOccurrences(of: "\\fI", with: "")
+            let words = plain.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            if let name = words.split(separator: " ").first { out[String(name)] = words }
+        }
+        return out
+    }
+
+    @Test(arguments: commands) func helpAndManPageDefaultsAgree(_ command: String) throws {
+        let items = try manItems(command)
+        let defaults = try helpDefaults(command)
+        #expect(!defaults.isEmpty)
+        for (option, value) in defaults {
+            guard let item = items[option] else { Issue.record("\(command): \(option) has no item in the man page"); continue }
+            // "(default 1e-6)" agrees with --help's 1e-06, "constant (default)" with constant.
+            let stated = item.components(separatedBy: "default").dropFirst().compactMap { rest -> String? in
+                let v = rest.drop { $0 == ":" || $0 == " " }.prefix { !" ;)".contains($0) }
+                let trimmed = v.hasSuffix(",") || v.hasSuffix(".") ? v.dropLast() : v[...]
+                return trimmed.isEmpty ? nil : String(trimmed)
+            }
+            let same = stated.contains { $0 == value || (Double($0) != nil && Double($0) == Double(value)) }
+                || item.contains("\(value) (default")
+            #expect(same, "\(command) \(option): --help says default \(value), the man page: \(item)")
+        }
+    }
+
     @Test func shardDefaultReadsAsTyped() throws {
         let help = try Shell.run(#""$BIN/sample" --help"#).out
         #expect(help.contains("(default: 0/1)"), "\(help)")
