@@ -174,13 +174,11 @@ struct DPOTrain: ParsableCommand {
         if let model {
             start = try CheckpointIO.load(model)
         } else {
-            let data = try Data(contentsOf: URL(fileURLWithPath: initConfig!))
-            let config = try JSONDecoder().decode(LlamaConfig.self, from: data)
-            start = Checkpoint(weights: .random(config: config, seed: seed))
+            start = Checkpoint(weights: .random(config: try CheckpointIO.loadConfigFile(initConfig!), seed: seed))
         }
         let tokenizerJSON: Data
         if let tokenizer {
-            tokenizerJSON = try Data(contentsOf: URL(fileURLWithPath: tokenizer))
+            tokenizerJSON = try CheckpointIO.readFile(tokenizer)
         } else if let t = start.tokenizerJSON {
             tokenizerJSON = t
         } else {

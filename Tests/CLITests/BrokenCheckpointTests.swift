@@ -63,14 +63,18 @@ import Testing
             "$BIN/dpo-train" --model m0 --out s --batch-size 2 --save-every 1 --stop-after 2 pairs.jsonl || exit 9
             head -c 3000 s.state/training_state.safetensors > t && mv t s.state/training_state.safetensors
             "$BIN/dpo-train" --model m0 --out s --batch-size 2 --save-every 1 --resume pairs.jsonl 2> err; echo "$? $(test -e s && echo wrote) $(cat err)"
+            "$BIN/dpo-train" --init config/config.json --tokenizer tokenizer.json --loss sft --out o sft.jsonl 2> err; echo "$? $(cat err)"
+            "$BIN/dpo-train" --init config.json --tokenizer no-such.json --loss sft --out o sft.jsonl 2> err; echo "$? $(cat err)"
             """
         let r = try Shell.run(script, files: DPOTrainFixture.files)
         let lines = r.out.split(separator: "\n").map(String.init)
-        #expect(lines.count == Self.broken.count + 2, "\(r.out)\(r.err)")
+        #expect(lines.count == Self.broken.count + 4, "\(r.out)\(r.err)")
         for (b, line) in zip(Self.broken, lines) {
             #expect(line.hasPrefix("1  dpo-train: \(b.message)"), "\(b.name): \(line)")
         }
-        #expect(lines.dropLast().last?.hasPrefix("1 dpo-train: wide/model.safetensors: tensor model.embed_tokens.weight: shape") == true, "\(r.out)")
-        #expect(lines.last?.hasPrefix("1  dpo-train: s.state/training_state.safetensors: ") == true, "\(r.out)")
+        let tail = Array(lines.suffix(4))
+        #expect(tail.first?.hasPrefix("1 dpo-train: wide/model.safetensors: tensor model.embed_tokens.weight: shape") == true, "\(r.out)")
+        #expect(tail.dropFirst().first?.hasPrefix("1  dpo-train: s.state/training_state.safetensors: ") == true, "\(r.out)")
+        #expect(tail.suffix(2) == ["1 dpo-train: config/config.json: not valid JSON", "1 dpo-train: no-such.json: no such file"], "\(r.out)")
     }
 }

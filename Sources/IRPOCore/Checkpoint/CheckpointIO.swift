@@ -95,6 +95,16 @@ public enum CheckpointIO {
         }
     }
 
+    /// Reads a config.json file on its own (a model made from scratch), with errors that name it.
+    public static func loadConfigFile(_ path: String) throws -> LlamaConfig {
+        try decodeConfig(try readFile(path, display: path, missing: "no such file"), display: path)
+    }
+
+    /// Reads a file given apart from a checkpoint (a tokenizer.json), with errors that name it.
+    public static func readFile(_ path: String) throws -> Data {
+        try readFile(path, display: path, missing: "no such file")
+    }
+
     /// Loads only the training state of a checkpoint; nil when it has none.
     public static func loadTrainingState(_ path: String) throws -> TrainingStateFile? {
         do {
