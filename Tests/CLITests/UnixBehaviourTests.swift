@@ -37,6 +37,22 @@ import Glibc
         #expect(r.status == 0 && r.out == "" && r.err == "", "\(command): \(r.out)\(r.err)")
     }
 
+    @Test(arguments: ["gzip", "xz", "zstd"]) func truncatedCompressedInputStopsAtALine(_ tool: String) throws {
+        // Half of a compressed file: grade writes the lines before the damage and names the line.
+        let r = try Shell.run(#"""
+            awk 'BEGIN { for (i = 0; i < 20000; i++) printf "{\"id\":%d,\"completion\":\"Final answer: %d\",\"answer\":\"#### %d\"}\n", i, i, i }' > s.jsonl
+            \#(tool) -c s.jsonl > s.z && head -c $(($(wc -c < s.z) / 2)) s.z > cut.z
+            "$BIN/grade" cut.z > cut.out 2> cut.err; echo "$?"
+            n=$(wc -l < cut.out); test "$n" -gt 0 && "$BIN/grade" s.jsonl | head -n "$n" | cmp -s - cut.out && echo prefix
+            echo "$((n + 1))"; cat cut.err
+            """#)
+        let lines = r.out.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4 && lines[0] == "1" && lines[1] == "prefix", "\(tool): \(r.out) \(r.err)")
+        if lines.count == 4 {
+            #expect(lines[3].hasPrefix("grade: cut.z:\(lines[2]): corrupt compressed data: "), "\(tool): \(lines[3])")
+        }
+    }
+
     @Test func closedPipeEndsPairAndEvalQuietly() throws {
         let r = try Shell.run(#"""
             awk 'BEGIN { for (i = 0; i < 100000; i++) printf "{\"id\":%d,\"prompt\":\"P\",\"completion\":\"c%d\",\"pred\":\"1\",\"correct\":%s}\n", i / 2, i, (i % 2 ? "true" : "false") }' > big.jsonl
