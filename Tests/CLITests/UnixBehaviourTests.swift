@@ -172,6 +172,8 @@ import Glibc
             _ = try run.interrupt(out: "k", after: delay, with: SIGKILL)
             let out = run.loads("k", state: false), state = run.loads("k.state", state: true)
             #expect(out != false && state != false, "kill \(i) after \(delay) s: k loads \(String(describing: out)), k.state \(String(describing: state))")
+            // A state set aside but not yet replaced would mean a moment with no k.state at all.
+            #expect(try run.leftovers().filter { $0.contains(".old-") } == [], "kill \(i) after \(delay) s")
             let resume = state == true ? " --resume" : ""
             let r = try Shell.run(#""$BIN/dpo-train" \#(run.flags.joined(separator: " ")) --out k\#(resume) pairs.jsonl"#, in: run.dir)
             #expect(r.status == 0, "kill \(i) after \(delay) s: \(r.err)")
