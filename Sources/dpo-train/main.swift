@@ -258,6 +258,10 @@ struct DPOTrain: ParsableCommand {
         }
         defer { if let metricsFile { fclose(metricsFile) } }
 
+        // What killed runs left half written beside the outputs goes now, whether or not this
+        // run saves the state again.
+        CheckpointIO.removeStaleTemporaries(of: out)
+        CheckpointIO.removeStaleTemporaries(of: statePath)
         let output = Checkpoint(weights: start.weights, tokenizerJSON: tokenizerJSON, extraFiles: start.extraFiles)
         let lastStep = min(trainer.totalSteps, stopAfter ?? Int.max)
         while trainer.step < lastStep {

@@ -179,6 +179,9 @@ import Glibc
             #expect(r.status == 0, "kill \(i) after \(delay) s: \(r.err)")
             let weights = try? Data(contentsOf: URL(fileURLWithPath: run.dir + "/k/model.safetensors"))
             #expect(weights == run.reference, "kill \(i) after \(delay) s:\(resume) did not end with the uninterrupted weights")
+            // The finished run cleared what the killed one left half written.
+            let left = try run.leftovers()
+            #expect(left == [], "kill \(i) after \(delay) s: left \(left)")
         }
     }
 }

@@ -11,6 +11,7 @@ enum AtomicWrite {
         let (parent, base) = split(path)
         let target = join(parent, base)
         try refuseToReplaceNonCheckpoint(target)
+        removeStaleTemporaries(parent, base)
         let temp = join(parent, ".\(base).tmp-\(uniqueSuffix())")
         guard mkdir(temp, 0o755) == 0 else { throw posixError(target, "cannot create the temporary directory \(temp)") }
         do {
@@ -44,6 +45,7 @@ enum AtomicWrite {
         if stat(target, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
             throw CheckpointError(file: target, "is a directory; a bundle would replace it")
         }
+        removeStaleTemporaries(parent, base)
         let temp = join(parent, ".\(base).tmp-\(uniqueSuffix())")
         let fd = try create(temp)
         var isOpen = true
@@ -106,6 +108,22 @@ enum AtomicWrite {
         return nil
         #endif
     }()
+
+    /// Removes what a killed writer of `base` left beside it (`.BASE.tmp-PID-*`, `.BASE.old-PID-*`):
+    /// a checkpoint-sized copy per kill would otherwise pile up. Only a dead PID's are removed,
+    /// so a writer still running elsewhere keeps its own.
+    static func removeStaleTemporaries(_ parent: String, _ base: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
+        for name in names {
+            for kind in [".\(base).tmp-", ".\(base).old-"] where name.hasPrefix(kind) {
+                let rest = name.dropFirst(kind.count)
+                guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]), pid > 0 else { continue }
+                if kill(pid, 0) != 0 && errno == ESRCH {
+                    try? FileManager.default.removeItem(atPath: join(parent, name))
+                }
+            }
+        }
+    }
 
     /// Replacing a directory means deleting it: only do that to an empty one or a checkpoint.
     private static func refuseToReplaceNonCheckpoint(_ target: String) throws {

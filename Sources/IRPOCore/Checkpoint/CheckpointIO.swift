@@ -133,6 +133,13 @@ public enum CheckpointIO {
         }
     }
 
+    /// Removes the half-written copies that killed writers of `path` left beside it (saving
+    /// does this too; a run that may never save, such as a resumed one, calls it at its start).
+    public static func removeStaleTemporaries(of path: String) {
+        let (parent, base) = AtomicWrite.split(path)
+        AtomicWrite.removeStaleTemporaries(parent, base)
+    }
+
     // MARK: reading
 
     private static func read(_ path: String, trainingState: Bool) throws -> (Checkpoint, TrainingStateFile?) {
