@@ -56,80 +56,119 @@ import Testing
     static let types = ["5", "[]", "{}", "true", "[\"x\"]", "{\"a\":\"b\"}"]
     static let idTypes = ["{}", "[]", "true", "[1]", "{\"id\":1}"]
 
-    @Test func grade() throws {
-        let templates = [
+    /// Per command: good records whose damaged copies make the bad lines.
+    static let templates: [String: [BadInputs]] = [
+        "grade": [
             BadInputs(fields: [("id", "1"), ("completion", #""So 2+2=4.\nFinal answer: 4""#), ("answer", "\"#### 4\"")],
                       required: ["completion", "answer"],
-                      wrongValues: ["completion": Self.types, "answer": ["[]", "{}", "true", "[1]"]]),
+                      wrongValues: ["completion": types, "answer": ["[]", "{}", "true", "[1]"]]),
             BadInputs(fields: [("answer", "\"#### 18\""), ("model", #""m""#), ("completion", #""Final answer: 18""#), ("sample", "0")],
                       required: ["completion", "answer"], wrongValues: ["completion": ["18", "false", "[[]]"]]),
-        ]
+        ],
+        "pair": [
+            BadInputs(fields: [("id", #""t""#), ("prompt", #""P""#), ("completion", #""c""#), ("pred", #""5""#), ("correct", "true")],
+                      required: ["id", "prompt", "completion", "correct"],
+                      wrongValues: ["id": idTypes, "prompt": types, "completion": types,
+                                    "correct": ["1", "\"true\"", "[]", "{}", "[true]"], "pred": ["[]", "{}", "true"]]),
+            BadInputs(fields: [("correct", "false"), ("completion", #""w""#), ("id", "9999"), ("prompt", #""Q\tR""#)],
+                      required: ["id", "prompt", "completion", "correct"], wrongValues: ["correct": ["0", "null"]]),
+        ],
+        "eval": [
+            BadInputs(fields: [("id", #""t""#), ("pred", #""5""#), ("correct", "true"), ("finish", #""stop""#), ("tokens", "12")],
+                      required: ["id", "correct"],
+                      wrongValues: ["id": idTypes, "correct": ["1", "\"true\"", "[]", "{}"], "pred": ["[]", "{}", "true"],
+                                    "finish": ["1", "[]", "true"], "tokens": ["\"12\"", "1.5", "[]", "true", "1e400"]]),
+            BadInputs(fields: [("correct", "false"), ("id", "7")], required: ["id", "correct"], wrongValues: [:]),
+        ],
+        "sample": [
+            BadInputs(fields: [("id", #""t""#), ("question", #""What is 2 plus 2?""#), ("answer", "\"#### 4\"")],
+                      required: ["question"], wrongValues: ["id": idTypes, "question": types]),
+            BadInputs(fields: [("prompt", #""Ready: ""#), ("id", "12")], required: ["prompt"],
+                      wrongValues: ["prompt": types + ["null"]]),
+        ],
+        "dpo-train": [
+            BadInputs(fields: [("id", "1"), ("prompt", #""Q: 1+1=?\nA:""#), ("chosen", #"" 2""#), ("rejected", #"" 3""#)],
+                      required: ["prompt", "chosen", "rejected"],
+                      wrongValues: ["prompt": types, "chosen": types, "rejected": types]),
+            BadInputs(fields: [("rejected", #"" no""#), ("chosen", #"" yes""#), ("prompt", #""Is it?""#)],
+                      required: ["prompt", "chosen", "rejected"], wrongValues: ["chosen": ["1", "false"]]),
+        ],
+    ]
+
+    /// How each command is run on a file of bad lines alone.
+    static let soloRuns: [String: String] = [
+        "grade": #""$BIN/grade" --task gsm8k"#, "pair": #""$BIN/pair" --quiet"#, "eval": #""$BIN/eval" --json"#,
+        "sample": #""$BIN/sample" --model '\#(SampleFixture.modelDir)' --template plain --max-tokens 2"#,
+        "dpo-train": #"rm -rf o; "$BIN/dpo-train" --model m0 --out o --max-steps 1"#,
+    ]
+
+    @Test(arguments: ["grade", "pair", "eval", "sample", "dpo-train"])
+    func eachKindAloneEndsWithStatusOne(_ command: String) throws {
+        // Every 10th bad line of the first template, each the whole input of its own run: status 1,
+        // one diagnostic at line 1, nothing on standard output (eval: its report of no samples)
+        // and for dpo-train no model.
+        let cases = Self.templates[command]![0].cases()
+        let picked = stride(from: 0, to: cases.count, by: 10).map { cases[$0].bytes + [0x0A] }
+        var script = command == "dpo-train" ? "\(DPOTrainFixture.makeM0) || exit 9\n" : ""
+        for i in picked.indices {
+            script += #"\#(Self.soloRuns[command]!) bad\#(i).jsonl > out 2> err; echo "$? $(wc -c < out | tr -d ' ') $(test -e o && echo wrote) $(head -n 1 err)""# + "\n"
+        }
+        var files = DPOTrainFixture.files
+        files["pairs.jsonl"] = nil
+        let r = try Shell.run(script, files: files,
+                              bytes: Dictionary(uniqueKeysWithValues: picked.enumerated().map { ("bad\($0.offset).jsonl", $0.element) }))
+        let lines = r.out.split(separator: "\n").map(String.init)
+        #expect(lines.count == picked.count, "\(r.out)\(r.err)")
+        for (i, line) in lines.enumerated() {
+            let words = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+            let silent = command == "eval" ? words.count > 1 && words[1] != "0" : words.count > 1 && words[1] == "0"
+            #expect(words.first == "1" && silent, "\(command) bad\(i).jsonl: \(line)")
+            #expect(line.contains(" \(command): bad\(i).jsonl:1: ") && !line.contains(" wrote "), "\(command) bad\(i).jsonl: \(line)")
+        }
+    }
+
+    @Test func grade() throws {
         let good = (0..<300).map { i in
             i % 7 == 3 ? "{\"id\":\(i),\"completion\":\"a\\u0000b Final answer: \(i)\",\"answer\":\"#### \(i)\"}"
                 : "{\"id\":\(i),\"completion\":\"Final answer: \(i % 3)\",\"answer\":\"#### 1\",\"x\":[[{\"é\":null}]]}"
         }
-        let o = try runMixed("grade", "--task gsm8k", good: good, templates: templates,
+        let o = try runMixed("grade", "--task gsm8k", good: good, templates: Self.templates["grade"]!,
                              extra: [#"{"completion":"Final answer: 1","answer":"no number here"}"#], badPerGood: 2)
         expectFilterBehaviour(o, "grade")
     }
 
     @Test func pair() throws {
-        let templates = [
-            BadInputs(fields: [("id", #""t""#), ("prompt", #""P""#), ("completion", #""c""#), ("pred", #""5""#), ("correct", "true")],
-                      required: ["id", "prompt", "completion", "correct"],
-                      wrongValues: ["id": Self.idTypes, "prompt": Self.types, "completion": Self.types,
-                                    "correct": ["1", "\"true\"", "[]", "{}", "[true]"], "pred": ["[]", "{}", "true"]]),
-            BadInputs(fields: [("correct", "false"), ("completion", #""w""#), ("id", "9999"), ("prompt", #""Q\tR""#)],
-                      required: ["id", "prompt", "completion", "correct"], wrongValues: ["correct": ["0", "null"]]),
-        ]
         // One winner and one loser per problem: one pair each.
         let good = (0..<200).flatMap { i in [
             #"{"id":"g\#(i)","prompt":"P\#(i)","completion":"right \#(i)","pred":"\#(i)","correct":true}"#,
             #"{"id":"g\#(i)","prompt":"P\#(i)","completion":"wrong","pred":null,"correct":false,"finish":"length"}"#,
         ] }
-        let o = try runMixed("pair", "--quiet --seed 3", good: good, templates: templates, badPerGood: 1)
+        let o = try runMixed("pair", "--quiet --seed 3", good: good, templates: Self.templates["pair"]!, badPerGood: 1)
         expectFilterBehaviour(o, "pair")
     }
 
     @Test func eval() throws {
-        let templates = [
-            BadInputs(fields: [("id", #""t""#), ("pred", #""5""#), ("correct", "true"), ("finish", #""stop""#), ("tokens", "12")],
-                      required: ["id", "correct"],
-                      wrongValues: ["id": Self.idTypes, "correct": ["1", "\"true\"", "[]", "{}"], "pred": ["[]", "{}", "true"],
-                                    "finish": ["1", "[]", "true"], "tokens": ["\"12\"", "1.5", "[]", "true", "1e400"]]),
-            BadInputs(fields: [("correct", "false"), ("id", "7")], required: ["id", "correct"], wrongValues: [:]),
-        ]
         let good = (0..<400).map { i in
             #"{"id":"p\#(i / 4)","pred":\#(i % 3 == 0 ? "null" : "\"\(i % 2)\""),"correct":\#(i % 2 == 0),"finish":"stop","tokens":\#(i)}"#
         }
-        let o = try runMixed("eval", "--json --k 1,2,4", good: good, templates: templates, badPerGood: 1)
+        let o = try runMixed("eval", "--json --k 1,2,4", good: good, templates: Self.templates["eval"]!, badPerGood: 1)
         expectFilterBehaviour(o, "eval")
     }
 
     @Test func sample() throws {
-        let template = BadInputs(fields: [("id", #""t""#), ("question", #""What is 2 plus 2?""#), ("answer", "\"#### 4\"")],
-                                 required: ["question"],
-                                 wrongValues: ["id": Self.idTypes, "question": Self.types])
-        let other = BadInputs(fields: [("prompt", #""Ready: ""#), ("id", "12")], required: ["prompt"],
-                              wrongValues: ["prompt": Self.types + ["null"]])
         let long = #"{"id":"long","question":"\#(String(repeating: "many words ", count: 40))"}"#
         let good = (0..<24).map { i in
             i % 4 == 1 ? #"{"id":"g\#(i)","prompt":"Ready \u0000 prompt \#(i): "}"#
                 : "{\"id\":\"g\(i)\",\"question\":\"What is \(i) plus 1? ✓\",\"answer\":\"#### \(i + 1)\"}"
         }
         let o = try runMixed("sample", "--model '\(SampleFixture.modelDir)' --template plain --max-tokens 2 --seed 1",
-                             good: good, templates: [template, other], extra: [long], badPerGood: 16)
+                             good: good, templates: Self.templates["sample"]!, extra: [long], badPerGood: 16)
         expectFilterBehaviour(o, "sample")
     }
 
     @Test func dpoTrain() throws {
-        let template = BadInputs(fields: [("id", "1"), ("prompt", #""Q: 1+1=?\nA:""#), ("chosen", #"" 2""#), ("rejected", #"" 3""#)],
-                                 required: ["prompt", "chosen", "rejected"],
-                                 wrongValues: ["prompt": Self.types, "chosen": Self.types, "rejected": Self.types])
-        let other = BadInputs(fields: [("rejected", #"" no""#), ("chosen", #"" yes""#), ("prompt", #""Is it?""#)],
-                              required: ["prompt", "chosen", "rejected"], wrongValues: ["chosen": ["1", "false"]])
         let good = DPOTrainFixture.records(count: 24, pairs: true).split(separator: "\n").map(String.init)
-        let (file, _, badLines) = BadInputs.interleave(good: good, templates: [template, other],
+        let (file, _, badLines) = BadInputs.interleave(good: good, templates: Self.templates["dpo-train"]!,
                                                        extra: [#"{"prompt":"","chosen":" 1","rejected":" 2"}"#], badPerGood: 14)
         var files = DPOTrainFixture.files
         files["pairs.jsonl"] = nil
