@@ -8,7 +8,8 @@ import Darwin
 /// Buffered standard output that only ever holds whole lines, so no output line is half-written.
 ///
 /// A closed pipe (`| head`) ends the process quietly with status 0: SIGPIPE is ignored and
-/// EPIPE from write(2) exits. Other write errors (a full disk) are reported and exit 1.
+/// EPIPE from write(2) exits. Other write errors (a full disk) are reported and exit 1. Ctrl-C
+/// waits for the write in progress (see `Interrupts`), so output never ends in half a line.
 public final class LineWriter {
     private let fd: Int32
     private let command: String
@@ -25,6 +26,7 @@ public final class LineWriter {
         flushEachLine = isatty(fd) != 0
         buffer.reserveCapacity(bufferSize + 4096)
         signal(SIGPIPE, SIG_IGN)
+        Interrupts.install()
     }
 
     deinit { flush() }
@@ -61,6 +63,11 @@ public final class LineWriter {
     /// Writes out everything buffered.
     public func flush() {
         guard !buffer.isEmpty else { return }
+        Interrupts.uninterrupted { writeAll() }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func writeAll() {
         buffer.withUnsafeBytes { raw in
             var off = 0
             while off < raw.count {
@@ -73,7 +80,6 @@ public final class LineWriter {
                 exit(ExitStatus.failure)
             }
         }
-        buffer.removeAll(keepingCapacity: true)
     }
 }
 

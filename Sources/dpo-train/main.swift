@@ -151,6 +151,8 @@ struct DPOTrain: ParsableCommand {
 
     func run() throws {
         let diagnostics = Diagnostics(command: "dpo-train")
+        // Ctrl-C waits for a checkpoint or metrics line being written, so none is left half done.
+        Interrupts.install()
         do {
             try train(diagnostics)
         } catch let e as ExitCode {
@@ -172,20 +174,25 @@ struct DPOTrain: ParsableCommand {
         if let model {
             start = try CheckpointIO.load(model)
         } else {
-            let data = try Data(contentsOf: URL(fileURLWithPath: initConfig!))
-            let config = try JSONDecoder().decode(LlamaConfig.self, from: data)
-            start = Checkpoint(weights: .random(config: config, seed: seed))
+            start = Checkpoint(weights: .random(config: try CheckpointIO.loadConfigFile(initConfig!), seed: seed))
         }
         let tokenizerJSON: Data
         if let tokenizer {
-            tokenizerJSON = try Data(contentsOf: URL(fileURLWithPath: tokenizer))
+            tokenizerJSON = try CheckpointIO.readFile(tokenizer)
         } else if let t = start.tokenizerJSON {
             tokenizerJSON = t
         } else {
             throw ValidationError("\(model!) has no tokenizer.json; give --tokenizer")
         }
-        let tok = try Tokenizer(json: tokenizerJSON)
         let config = start.config
+        let tok: Tokenizer
+        do {
+            tok = try Tokenizer(json: tokenizerJSON)
+            try tok.checkFits(config)
+        } catch {
+            // The error starts "tokenizer.json: ": inside the model, or the file given.
+            throw LineError(tokenizer.map { "\($0): \(error)" } ?? "\(model!)/\(error)")
+        }
         guard let eos = config.eosTokenIds.first else {
             throw LineError("the model's config.json names no eos_token_id (needed to end completions)")
         }
@@ -251,22 +258,28 @@ struct DPOTrain: ParsableCommand {
         }
         defer { if let metricsFile { fclose(metricsFile) } }
 
+        // What killed runs left half written beside the outputs goes now, whether or not this
+        // run saves the state again.
+        CheckpointIO.removeStaleTemporaries(of: out)
+        CheckpointIO.removeStaleTemporaries(of: statePath)
         let output = Checkpoint(weights: start.weights, tokenizerJSON: tokenizerJSON, extraFiles: start.extraFiles)
         let lastStep = min(trainer.totalSteps, stopAfter ?? Int.max)
         while trainer.step < lastStep {
             let m = try trainer.trainStep()
             if let metricsFile {
-                fputs(m.jsonLine + "\n", metricsFile)
-                fflush(metricsFile)
+                Interrupts.uninterrupted {
+                    fputs(m.jsonLine + "\n", metricsFile)
+                    fflush(metricsFile)
+                }
             }
             if showProgress { diagnostics.note(m.progressLine(totalSteps: trainer.totalSteps)) }
             let step = trainer.step
             if (saveEvery.map { step % $0 == 0 } ?? false) || step == stopAfter, step < trainer.totalSteps {
-                try CheckpointIO.save(output, to: statePath, trainingState: trainer.trainingState())
+                try Interrupts.uninterrupted { try CheckpointIO.save(output, to: statePath, trainingState: trainer.trainingState()) }
             }
         }
         if trainer.finished {
-            try CheckpointIO.save(output, to: out)
+            try Interrupts.uninterrupted { try CheckpointIO.save(output, to: out) }
             if showProgress { diagnostics.note("\(examples.count) pairs, \(trainer.totalSteps) steps; wrote \(out)") }
         } else if showProgress {
             diagnostics.note("stopped after step \(trainer.step); resume with --resume")

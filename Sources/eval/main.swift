@@ -61,7 +61,7 @@ struct Eval: ParsableCommand {
         func summarize(_ path: String, ks: [Int]) throws -> EvalSummary {
             var acc = EvalAccumulator(ks: ks)
             try JSONLInput(paths: [path], diagnostics: diagnostics).forEachRecord { record, _ in
-                guard let key = record.idKey else { throw RecordFieldError.missing("id") }
+                guard let key = try record.idKey else { throw RecordFieldError.missing("id") }
                 guard let correct = try record.correct() else {
                     throw LineError("missing field \"correct\" (grade the samples first)")
                 }

@@ -17,6 +17,7 @@ struct PairSample {
             throw LineError("missing field \"correct\" (grade the samples first)")
         }
         correct = c
+        _ = try record.pred()  // a string, a number or null, as grade writes it and eval reads it
         pred = record["pred"] ?? .null
         if let goldField {
             guard let g = try record.string(goldField) else { throw RecordFieldError.missing(goldField) }

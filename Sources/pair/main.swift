@@ -65,7 +65,7 @@ struct Pair: ParsableCommand {
         var groups = GroupTracker(unsorted: unsorted)
 
         try JSONLInput(paths: input.files, diagnostics: diagnostics).forEachRecord { record, position in
-            guard let id = record.id, let key = record.idKey else { throw RecordFieldError.missing("id") }
+            guard let id = try record.id, let key = try record.idKey else { throw RecordFieldError.missing("id") }
             let sample = try PairSample(record: record, goldField: goldWinners ? goldField : nil)
             if let ended = groups.endedGroup(of: key) {
                 throw LineError("id \(key) comes back after its group ended at \(ended) "

@@ -6,6 +6,8 @@ import IRPOCore
 /// `--shard I/N`.
 extension Shard: ExpressibleByArgument {
     public init?(argument: String) { self.init(text: argument) }
+    /// `--help` shows the default as it is typed, "0/1", not as Swift prints the struct.
+    public var defaultValueDescription: String { "\(index)/\(count)" }
 }
 
 /// `sample`: writes N completions per problem.
@@ -135,8 +137,8 @@ struct Sample: ParsableCommand {
         let problems = JSONLInput(paths: input.files, diagnostics: diagnostics)
         try problems.forEachRecord(selecting: shard.contains) { record, position in
             let prompt = try promptTemplate.prompt(for: record)
-            if record.id == nil { record["id"] = JSONValue(position.line) }
-            let idKey = record.idKey!
+            if try record.id == nil { record["id"] = JSONValue(position.line) }
+            let idKey = try record.idKey!
             let ids = tokenizer.tokenizePrompt(prompt)
             do {
                 try generator.validate(promptTokens: ids)
@@ -160,12 +162,19 @@ struct Sample: ParsableCommand {
                 throw ExitCode(ExitStatus.failure)
             }
             let tokenizer = try Tokenizer(json: json)
+            try tokenizer.checkFits(checkpoint.config)
             if checkpoint.config.eosTokenIds.isEmpty {
                 diagnostics.note("\(model): config.json names no eos_token_id; only --stop and --max-tokens end samples")
             }
             return (checkpoint.weights, tokenizer)
         } catch let e as ExitCode {
             throw e
+        } catch let e as CheckpointError {
+            diagnostics.error("\(e)")  // it names the file
+            throw ExitCode(ExitStatus.failure)
+        } catch let e as TokenizerError {
+            diagnostics.error("\(model)/\(e)")  // "tokenizer.json: ...", inside the model
+            throw ExitCode(ExitStatus.failure)
         } catch {
             diagnostics.error("\(model): \(error)")
             throw ExitCode(ExitStatus.failure)

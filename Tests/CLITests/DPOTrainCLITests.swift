@@ -64,12 +64,4 @@ import Testing
         #expect(r.out == "status 64\nstatus 64\n")
     }
 
-    @Test func helpAndManPageAgree() throws {
-        let pages = ManPageTests()
-        let help = try pages.helpOptions("dpo-train"), man = try pages.manOptions("dpo-train")
-        #expect(help.count > 20)
-        #expect(help == man, "only in --help: \(help.subtracting(man)); only in the man page: \(man.subtracting(help))")
-        let groff = try Shell.run("command -v groff >/dev/null || exit 0; groff -man -ww -z '\(Shell.packageRoot.path)/man/man1/dpo-train.1'")
-        #expect(groff.status == 0 && groff.err == "", "\(groff.err)")
-    }
 }

@@ -21,12 +21,23 @@ enum Shell {
     }
 
     /// Runs `script` with `/bin/sh -c` in a fresh temporary directory, with `$BIN` set to the
-    /// binaries' directory and standard input from `stdin`.
-    static func run(_ script: String, stdin: String = "", files: [String: String] = [:]) throws -> Result {
+    /// binaries' directory and standard input from `stdin`; `bytes` are files that need not be
+    /// UTF-8 (bad input).
+    static func run(_ script: String, stdin: String = "", files: [String: String] = [:],
+                    bytes: [String: [UInt8]] = [:]) throws -> Result {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
+        return try run(script, in: dir, stdin: stdin, files: files, bytes: bytes)
+    }
+
+    /// `run` in a directory the caller owns and keeps, for tests that work on its files between runs.
+    static func run(_ script: String, in dir: String, stdin: String = "", files: [String: String] = [:],
+                    bytes: [String: [UInt8]] = [:]) throws -> Result {
         for (name, content) in files {
             try content.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+        }
+        for (name, content) in bytes {
+            try Data(content).write(to: URL(fileURLWithPath: dir + "/" + name))
         }
         try stdin.write(toFile: dir + "/.stdin", atomically: true, encoding: .utf8)
         _ = FileManager.default.createFile(atPath: dir + "/.stdout", contents: nil)
@@ -50,6 +61,26 @@ enum Shell {
         let out = try String(contentsOfFile: dir + "/.stdout", encoding: .utf8)
         let err = try String(contentsOfFile: dir + "/.stderr", encoding: .utf8)
         return Result(out: out, err: err, status: p.terminationStatus)
+    }
+
+    /// Starts a built command directly, no shell between, so that a signal sent to it reaches
+    /// it alone; standard output goes to `stdout` in `dir` when given, else nowhere.
+    static func launch(_ command: String, _ arguments: [String], in dir: String, stdout: String? = nil) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binDir + "/" + command)
+        p.arguments = arguments
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        p.standardInput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        var output: FileHandle?
+        if let stdout {
+            _ = FileManager.default.createFile(atPath: dir + "/" + stdout, contents: nil)
+            output = FileHandle(forWritingAtPath: dir + "/" + stdout)
+        }
+        p.standardOutput = output ?? FileHandle.nullDevice
+        try p.run()
+        try? output?.close()  // the child has its own copy
+        return p
     }
 
     static func temporaryDirectory() throws -> String {

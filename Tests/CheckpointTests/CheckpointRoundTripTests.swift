@@ -191,4 +191,22 @@ import Glibc
         let error = checkpointError { _ = try CheckpointIO.load("/nonexistent/irpo/m1") }
         #expect(error?.description.contains("/nonexistent/irpo/m1") == true)
     }
+
+    @Test func savingClearsWhatKilledWritersLeftButNotALiveOnes() throws {
+        let dir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // A PID that surely has no process: one that has just ended.
+        let done = Process()
+        done.executableURL = URL(fileURLWithPath: "/bin/true")
+        try done.run()
+        done.waitUntilExit()
+        let dead = done.processIdentifier, alive = getpid()
+        let names = [".m1.tmp-\(dead)-ab", ".m1.old-\(dead)-cd", ".m1.tmp-\(alive)-ef", ".m10.tmp-\(dead)-01", ".m1.state.tmp-\(dead)-02"]
+        for n in names { try FileManager.default.createDirectory(at: dir.appendingPathComponent(n), withIntermediateDirectories: false) }
+        try CheckpointIO.save(try sampleCheckpoint(), to: dir.appendingPathComponent("m1").path)
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        // Only m1's leftovers of the dead writer go; the live writer's and other targets' stay.
+        #expect(left == ["m1", ".m1.tmp-\(alive)-ef", ".m10.tmp-\(dead)-01", ".m1.state.tmp-\(dead)-02"].sorted())
+    }
+
 }

@@ -86,7 +86,7 @@ import Testing
         let line = #"{ "id" : "q\u0031", "x": {"b":[1.0, 2E+3, "\u00e9\/"]} , "completion":"Final answer: 5" }"#
         var r = try JSONRecord(parsing: line)
         #expect(r.keys == ["id", "x", "completion"])
-        #expect(r.idKey == "\"q1\"")
+        #expect(try r.idKey == "\"q1\"")
         #expect(try r.completion() == "Final answer: 5")
         r["pred"] = .string("5")
         r["completion"] = .string("changed")
@@ -110,7 +110,7 @@ import Testing
 
     @Test func typedAccessors() throws {
         let r = try JSONRecord(parsing: #"{"id":7,"question":"Q","answer":72,"correct":true,"tokens":12,"pred":null,"prompt":3}"#)
-        #expect(r.idKey == "7")
+        #expect(try r.idKey == "7")
         #expect(try r.question() == "Q")
         #expect(try r.answer() == "72")
         #expect(try r.correct() == true)

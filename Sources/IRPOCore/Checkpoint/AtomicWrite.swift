@@ -11,6 +11,7 @@ enum AtomicWrite {
         let (parent, base) = split(path)
         let target = join(parent, base)
         try refuseToReplaceNonCheckpoint(target)
+        removeStaleTemporaries(parent, base)
         let temp = join(parent, ".\(base).tmp-\(uniqueSuffix())")
         guard mkdir(temp, 0o755) == 0 else { throw posixError(target, "cannot create the temporary directory \(temp)") }
         do {
@@ -44,6 +45,7 @@ enum AtomicWrite {
         if stat(target, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
             throw CheckpointError(file: target, "is a directory; a bundle would replace it")
         }
+        removeStaleTemporaries(parent, base)
         let temp = join(parent, ".\(base).tmp-\(uniqueSuffix())")
         let fd = try create(temp)
         var isOpen = true
@@ -76,6 +78,13 @@ enum AtomicWrite {
             try syncDirectory(parent)
             return
         }
+        // One atomic exchange where the kernel has it: a kill at any moment leaves the old or
+        // the new checkpoint under `target`, never neither (a resumable state must survive).
+        if let exchange = renameExchange, exchange(AT_FDCWD, temp, AT_FDCWD, target, 1 << 1) == 0 {
+            try syncDirectory(parent)
+            try? FileManager.default.removeItem(atPath: temp)  // now the old checkpoint
+            return
+        }
         let old = join(parent, ".\(base).old-\(uniqueSuffix())")
         guard rename(target, old) == 0 else { throw posixError(target, "cannot move the old checkpoint aside") }
         guard rename(temp, target) == 0 else {
@@ -87,6 +96,33 @@ enum AtomicWrite {
         // The new checkpoint is complete and durable; a failure to delete the old one only
         // leaves a hidden directory behind.
         try? FileManager.default.removeItem(atPath: old)
+    }
+
+    /// Linux's renameat2(2) (flag RENAME_EXCHANGE = 2), looked up at run time since the C
+    /// library headers Swift imports do not declare it; nil elsewhere.
+    private static let renameExchange: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32)? = {
+        #if os(Linux)
+        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "renameat2") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32).self)
+        #else
+        return nil
+        #endif
+    }()
+
+    /// Removes what a killed writer of `base` left beside it (`.BASE.tmp-PID-*`, `.BASE.old-PID-*`):
+    /// a checkpoint-sized copy per kill would otherwise pile up. Only a dead PID's are removed,
+    /// so a writer still running elsewhere keeps its own.
+    static func removeStaleTemporaries(_ parent: String, _ base: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
+        for name in names {
+            for kind in [".\(base).tmp-", ".\(base).old-"] where name.hasPrefix(kind) {
+                let rest = name.dropFirst(kind.count)
+                guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]), pid > 0 else { continue }
+                if kill(pid, 0) != 0 && errno == ESRCH {
+                    try? FileManager.default.removeItem(atPath: join(parent, name))
+                }
+            }
+        }
     }
 
     /// Replacing a directory means deleting it: only do that to an empty one or a checkpoint.

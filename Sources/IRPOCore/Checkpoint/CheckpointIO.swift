@@ -95,6 +95,16 @@ public enum CheckpointIO {
         }
     }
 
+    /// Reads a config.json file on its own (a model made from scratch), with errors that name it.
+    public static func loadConfigFile(_ path: String) throws -> LlamaConfig {
+        try decodeConfig(try readFile(path, display: path, missing: "no such file"), display: path)
+    }
+
+    /// Reads a file given apart from a checkpoint (a tokenizer.json), with errors that name it.
+    public static func readFile(_ path: String) throws -> Data {
+        try readFile(path, display: path, missing: "no such file")
+    }
+
     /// Loads only the training state of a checkpoint; nil when it has none.
     public static func loadTrainingState(_ path: String) throws -> TrainingStateFile? {
         do {
@@ -121,6 +131,13 @@ public enum CheckpointIO {
         } catch {
             throw CheckpointError.wrapping(error, file: path)
         }
+    }
+
+    /// Removes the half-written copies that killed writers of `path` left beside it (saving
+    /// does this too; a run that may never save, such as a resumed one, calls it at its start).
+    public static func removeStaleTemporaries(of path: String) {
+        let (parent, base) = AtomicWrite.split(path)
+        AtomicWrite.removeStaleTemporaries(parent, base)
     }
 
     // MARK: reading

@@ -35,6 +35,9 @@ public final class DecompressingReader {
     private var mode: Mode = .undecided
     private var pending: [UInt8] = []
     private var pendingStart = 0
+    /// The rest of the decompressed block libarchive last returned (valid until the next call).
+    private var blockStart: UnsafeRawPointer?
+    private var blockLeft = 0
 
     private enum Mode { case undecided, plain, compressed, finished }
 
@@ -84,15 +87,25 @@ public final class DecompressingReader {
             }
         case .compressed:
             guard let archive else { return 0 }
-            while true {
-                let n = archive_read_data(archive, buffer.baseAddress, buffer.count)
-                if n >= 0 {
-                    if n == 0 { mode = .finished }
-                    return n
-                }
-                if n == ARCHIVE_RETRY { continue }
-                throw decompressionError(archive)
+            // Block by block: archive_read_data would drop the bytes it had already
+            // decompressed into `buffer` when the stream turns out corrupt further on, and with
+            // them every whole line before the damage.
+            while blockLeft == 0 {
+                var block: UnsafeRawPointer?
+                var size = 0
+                var offset: la_int64_t = 0
+                let status = archive_read_data_block(archive, &block, &size, &offset)
+                if status == ARCHIVE_EOF { mode = .finished; return 0 }
+                if status == ARCHIVE_RETRY { continue }
+                if status < ARCHIVE_WARN { throw decompressionError(archive) }
+                blockStart = block
+                blockLeft = block == nil ? 0 : size
             }
+            let n = min(buffer.count, blockLeft)
+            buffer.baseAddress!.copyMemory(from: blockStart!, byteCount: n)
+            blockStart = blockStart! + n
+            blockLeft -= n
+            return n
         }
     }
 

@@ -82,7 +82,10 @@ final class SafeTensorsReader {
     /// Checks every entry and that the entries tile the data section exactly, as HF's loader does.
     private static func validate(_ raw: [(String, RawEntry)], dataSize: Int, display: String) throws -> [SafeTensorsEntry] {
         var entries: [SafeTensorsEntry] = []
-        for (name, e) in raw {
+        // In file order (the header's keys come in no fixed order), so that a truncated file is
+        // reported at its first tensor that does not fit, the same one every time.
+        let ordered = raw.sorted { ($0.1.dataOffsets.first ?? 0, $0.0) < ($1.1.dataOffsets.first ?? 0, $1.0) }
+        for (name, e) in ordered {
             func fail(_ m: String) -> CheckpointError { CheckpointError(file: display, tensor: name, m) }
             guard let width = dtypeSizes[e.dtype] else { throw fail("unknown dtype \"\(e.dtype)\"") }
             var count = 1

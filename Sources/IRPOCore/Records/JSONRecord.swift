@@ -82,7 +82,7 @@ public struct JSONRecord: Sendable {
                 let keyStart = s.index
                 let key = try s.parseString()
                 let keyRange = keyStart..<s.index
-                if !seen.insert(key) { throw JSONParseError("duplicate key \"\(key)\"", at: keyStart) }
+                if !seen.insert(key) { throw JSONParseError("duplicate key \(JSONSerializer.string(.string(key)))", at: keyStart) }
                 try s.expect(UInt8(ascii: ":"), "':' after object key")
                 let valueRange = try s.skipValue(depth: 1)
                 fields.append(Field(key: key, storage: .raw(keyBytes: keyRange, valueBytes: valueRange)))

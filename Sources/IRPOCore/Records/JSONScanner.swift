@@ -97,7 +97,7 @@ struct JSONScanner {
             }
             let keyStart = index
             let key = try parseString()
-            if !seen.insert(key) { throw JSONParseError("duplicate key \"\(key)\"", at: keyStart) }
+            if !seen.insert(key) { throw JSONParseError("duplicate key \(JSONSerializer.string(.string(key)))", at: keyStart) }
             try expect(UInt8(ascii: ":"), "':' after object key")
             let value = try parseValue(depth: depth)
             object.appendUnchecked(key: key, value: value)
@@ -118,7 +118,7 @@ struct JSONScanner {
             }
             let keyStart = index
             let key = try parseString()
-            if !seen.insert(key) { throw JSONParseError("duplicate key \"\(key)\"", at: keyStart) }
+            if !seen.insert(key) { throw JSONParseError("duplicate key \(JSONSerializer.string(.string(key)))", at: keyStart) }
             try expect(UInt8(ascii: ":"), "':' after object key")
             _ = try skipValue(depth: depth)
             if try endOfContainer(UInt8(ascii: "}"), "object") { return }
@@ -227,7 +227,10 @@ struct JSONScanner {
                 case UInt8(ascii: "u"):
                     try skipUnicodeEscape()
                 default:
-                    throw fail("invalid escape \\\(Character(Unicode.Scalar(bytes[index])))")
+                    // A control byte or a non-ASCII byte is named, not echoed into the message.
+                    let e = bytes[index]
+                    throw fail(e >= 0x21 && e < 0x7F ? "invalid escape \\\(Character(Unicode.Scalar(e)))"
+                                                     : "invalid escape: \\ followed by \(describeByte(e))")
                 }
                 continue
             }

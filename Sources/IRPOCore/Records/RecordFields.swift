@@ -93,12 +93,23 @@ extension JSONRecord {
 
     // MARK: the fields of the record formats
 
-    /// The problem's `id` as stored (a string or a number), nil when missing.
-    public var id: JSONValue? { self["id"] }
+    /// The problem's `id` as stored, nil when missing or null; an id must be a string or a
+    /// number, since an object or array id would group and seed samples by its spelling.
+    public var id: JSONValue? {
+        get throws(RecordFieldError) {
+            switch self["id"] {
+            case nil, .null?: return nil
+            case let v? where v.stringValue != nil || v.doubleValue != nil: return v
+            case let v?: throw .wrongType("id", expected: "a string or a number", found: v)
+            }
+        }
+    }
 
     /// The `id` in canonical JSON text (`"q7"` with quotes, `7` without), so that string and
     /// number ids never collide and equal ids compare equal however they were escaped.
-    public var idKey: String? { id.map(JSONSerializer.string) }
+    public var idKey: String? {
+        get throws(RecordFieldError) { try id.map(JSONSerializer.string) }
+    }
 
     /// The question: `question`, else `problem` (MATH's name for it).
     public func question() throws(RecordFieldError) -> String? {

@@ -215,3 +215,14 @@ public final class Tokenizer: Sendable {
         }
     }
 }
+
+extension Tokenizer {
+    /// Throws when this tokenizer can produce an id the model has no embedding row for, the sign
+    /// of another model's tokenizer.json (a model may have more rows than the tokenizer has ids).
+    public func checkFits(_ config: LlamaConfig) throws(TokenizerError) {
+        guard vocabSize <= config.vocabSize else {
+            throw .invalid(field: "model.vocab",
+                           reason: "ids up to \(vocabSize - 1), but config.json has vocab_size \(config.vocabSize): not this model's tokenizer")
+        }
+    }
+}
