@@ -46,8 +46,9 @@ enum EngineBench {
         ]
     }
 
-    /// Sampling with the KV cache: a 64-token prompt prefilled once, copied to `streams` slots,
-    /// then 192 multinomial decode steps (temperature 1, as the PyTorch reference).
+    /// Sampling with the KV cache: a 64-token prompt prefilled once and shared by `streams` slots
+    /// (as `sample` shares a problem's prompt with its samples), then 192 multinomial decode steps
+    /// (temperature 1, as the PyTorch reference).
     static func decoding(_ bench: BenchConfig, streams: Int, runs: Int) -> String {
         let config = bench.llama
         let weights = ModelWeights.random(config: config, seed: 1)
@@ -56,9 +57,9 @@ enum EngineBench {
         let prompt = (0..<64).map { _ in Int32(3 + rng.next() % UInt64(config.vocabSize - 3)) }
         let V = config.vocabSize
         func run() {
-            for s in 0..<streams { session.reset(slot: s) }
+            for s in (0..<streams).reversed() { _ = session.release(slot: s) }
             var logits = session.step([(slot: 0, tokens: prompt)])
-            for s in 1..<max(streams, 1) { session.copy(slot: 0, to: s) }
+            for s in 1..<max(streams, 1) { session.share(slot: 0, with: s) }
             var next = [Int32](repeating: 0, count: streams)
             for _ in 0..<192 {
                 for s in 0..<streams {
