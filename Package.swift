@@ -9,6 +9,19 @@ let simdSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
 let simdSettings: [SwiftSetting] = []
 #endif
 
+// `IRPO_MPI=1 swift build` adds Open MPI (pkg-config ompi-c; Debian's libopenmpi-dev): the
+// IRPOMPI module and an `IRPO_MPI` define, under which dpo-train joins an `mpirun` job and
+// trains data-parallel. Without it nothing needs MPI. Build the two in separate scratch paths
+// (the Makefile uses .build-mpi) so switching does not rebuild everything.
+let mpi = Context.environment["IRPO_MPI"] == "1"
+let mpiDependencies: [Target.Dependency] = mpi ? ["IRPOMPI"] : []
+let mpiSettings: [SwiftSetting] = mpi ? [.define("IRPO_MPI")] : []
+let mpiTargets: [Target] = mpi ? [
+    .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                   providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+    .target(name: "IRPOMPI", dependencies: ["IRPOCore", "CMPI"]),
+] : []
+
 let package = Package(
     name: "irpo",
     platforms: [.macOS(.v13)],
@@ -36,20 +49,23 @@ let package = Package(
         .executableTarget(name: "pair", dependencies: ["IRPOCore", "IRPOCLI"]),
         .executableTarget(name: "eval", dependencies: ["IRPOCore", "IRPOCLI"]),
         .executableTarget(name: "sample", dependencies: ["IRPOCore", "IRPOCLI"]),
-        .executableTarget(name: "dpo-train", dependencies: ["IRPOCore", "IRPOCLI"]),
+        .executableTarget(name: "dpo-train", dependencies: ["IRPOCore", "IRPOCLI"] + mpiDependencies,
+                          swiftSettings: mpiSettings),
 
         // MARK: benchmarks
         .executableTarget(name: "irpo-bench", dependencies: [
-            "IRPOCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "IRPOCore", .product(name: "ArgumentParser", package: "swift-argument-parser")] + mpiDependencies,
+            swiftSettings: mpiSettings),
 
         // MARK: tests
         .testTarget(name: "TokenizerTests", dependencies: ["IRPOCore"]),
         .testTarget(name: "GradingTests", dependencies: ["IRPOCore", "IRPOCLI"]),
-        .testTarget(name: "CLITests", dependencies: ["IRPOCore", "grade", "pair", "eval", "dpo-train", "sample"]),
+        .testTarget(name: "CLITests", dependencies: ["IRPOCore", "grade", "pair", "eval", "dpo-train", "sample"],
+                    swiftSettings: mpiSettings),
         .testTarget(name: "ModelTests", dependencies: ["IRPOCore"]),
         .testTarget(name: "CheckpointTests", dependencies: ["IRPOCore"]),
         .testTarget(name: "SamplingTests", dependencies: ["IRPOCore"]),
         .testTarget(name: "TrainingTests", dependencies: ["IRPOCore"]),
-    ],
+    ] + mpiTargets,
     swiftLanguageModes: [.v6]
 )

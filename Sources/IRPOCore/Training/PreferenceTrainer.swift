@@ -70,7 +70,8 @@ public final class PreferenceTrainer {
     private var orderEpoch = -1
     private var order: [Int] = []
 
-    /// A trainer updating `weights` in place, as one process of `group`.
+    /// A trainer updating `weights` in place, as one process of `group`; throws when the
+    /// processes of the group hold different examples, flags or weights.
     public init(weights: ModelWeights, examples: [TrainingExample], options: PreferenceTrainingOptions,
                 group: any ProcessGroup = SingleProcess()) throws {
         guard !examples.isEmpty else { throw TrainingError.noExamples }
@@ -83,6 +84,8 @@ public final class PreferenceTrainer {
         totalSteps = options.maxSteps ?? stepsPerEpoch * options.epochs
         schedule = LearningRateSchedule(peak: options.learningRate, warmupSteps: options.warmupSteps,
                                         totalSteps: totalSteps, shape: options.schedule)
+        // Before the first sum, whose length depends on the data: mismatched sums would end the job unexplained.
+        try checkProcessesAgree()
     }
 
     /// Pairs per forward/backward.
@@ -249,11 +252,12 @@ public final class PreferenceTrainer {
         }
         optimizer.restore(step: os, m: m.values, v: v.values)
         step = s
+        try checkProcessesAgree()
     }
 
-    /// Throws unless every process of the group holds the same examples, flags and weights:
-    /// checked before the first step and before the model is written, so ranks that read
-    /// different files, or drifted apart, never produce a model.
+    /// Throws unless every process of the group holds the same examples, flags, step and
+    /// weights: checked on creation and restore, and by `dpo-train` before the model is
+    /// written, so ranks that read different files, or drifted apart, never produce a model.
     public func checkProcessesAgree() throws {
         guard group.size > 1 else { return }
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
