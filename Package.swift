@@ -9,17 +9,15 @@ let simdSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
 let simdSettings: [SwiftSetting] = []
 #endif
 
-// `IRPO_MPI=1 swift build` adds Open MPI (pkg-config ompi-c; Debian's libopenmpi-dev): the
-// IRPOMPI module and an `IRPO_MPI` define, under which dpo-train joins an `mpirun` job and
-// trains data-parallel. Without it nothing needs MPI. Build the two in separate scratch paths
-// (the Makefile uses .build-mpi) so switching does not rebuild everything.
+// `IRPO_MPI=1 swift build` builds IRPOMPI over Open MPI (CMPI, pkg-config ompi-c; Debian's
+// libopenmpi-dev) with an `IRPO_MPI` define, and dpo-train joins an `mpirun` job and trains
+// data-parallel. Without it IRPOMPI is a group of one and nothing needs MPI. Build the two in
+// separate scratch paths (the Makefile uses .build-mpi) so switching does not rebuild everything.
 let mpi = Context.environment["IRPO_MPI"] == "1"
-let mpiDependencies: [Target.Dependency] = mpi ? ["IRPOMPI"] : []
 let mpiSettings: [SwiftSetting] = mpi ? [.define("IRPO_MPI")] : []
 let mpiTargets: [Target] = mpi ? [
     .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
                    providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
-    .target(name: "IRPOMPI", dependencies: ["IRPOCore", "CMPI"]),
 ] : []
 
 let package = Package(
@@ -49,13 +47,12 @@ let package = Package(
         .executableTarget(name: "pair", dependencies: ["IRPOCore", "IRPOCLI"]),
         .executableTarget(name: "eval", dependencies: ["IRPOCore", "IRPOCLI"]),
         .executableTarget(name: "sample", dependencies: ["IRPOCore", "IRPOCLI"]),
-        .executableTarget(name: "dpo-train", dependencies: ["IRPOCore", "IRPOCLI"] + mpiDependencies,
-                          swiftSettings: mpiSettings),
+        .target(name: "IRPOMPI", dependencies: ["IRPOCore"] + (mpi ? ["CMPI"] : []), swiftSettings: mpiSettings),
+        .executableTarget(name: "dpo-train", dependencies: ["IRPOCore", "IRPOCLI", "IRPOMPI"]),
 
         // MARK: benchmarks
         .executableTarget(name: "irpo-bench", dependencies: [
-            "IRPOCore", .product(name: "ArgumentParser", package: "swift-argument-parser")] + mpiDependencies,
-            swiftSettings: mpiSettings),
+            "IRPOCore", "IRPOMPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // MARK: tests
         .testTarget(name: "TokenizerTests", dependencies: ["IRPOCore"]),

@@ -1,3 +1,4 @@
+#if IRPO_MPI
 import CMPI
 import Foundation
 import IRPOCore
@@ -75,3 +76,4 @@ public struct MPIError: Error, CustomStringConvertible {
     /// What failed.
     public var description: String { what }
 }
+#endif

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import IRPOCLI
 import IRPOCore
+import IRPOMPI
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -160,7 +161,7 @@ struct DPOTrain: ParsableCommand {
     }
 
     func run() throws {
-        let job = try TrainingJob.start()
+        let job = try ParallelJob.start()
         let rank = job.group.rank
         // Every rank reads the same data: other ranks' messages say which rank they come from.
         let diagnostics = Diagnostics(command: rank == 0 ? "dpo-train" : "dpo-train: rank \(rank)")
@@ -179,12 +180,12 @@ struct DPOTrain: ParsableCommand {
 
     var statePath: String { (out.hasSuffix("/") ? String(out.dropLast()) : out) + ".state" }
 
-    func train(_ diagnostics: Diagnostics, _ job: TrainingJob) throws {
+    func train(_ diagnostics: Diagnostics, _ job: ParallelJob) throws {
         let group = job.group
         if threads > 0 {
             ComputeThreads.set(threads)
         } else if job.localSize > 1 {
-            ComputeThreads.set(max(1, ProcessInfo.processInfo.activeProcessorCount / job.localSize))
+            ComputeThreads.set(job.defaultThreads)
         }
         if group.size > 1 && (input.files.isEmpty || input.files.contains("-")) {
             diagnostics.error("with \(group.size) ranks the pairs must be files: mpirun gives standard input to rank 0 only")
