@@ -6,11 +6,11 @@
 # shared filesystem, as clusters have): the shards read the model and problems from it and
 # write their outputs to it.
 #
-#   make -f pipelines/cluster.mk samples  MODEL=m0 PROBLEMS=train.jsonl SAMPLES=samples-1.jsonl \
+#   make -f pipelines/cluster.mk cluster-samples  MODEL=m0 PROBLEMS=train.jsonl SAMPLES=samples-1.jsonl \
 #        SAMPLES_PER_PROBLEM=30 SAMPLE_FLAGS='--temperature 0.8' SHARDS=8 SSHLOGIN=4/node1,4/node2
-#   make -f pipelines/cluster.mk samples  ... SCHEDULER=slurm SBATCH_FLAGS='--partition=gpu --time=4:00:00'
+#   make -f pipelines/cluster.mk cluster-samples  ... SCHEDULER=slurm SBATCH_FLAGS='--partition=gpu --time=4:00:00'
 #   "$BIN"/grade --task gsm8k < samples-1.jsonl | "$BIN"/pair --max-pairs 10 > pairs-1.jsonl
-#   make -f pipelines/cluster.mk train    MODEL=m0 NEXT=m1 PAIRS=pairs-1.jsonl RANKS=4 \
+#   make -f pipelines/cluster.mk cluster-train    MODEL=m0 NEXT=m1 PAIRS=pairs-1.jsonl RANKS=4 \
 #        MPIRUN='mpirun --hostfile hosts' TRAIN_FLAGS='--save-every 50'
 #
 # Other makefiles may include this one and set the variables first.
@@ -45,9 +45,9 @@ shard_indices := $(shell seq 0 $$(($(SHARDS) - 1)))
 sample_command = $(BIN)/sample --model $(MODEL) -n $(SAMPLES_PER_PROBLEM) $(SAMPLE_FLAGS)
 shard_command = $(PIPELINES)/sample-shard.sh $(SHARDS) $(PROBLEMS) $(SHARD_DIR) $(sample_command)
 
-.PHONY: samples train
+.PHONY: cluster-samples cluster-train
 
-samples: $(SAMPLES)
+cluster-samples: $(SAMPLES)
 
 # The shards, then the merge; a failed shard fails the rule and nothing is merged.
 $(SAMPLES): $(PROBLEMS)
@@ -66,5 +66,5 @@ endif
 	rm -rf $(SHARD_DIR)
 
 # Rank 0 writes NEXT, NEXT.state and the metrics; every rank reads MODEL and PAIRS.
-train:
+cluster-train:
 	$(MPIRUN) -n $(RANKS) $(MPI_BIN)/dpo-train --model $(MODEL) --out $(NEXT) $(TRAIN_FLAGS) $(PAIRS)

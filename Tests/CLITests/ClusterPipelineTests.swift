@@ -24,7 +24,7 @@ import Testing
         let problems = SampleFixture.problems(4) + "\n" + SampleFixture.problems(3).replacingOccurrences(of: "\"id\":\"q", with: "\"id\":\"r")
         let sampleFlags = "--template plain --temperature 1 --max-tokens 6"
         let make = """
-            make -s -f "\(Self.pipelines)/cluster.mk" samples BIN="$BIN" MODEL="\(SampleFixture.modelDir)" \
+            make -s -f "\(Self.pipelines)/cluster.mk" cluster-samples BIN="$BIN" MODEL="\(SampleFixture.modelDir)" \
             PROBLEMS=problems.jsonl SAMPLES_PER_PROBLEM=3 SAMPLE_FLAGS='\(sampleFlags)'
             """
         let r = try Shell.run("""

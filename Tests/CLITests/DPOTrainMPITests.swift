@@ -5,8 +5,9 @@ import Testing
 
 /// dpo-train under `mpirun -np 2` (built with IRPO_MPI=1) against the same flags in one process.
 @Suite struct DPOTrainMPITests {
-    /// mpirun on this machine: two ranks on however few cores, as root too (containers, CI).
-    static let mpirun = "mpirun --oversubscribe -np 2" + (getuid() == 0 ? " --allow-run-as-root" : "")
+    /// mpirun on this machine: ranks on however few cores, as root too (containers, CI).
+    static let launcher = "mpirun --oversubscribe" + (getuid() == 0 ? " --allow-run-as-root" : "")
+    static let mpirun = launcher + " -np 2"
     static let flags = "--batch-size 4 --max-steps 5 --lr 1e-3 --clip 0.5 --seed 3"
 
     /// ‖a − b‖ / ‖b‖ over every weight.
@@ -30,7 +31,9 @@ import Testing
         set -e
         \(DPOTrainFixture.makeM0)
         "$BIN/dpo-train" --model m0 --out one \(Self.flags) --metrics one.jsonl pairs.jsonl
-        \(Self.mpirun) "$BIN/dpo-train" --model m0 --out two \(Self.flags) --metrics two.jsonl --progress pairs.jsonl
+        # Through pipelines/cluster.mk's recipe.
+        make -s -f "\(ClusterPipelineTests.pipelines)/cluster.mk" cluster-train MPI_BIN="$BIN" MPIRUN="\(Self.launcher)" RANKS=2 \
+            MODEL=m0 NEXT=two PAIRS=pairs.jsonl TRAIN_FLAGS="\(Self.flags) --metrics two.jsonl --progress"
         # Interrupted after step 2 and resumed, under mpirun both times.
         \(Self.mpirun) "$BIN/dpo-train" --model m0 --out three \(Self.flags) --stop-after 2 pairs.jsonl
         \(Self.mpirun) "$BIN/dpo-train" --model m0 --out three \(Self.flags) --resume pairs.jsonl
