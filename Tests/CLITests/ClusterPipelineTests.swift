@@ -44,6 +44,19 @@ import Testing
                 "the merged files, and nothing else, are left: \(r.out)\n\(r.err)")
     }
 
+    @Test func aFailedShardLeavesNothingMerged() throws {
+        // The fourth problem (shard 1 of 2) has no question: that shard's sample exits 1.
+        let problems = SampleFixture.problems(3) + #"{"id":"bad"}"# + "\n"
+        let r = try Shell.run("""
+            make -s -f "\(Self.pipelines)/cluster.mk" cluster-samples BIN="$BIN" MODEL="\(SampleFixture.modelDir)" \
+                PROBLEMS=problems.jsonl SAMPLES=out.jsonl SHARDS=2 SAMPLE_FLAGS='--template plain --max-tokens 4'
+            echo "status $?"
+            test -e out.jsonl || echo "no out.jsonl"
+            """, files: ["problems.jsonl": problems])
+        #expect(r.out == "status 2\nno out.jsonl\n", "\(r.out)\n\(r.err)")
+        #expect(r.err.contains("sample: problems.jsonl:4: missing field"), "\(r.err)")
+    }
+
     @Test func interleaveRefusesShardsThatDoNotFit() throws {
         let r = try Shell.run("""
             merge() { LC_ALL=C awk -v per="$1" -f "\(Self.pipelines)/interleave.awk" a b; echo "status $?"; }
