@@ -14,6 +14,7 @@ BIN        := .build/release
 COMMANDS   := sample grade pair dpo-train eval
 APT_PKGS   := libopenblas-dev libarchive-dev pkg-config jq groff-base gzip xz-utils zstd parallel
 BENCH_ARGS ?=
+BENCH_MPI_ARGS ?=
 # The optional Open MPI build, apart so that switching does not rebuild the default one.
 MPI_SCRATCH := .build-mpi
 MPI_SWIFT   := IRPO_MPI=1 $(SWIFT)
@@ -62,9 +63,9 @@ test-mpi: deps
 # One trainer step's pairs/s, rank 0 timing each step from its start to the end of the sums.
 bench-mpi: deps
 	$(MPI_SWIFT) build -c release --scratch-path $(MPI_SCRATCH) --product irpo-bench
-	$(MPI_SCRATCH)/release/irpo-bench --only dpo-ranks --threads 2
-	$(MPI_SCRATCH)/release/irpo-bench --only dpo-ranks --threads 1
-	$(MPIRUN) -np 2 $(MPI_SCRATCH)/release/irpo-bench --only dpo-ranks --threads 1
+	$(MPI_SCRATCH)/release/irpo-bench --only dpo-ranks --threads 2 $(BENCH_MPI_ARGS)
+	$(MPI_SCRATCH)/release/irpo-bench --only dpo-ranks --threads 1 $(BENCH_MPI_ARGS)
+	$(MPIRUN) -np 2 $(MPI_SCRATCH)/release/irpo-bench --only dpo-ranks --threads 1 $(BENCH_MPI_ARGS)
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man7
