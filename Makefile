@@ -1,4 +1,5 @@
 # irpo: Iterative Reasoning Preference Optimization as small Unix filters.
+#   make demo     the main job: IRPO iterations and the ablation on the bundled example task
 #   make deps     install the system libraries and tools (apt-get, when root)
 #   make build    release binaries in .build/release
 #   make test     every test (unit and CLI), from a fresh clone
@@ -22,7 +23,9 @@ MPI_SWIFT   := IRPO_MPI=1 $(SWIFT)
 MPIRUN      ?= mpirun --oversubscribe $(if $(filter 0,$(shell id -u)),--allow-run-as-root)
 HAVE_MPI    := $(shell pkg-config --exists ompi-c 2>/dev/null && command -v mpirun >/dev/null && echo yes)
 
-.PHONY: all deps build test bench install clean build-mpi test-mpi bench-mpi
+DEMO_ARGS  ?=
+
+.PHONY: all deps build test bench install clean demo build-mpi test-mpi bench-mpi
 
 all: build
 
@@ -41,6 +44,12 @@ deps:
 
 build: deps
 	$(SWIFT) build -c release
+
+# Release build, then pipelines/example.mk: M0 (shipped in examples/m0) evaluated, ITERS IRPO
+# iterations, the ablation from the same M0, and both tables. Files land in runs/example/.
+demo: deps
+	$(SWIFT) build -c release
+	$(MAKE) -f pipelines/example.mk demo PROGRESS=--progress $(DEMO_ARGS)
 
 test: deps
 	$(SWIFT) build --build-tests

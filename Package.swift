@@ -50,6 +50,10 @@ let package = Package(
         .target(name: "IRPOMPI", dependencies: ["IRPOCore"] + (mpi ? ["CMPI"] : []), swiftSettings: mpiSettings),
         .executableTarget(name: "dpo-train", dependencies: ["IRPOCore", "IRPOCLI", "IRPOMPI"]),
 
+        // MARK: the bundled example task's problem generator
+        .executableTarget(name: "arith-problems", dependencies: [
+            "IRPOCore", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "examples/generator"),
+
         // MARK: benchmarks
         .executableTarget(name: "irpo-bench", dependencies: [
             "IRPOCore", "IRPOMPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -57,7 +61,7 @@ let package = Package(
         // MARK: tests
         .testTarget(name: "TokenizerTests", dependencies: ["IRPOCore"]),
         .testTarget(name: "GradingTests", dependencies: ["IRPOCore", "IRPOCLI"]),
-        .testTarget(name: "CLITests", dependencies: ["IRPOCore", "grade", "pair", "eval", "dpo-train", "sample"],
+        .testTarget(name: "CLITests", dependencies: ["IRPOCore", "grade", "pair", "eval", "dpo-train", "sample", "arith-problems"],
                     swiftSettings: mpiSettings),
         .testTarget(name: "ModelTests", dependencies: ["IRPOCore"]),
         .testTarget(name: "CheckpointTests", dependencies: ["IRPOCore"]),

@@ -1,6 +1,14 @@
 import Foundation
 import IRPOCore
 
+/// One row of the report: an input file's summary, and the greedy accuracy of the same model when
+/// --greedy named its file.
+struct EvalRow {
+    var name: String
+    var summary: EvalSummary
+    var greedy: Double?
+}
+
 /// The text table and the JSON objects `eval` prints.
 enum EvalReport {
     static func percent(_ x: Double?) -> String {
@@ -16,16 +24,18 @@ enum EvalReport {
     }
 
     /// Aligned columns: the file left, numbers right; notes follow for partial maj@k/pass@k.
-    static func table(_ rows: [(name: String, summary: EvalSummary)]) -> [String] {
+    static func table(_ rows: [EvalRow]) -> [String] {
         guard let first = rows.first?.summary else { return [] }
         let ks = first.perK.map(\.k)
-        var header = ["file", "problems", "samples/problem", "accuracy"]
+        let withGreedy = rows.contains { $0.greedy != nil }
+        var header = ["file", "problems", "samples/problem"] + (withGreedy ? ["greedy"] : []) + ["accuracy"]
         header += ks.map { "maj@\($0)" } + ks.map { "pass@\($0)" }
         header += ["missing", "truncated", "tokens"]
         var cells: [[String]] = [header]
         var notes: [String] = []
-        for (name, s) in rows {
-            var row = [name, String(s.problems), perProblem(s), percent(s.accuracy)]
+        for r in rows {
+            let (name, s) = (r.name, r.summary)
+            var row = [name, String(s.problems), perProblem(s)] + (withGreedy ? [percent(r.greedy)] : []) + [percent(s.accuracy)]
             row += s.perK.map { percent($0.majority) } + s.perK.map { percent($0.pass) }
             row += [percent(s.missingRate), percent(s.truncationRate), s.meanTokens.map { String(format: "%.1f", $0) } ?? "-"]
             cells.append(row)
@@ -46,10 +56,11 @@ enum EvalReport {
     }
 
     /// One object per input: rates as fractions, null where not measurable.
-    static func json(name: String, _ s: EvalSummary) -> JSONValue {
+    static func json(_ r: EvalRow) -> JSONValue {
         func num(_ x: Double?) -> JSONValue { x.map { JSONValue($0) } ?? .null }
+        let s = r.summary
         var o = JSONObject()
-        o["file"] = .string(name)
+        o["file"] = .string(r.name)
         o["problems"] = JSONValue(s.problems)
         o["samples"] = JSONValue(s.samples)
         o["samples_per_problem"] = .object(JSONObject([
@@ -57,6 +68,7 @@ enum EvalReport {
             "max": JSONValue(s.maxSamplesPerProblem),
             "mean": s.problems > 0 ? JSONValue(Double(s.samples) / Double(s.problems)) : .null,
         ]))
+        if r.greedy != nil { o["greedy"] = num(r.greedy) }
         o["accuracy"] = num(s.accuracy)
         var maj = JSONObject(), pass = JSONObject(), counted = JSONObject()
         for a in s.perK {

@@ -12,7 +12,7 @@ enum IterationPlot {
 
     static func f(_ x: Double) -> String { String(format: "%.1f", x) }
 
-    static func svg(rows: [(name: String, summary: EvalSummary)], ks: [Int]) -> String {
+    static func svg(rows: [EvalRow], ks: [Int]) -> String {
         let width = 760.0, height = 440.0
         let left = 60.0, right = 170.0, top = 56.0, bottom = 90.0, inset = 30.0
         let plotW = width - left - right, plotH = height - top - bottom
@@ -20,7 +20,9 @@ enum IterationPlot {
         func x(_ i: Int) -> Double { n == 1 ? left + plotW / 2 : left + inset + (plotW - 2 * inset) * Double(i) / Double(n - 1) }
         func y(_ v: Double) -> Double { top + plotH * (1 - v) }
 
-        var series: [(label: String, values: [Double?], dashed: Bool)] = [("accuracy", rows.map { $0.summary.accuracy }, false)]
+        var series: [(label: String, values: [Double?], dashed: Bool)] = []
+        if rows.contains(where: { $0.greedy != nil }) { series.append(("greedy", rows.map(\.greedy), false)) }
+        series.append((series.isEmpty ? "accuracy" : "sample accuracy", rows.map { $0.summary.accuracy }, false))
         for (j, k) in ks.enumerated() {
             let values = rows.map { $0.summary.perK[j].majority }
             if values.contains(where: { $0 != nil }) { series.append(("maj@\(k)", values, true)) }
@@ -55,7 +57,7 @@ enum IterationPlot {
             }
             for p in points {
                 out += "<circle cx=\"\(f(p.0))\" cy=\"\(f(p.1))\" r=\"4\" fill=\"\(color)\"/>\n"
-                // Only accuracy gets value labels: the maj@k curves often sit on top of each other.
+                // Only the first curve (greedy, else accuracy) gets value labels: the others often sit on top of each other.
                 if s == 0 {
                     out += "<text x=\"\(f(p.0))\" y=\"\(f(p.1 + 18))\" text-anchor=\"middle\" fill=\"\(color)\">\(f(p.2 * 100))</text>\n"
                 }

@@ -20,6 +20,9 @@ struct Eval: ParsableCommand {
         that leaves some out, and "-" (null in JSON) means no problem has k samples.
 
         With one file per iteration the rows form the iteration table, and --plot draws it. \
+        --greedy names, for each input file in order, a file of the same model's greedy samples \
+        (one per problem): its accuracy becomes the row's "greedy" column, the paper's \
+        accuracy, beside maj@k of the sampled file. \
         Memory grows with the number of problems, not of samples. "eval" is also a shell \
         builtin: call this program by path (for example .build/release/eval) or as "env eval".
         """)
@@ -33,6 +36,9 @@ struct Eval: ParsableCommand {
     @Option(help: ArgumentHelp("Also draw accuracy and maj@k per input file as an SVG image.", valueName: "file.svg"))
     var plot: String?
 
+    @Option(help: ArgumentHelp("Greedy samples of the same model as the input file in the same position (repeatable): adds a greedy accuracy column.", valueName: "file"))
+    var greedy: [String] = []
+
     @OptionGroup var input: InputOptions
 
     var ks: [Int] { kList.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
@@ -42,14 +48,17 @@ struct Eval: ParsableCommand {
         guard !parts.isEmpty, parts.allSatisfy({ Int($0.trimmingCharacters(in: .whitespaces)).map { $0 >= 1 } ?? false }) else {
             throw ValidationError("--k must be a comma-separated list of positive integers, got '\(kList)'")
         }
+        let fileCount = max(input.files.count, 1)
+        if !greedy.isEmpty && greedy.count != fileCount {
+            throw ValidationError("--greedy is given \(greedy.count) times for \(fileCount) input files; give one per input file")
+        }
     }
 
     func run() throws {
         let diagnostics = Diagnostics(command: "eval")
         let writer = LineWriter(command: "eval")
         let paths = input.files.isEmpty ? ["-"] : input.files
-        var rows: [(name: String, summary: EvalSummary)] = []
-        for path in paths {
+        func summarize(_ path: String, ks: [Int]) throws -> EvalSummary {
             var acc = EvalAccumulator(ks: ks)
             try JSONLInput(paths: [path], diagnostics: diagnostics).forEachRecord { record, _ in
                 guard let key = record.idKey else { throw RecordFieldError.missing("id") }
@@ -59,10 +68,22 @@ struct Eval: ParsableCommand {
                 acc.add(problem: key, pred: try record.pred(), correct: correct,
                         finish: try record.finish(), tokens: try record.tokens())
             }
-            rows.append((DisplayName.of(path), acc.summary))
+            return acc.summary
+        }
+        var rows: [EvalRow] = []
+        for (i, path) in paths.enumerated() {
+            var row = EvalRow(name: DisplayName.of(path), summary: try summarize(path, ks: ks))
+            if !greedy.isEmpty {
+                let g = try summarize(greedy[i], ks: [1])
+                row.greedy = g.accuracy
+                if g.problems != row.summary.problems {
+                    diagnostics.note("note: \(DisplayName.of(greedy[i])) has \(g.problems) problems, \(row.name) \(row.summary.problems)")
+                }
+            }
+            rows.append(row)
         }
         if json {
-            for r in rows { writer.write(EvalReport.json(name: r.name, r.summary)) }
+            for r in rows { writer.write(EvalReport.json(r)) }
         } else {
             for line in EvalReport.table(rows) { writer.writeLine(line) }
         }

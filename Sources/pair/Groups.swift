@@ -111,12 +111,14 @@ struct PairBuilder {
     let maxPairs: Int
     let seed: UInt64
     let goldField: String?
+    let stepLevel: Bool
     private(set) var summary = Summary()
 
-    init(maxPairs: Int, seed: UInt64, goldField: String?) {
+    init(maxPairs: Int, seed: UInt64, goldField: String?, stepLevel: Bool) {
         self.maxPairs = maxPairs
         self.seed = seed
         self.goldField = goldField
+        self.stepLevel = stepLevel
     }
 
     mutating func emit(_ g: ProblemGroup, to writer: LineWriter) {
@@ -141,9 +143,16 @@ struct PairBuilder {
                                            seed: seed, problemKey: g.key)
         for (w, l) in pairs {
             var o = JSONObject()
-            o["prompt"] = .string(g.prompt)
-            o["chosen"] = .string(w.text)
-            o["rejected"] = .string(l.text)
+            if stepLevel {
+                let cut = PreferencePairs.cutAtFirstDifferentLine(prompt: g.prompt, chosen: w.text, rejected: l.text)
+                o["prompt"] = .string(cut.prompt)
+                o["chosen"] = .string(String(cut.chosen))
+                o["rejected"] = .string(String(cut.rejected))
+            } else {
+                o["prompt"] = .string(g.prompt)
+                o["chosen"] = .string(w.text)
+                o["rejected"] = .string(l.text)
+            }
             o["id"] = g.id
             o["chosen_pred"] = w.pred
             o["rejected_pred"] = l.pred

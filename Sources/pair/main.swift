@@ -15,6 +15,11 @@ struct Pair: ParsableCommand {
         seeded from --seed and the id, then walked together, the shorter wrapping around, for up \
         to --max-pairs pairs. Problems without a winner or without a loser are skipped.
 
+        With --step each pair is cut at the first line where chosen and rejected differ: the \
+        lines they share from the start (each with its line break) are appended to the prompt, \
+        so the preference falls on the first wrong step and what follows it, not on the correct \
+        steps before it.
+
         Writes one line per pair in TRL's DPO format: "prompt", "chosen", "rejected", plus "id", \
         "chosen_pred" and "rejected_pred". A summary (problems, skipped because all right, \
         skipped because all wrong, pairs written) goes to standard error.
@@ -37,6 +42,9 @@ struct Pair: ParsableCommand {
     @Option(help: ArgumentHelp("Field holding the gold solution, for --gold-winners.", valueName: "name"))
     var goldField = "answer"
 
+    @Flag(help: "Step-level pairs: move the lines chosen and rejected share from their start into the prompt.")
+    var step = false
+
     @Flag(help: "Accept samples of one id scattered through the input (holds all of it in memory).")
     var unsorted = false
 
@@ -52,7 +60,8 @@ struct Pair: ParsableCommand {
     func run() throws {
         let diagnostics = Diagnostics(command: "pair")
         let writer = LineWriter(command: "pair")
-        var builder = PairBuilder(maxPairs: maxPairs, seed: seed, goldField: goldWinners ? goldField : nil)
+        var builder = PairBuilder(maxPairs: maxPairs, seed: seed, goldField: goldWinners ? goldField : nil,
+                                  stepLevel: step)
         var groups = GroupTracker(unsorted: unsorted)
 
         try JSONLInput(paths: input.files, diagnostics: diagnostics).forEachRecord { record, position in

@@ -71,8 +71,8 @@ struct Sample: ParsableCommand {
     @Option(help: ArgumentHelp("Most sequences decoded together in one step.", valueName: "n"))
     var batch = 64
 
-    @Option(help: ArgumentHelp("Compute threads (default: all cores).", valueName: "n"))
-    var threads: Int?
+    @Option(help: ArgumentHelp("Compute threads (0: all cores).", valueName: "n"))
+    var threads = 0
 
     @Flag(help: "Show progress on standard error even when it is not a terminal.")
     var progress = false
@@ -86,7 +86,7 @@ struct Sample: ParsableCommand {
         if topK < 0 { throw ValidationError("--top-k must be 0 or more") }
         if maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if threads < 0 { throw ValidationError("--threads must not be negative") }
         if stop.contains("") { throw ValidationError("--stop needs a non-empty string") }
         _ = try resolvedTemplate()
     }
@@ -102,7 +102,7 @@ struct Sample: ParsableCommand {
 
     func run() throws {
         let diagnostics = Diagnostics(command: "sample")
-        if let threads { ComputeThreads.set(threads) }
+        if threads > 0 { ComputeThreads.set(threads) }
         let promptTemplate = try resolvedTemplate()
         let (weights, tokenizer) = try loadModel(diagnostics)
         let writer = LineWriter(command: "sample")

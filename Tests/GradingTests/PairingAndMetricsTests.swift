@@ -13,6 +13,19 @@ import IRPOCore
         #expect(pairs[0].0 == pairs[2].0 && pairs[2].0 == pairs[4].0 && pairs[0].0 != pairs[1].0)
     }
 
+    @Test func stepLevelPairsMoveTheSharedLinesIntoThePrompt() {
+        let cut = PreferencePairs.cutAtFirstDifferentLine(prompt: "Q\nA:\n", chosen: "3 * 7 = 21\n12 + 21 = 33\n#### 33",
+                                                          rejected: "3 * 7 = 21\n12 + 21 = 34\n#### 34")
+        #expect(cut.prompt == "Q\nA:\n3 * 7 = 21\n")
+        #expect(cut.chosen == "12 + 21 = 33\n#### 33" && cut.rejected == "12 + 21 = 34\n#### 34" && cut.sharedLines == 1)
+        // A line is shared only with its line break: "b" at the end differs from "b\n".
+        let end = PreferencePairs.cutAtFirstDifferentLine(prompt: "", chosen: "a\nb", rejected: "a\nb\nc")
+        #expect(end.prompt == "a\n" && end.chosen == "b" && end.rejected == "b\nc" && end.sharedLines == 1)
+        // Different from the first line: nothing moves.
+        let none = PreferencePairs.cutAtFirstDifferentLine(prompt: "P", chosen: "x\n", rejected: "y\n")
+        #expect(none.prompt == "P" && none.chosen == "x\n" && none.rejected == "y\n" && none.sharedLines == 0)
+    }
+
     @Test func capsAtKAndSkipsEmptySides() {
         let w = (0..<30).map { "w\($0)" }, l = (0..<20).map { "l\($0)" }
         let pairs = PreferencePairs.select(winners: w, losers: l, maxPairs: 10, seed: 0, problemKey: "x")

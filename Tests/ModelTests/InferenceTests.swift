@@ -109,6 +109,30 @@ import IRPOCore
         }
     }
 
+    /// Slots that read the prompt's tiles in place (share) give the bits of slots holding a copy,
+    /// with the prompt ending inside a tile (70 = 2 whole tiles + 6) so both paths are exercised.
+    @Test func sharedPromptDecodesLikeACopy() throws {
+        let weights = try Self.model()
+        let V = weights.config.vocabSize
+        let prompt = Self.tokens(70, seed: 8)
+        let session = InferenceSession(weights: weights, slots: 5, capacity: 96)
+        _ = session.step([(slot: 0, tokens: prompt)])
+        session.copy(slot: 0, to: 1); session.copy(slot: 0, to: 2)
+        session.share(slot: 0, with: 3); session.share(slot: 0, with: 4)
+        var rng = SplitMix64(seed: 3)
+        for _ in 0..<5 {
+            let a = Int32(rng.next() % UInt64(V)), b = Int32(rng.next() % UInt64(V))
+            let logits = session.step([(slot: 1, tokens: [a]), (slot: 2, tokens: [b]), (slot: 3, tokens: [a]), (slot: 4, tokens: [b])])
+            #expect(Array(logits[0..<V]) == Array(logits[(2 * V)..<(3 * V)]))
+            #expect(Array(logits[V..<(2 * V)]) == Array(logits[(3 * V)..<(4 * V)]))
+        }
+        // The prompt slot comes free only with the last slot reading it.
+        #expect(session.release(slot: 0).isEmpty)
+        #expect(session.release(slot: 3) == [3])
+        #expect(session.release(slot: 4) == [4, 0])
+        #expect(session.release(slot: 1) == [1])
+    }
+
     @Test func logitsDoNotDependOnTheThreadCount() throws {
         let weights = try Self.model()
         let prompt = Self.tokens(20, seed: 6)

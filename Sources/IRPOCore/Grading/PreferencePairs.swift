@@ -25,4 +25,20 @@ public enum PreferencePairs {
         }
         return a
     }
+
+    /// The step-level form of a pair: the lines chosen and rejected share from their start
+    /// (each with its line break) move to the end of the prompt, so that only the first step
+    /// where they differ, and what follows it, is compared. Returns the new prompt, chosen and
+    /// rejected texts and the number of lines moved.
+    public static func cutAtFirstDifferentLine(prompt: String, chosen: String, rejected: String)
+        -> (prompt: String, chosen: Substring, rejected: Substring, sharedLines: Int) {
+        var w = chosen.startIndex, l = rejected.startIndex, lines = 0
+        while let wEnd = chosen[w...].firstIndex(of: "\n"), let lEnd = rejected[l...].firstIndex(of: "\n"),
+              chosen[w...wEnd] == rejected[l...lEnd] {
+            w = chosen.index(after: wEnd)
+            l = rejected.index(after: lEnd)
+            lines += 1
+        }
+        return (prompt + chosen[..<w], chosen[w...], rejected[l...], lines)
+    }
 }

@@ -5,7 +5,9 @@ import Foundation
 /// One `step` takes any number of new tokens for any set of slots — a whole prompt for one
 /// slot (prefill), one token each for many slots (decode), or a mix — and runs them as one set
 /// of matrix-matrix products. Slots join and leave freely; `copy(slot:to:)` clones a prefilled
-/// prompt so N samples share one prefill.
+/// prompt so N samples share one prefill, and `share(slot:with:)` goes further: the samples read
+/// the prompt's whole 32-position tiles from the one copy, which saves the copying and most of
+/// the cache traffic of attention over the prompt.
 public final class InferenceSession {
     public let weights: ModelWeights
     /// Number of sequences the cache holds.
@@ -22,6 +24,12 @@ public final class InferenceSession {
     private let packedLayers: [(qkv: PackedMatrix, o: PackedMatrix, gateUp: PackedMatrix, down: PackedMatrix)]
     private let packedHead: PackedMatrix
     private var scratch: StepScratch?
+    /// The slot whose tiles this slot reads its first `sharedTiles` 32-position tiles from (-1: none).
+    private var parentOf: [Int]
+    private var sharedTiles: [Int]
+    /// Slots reading from this one, and whether its owner let it go while they still did.
+    private var childCount: [Int]
+    private var released: [Bool]
 
     /// A cache of `slots` sequences of up to `capacity` tokens each.
     public init(weights: ModelWeights, slots: Int, capacity: Int? = nil) {
@@ -30,6 +38,10 @@ public final class InferenceSession {
         slotCount = slots
         self.capacity = min(capacity ?? c.maxPositionEmbeddings, c.maxPositionEmbeddings)
         lengths = [Int](repeating: 0, count: slots)
+        parentOf = [Int](repeating: -1, count: slots)
+        sharedTiles = [Int](repeating: 0, count: slots)
+        childCount = [Int](repeating: 0, count: slots)
+        released = [Bool](repeating: false, count: slots)
         rope = RopeTable(headDim: c.headDim, theta: c.ropeTheta, positions: self.capacity)
         keyStride = (self.capacity + 31) & ~31
         let w = weights.data, C = c.hiddenSize, F = c.intermediateSize
@@ -52,20 +64,75 @@ public final class InferenceSession {
 
     public var config: LlamaConfig { weights.config }
 
-    /// Forgets the tokens of `slot`.
-    public func reset(slot: Int) { lengths[slot] = 0 }
+    /// Forgets the tokens of `slot`, which must not be shared by others (see `release`).
+    public func reset(slot: Int) {
+        precondition(childCount[slot] == 0, "slot \(slot) is still read by \(childCount[slot]) sharing slots")
+        detach(slot)
+        lengths[slot] = 0
+        released[slot] = false
+    }
+
+    /// Lets `slot` go; returns the slots that are now free for reuse: `slot` itself unless other
+    /// slots still read its tiles (it is then freed with the last of them), and its parent when
+    /// `slot` was the parent's last reader and the parent was let go before.
+    public func release(slot: Int) -> [Int] {
+        var free: [Int] = []
+        let parent = parentOf[slot]
+        detach(slot)
+        if childCount[slot] == 0 {
+            lengths[slot] = 0
+            free.append(slot)
+        } else {
+            released[slot] = true
+        }
+        if parent >= 0 && released[parent] && childCount[parent] == 0 {
+            released[parent] = false
+            lengths[parent] = 0
+            free.append(parent)
+        }
+        return free
+    }
+
+    private func detach(_ slot: Int) {
+        let parent = parentOf[slot]
+        if parent >= 0 { childCount[parent] -= 1 }
+        parentOf[slot] = -1
+        sharedTiles[slot] = 0
+    }
 
     /// Makes `destination` a copy of `source` (same cached tokens), e.g. after one prompt prefill.
     public func copy(slot source: Int, to destination: Int) {
         guard source != destination else { return }
-        let n = lengths[source], HS = config.headDim
-        for l in 0..<config.numHiddenLayers {
-            for g in 0..<config.numKeyValueHeads {
-                let from = headOffset(layer: l, slot: source, head: g)
-                let to = headOffset(layer: l, slot: destination, head: g)
-                // whole 32-position key tiles; positions past n are rewritten before they are read
-                (keys + to).update(from: keys + from, count: ((n + 31) / 32) * 32 * HS)
-                (values + to).update(from: values + from, count: n * HS)
+        precondition(parentOf[source] < 0, "copy from a sharing slot is not supported")
+        detach(destination)
+        copyPositions(from: source, to: destination, startTile: 0)
+    }
+
+    /// Makes `destination` hold `source`'s tokens by reading `source`'s whole 32-position tiles
+    /// in place; only the last, partial tile is copied, since `destination` writes after it.
+    /// `source` must not itself share, and stays until every slot sharing it is let go (`release`).
+    /// Logits are bit-identical to those after `copy`: the same numbers are read in the same order.
+    public func share(slot source: Int, with destination: Int) {
+        precondition(source != destination && parentOf[source] < 0, "share needs two slots, the first not sharing")
+        detach(destination)
+        let tiles = lengths[source] / 32
+        copyPositions(from: source, to: destination, startTile: tiles)
+        parentOf[destination] = source
+        sharedTiles[destination] = tiles
+        childCount[source] += 1
+    }
+
+    private func copyPositions(from source: Int, to destination: Int, startTile: Int) {
+        let n = lengths[source], HS = config.headDim, first = startTile * 32
+        if n > first {
+            for l in 0..<config.numHiddenLayers {
+                for g in 0..<config.numKeyValueHeads {
+                    let from = headOffset(layer: l, slot: source, head: g) + first * HS
+                    let to = headOffset(layer: l, slot: destination, head: g) + first * HS
+                    // whole 32-position key tiles; positions past n are rewritten before they are read
+                    (keys + to).update(from: keys + from, count: ((n - first + 31) / 32) * 32 * HS)
+                    (values + to).update(from: values + from, count: (n - first) * HS)
+                }
             }
         }
         lengths[destination] = n
@@ -129,14 +196,19 @@ public final class InferenceSession {
                 let qkv = SendablePointer(s.qkv), att = SendablePointer(s.attended), sc = SendablePointer(s.scores)
                 let kc = SendablePointer(keys), vc = SendablePointer(values)
                 let slotsOf = rowSlot, stride = keyStride, slots = slotCount
+                let parents = parentOf, shared = sharedTiles
                 parallelChunks(R * NH, maxChunks: s.threads) { chunk, tasks in
                     let scores = sc + chunk * stride
                     for task in tasks {
                         let r = task / NH, h = task % NH, g = h / groupSize
-                        let n = Int(pos[r]) + 1
-                        let head = ((l * slots + Int(slotsOf[r])) * NKV + g) * stride * HS
-                        attendOne(out: att + r * QW + h * HS, query: qkv + r * QKV + h * HS, keyTiles: kc + head,
-                                  values: vc + head, count: n, headDim: HS, scale: scale, scores: scores)
+                        let n = Int(pos[r]) + 1, slot = Int(slotsOf[r])
+                        let own = ((l * slots + slot) * NKV + g) * stride * HS
+                        let parent = parents[slot], sharedCount = parent < 0 ? 0 : shared[slot] * 32
+                        let prefix = parent < 0 ? own : ((l * slots + parent) * NKV + g) * stride * HS
+                        attendOne(out: att + r * QW + h * HS, query: qkv + r * QKV + h * HS,
+                                  prefix: (keyTiles: UnsafePointer(kc + prefix), values: UnsafePointer(vc + prefix), count: sharedCount),
+                                  keyTiles: kc + own + sharedCount * HS, values: vc + own + sharedCount * HS,
+                                  count: n, headDim: HS, scale: scale, scores: scores)
                     }
                 }
                 matmul(rows: R, out: s.x, inp: s.attended, weight: packed.o, accumulate: true)
@@ -198,19 +270,24 @@ final class StepScratch {
     func fits(rows R: Int) -> Bool { R <= rows && threads == ComputeThreads.count }
 }
 
-/// out (HS) = softmax(scale · q·Kᵀ) V over `count` cached positions of one head: keyTiles holds
-/// ⌈count/32⌉ tiles of (HS, 32), values (count, HS). Every score is the same d-ordered chain of
-/// fused multiply-adds, in whichever lane it falls.
+/// out (HS) = softmax(scale · q·Kᵀ) V over `count` cached positions of one head. The first
+/// `prefix.count` positions (a multiple of 32) are read from `prefix` (a shared prompt), the rest
+/// from `keyTiles`/`values`, which start at position `prefix.count`. Keys are tiles of (HS, 32),
+/// values (positions, HS) rows. Every score is the same d-ordered chain of fused multiply-adds,
+/// in whichever lane it falls, and the weighted sum runs over positions in order, so where a
+/// position is stored never changes a bit of the result.
 @inline(__always)
-func attendOne(out: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>, keyTiles: UnsafePointer<Float>,
-               values: UnsafePointer<Float>, count n: Int, headDim HS: Int, scale: Float,
-               scores: UnsafeMutablePointer<Float>) {
+func attendOne(out: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>,
+               prefix: (keyTiles: UnsafePointer<Float>, values: UnsafePointer<Float>, count: Int),
+               keyTiles: UnsafePointer<Float>, values: UnsafePointer<Float>, count n: Int, headDim HS: Int,
+               scale: Float, scores: UnsafeMutablePointer<Float>) {
+    let split = prefix.count
     var j = 0
     let sv = SIMD8<Float>(repeating: scale)
     while j < n {
         // 32 positions (one tile) at a time; the cache is padded to whole tiles
         var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-        var row = keyTiles + j * HS
+        var row = j < split ? prefix.keyTiles + j * HS : keyTiles + (j - split) * HS
         for d in 0..<HS {
             let q = SIMD8<Float>(repeating: query[d])
             a0 = a0.addingProduct(q, load8(row, 0)); a1 = a1.addingProduct(q, load8(row, 8))
@@ -224,12 +301,20 @@ func attendOne(out: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>, ke
     let m = maxOf(scores, n)
     let sum = expShiftedInPlace(scores, n, shift: m)
     let inv = 1 / sum
+    let head = min(split, n)
     // Σ_j p_j·V_j, 32 columns at a time held in registers across all positions.
     var c = 0
     while c + 32 <= HS {
         var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-        var v = values + c
-        for j in 0..<n {
+        var v = prefix.values + c
+        for j in 0..<head {
+            let p = SIMD8<Float>(repeating: scores[j])
+            a0 = a0.addingProduct(p, load8(v, 0)); a1 = a1.addingProduct(p, load8(v, 8))
+            a2 = a2.addingProduct(p, load8(v, 16)); a3 = a3.addingProduct(p, load8(v, 24))
+            v += HS
+        }
+        v = values + c
+        for j in head..<n {
             let p = SIMD8<Float>(repeating: scores[j])
             a0 = a0.addingProduct(p, load8(v, 0)); a1 = a1.addingProduct(p, load8(v, 8))
             a2 = a2.addingProduct(p, load8(v, 16)); a3 = a3.addingProduct(p, load8(v, 24))
@@ -241,7 +326,8 @@ func attendOne(out: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>, ke
     }
     while c < HS {
         var a: Float = 0
-        for j in 0..<n { a = a.addingProduct(scores[j], values[j * HS + c]) }
+        for j in 0..<head { a = a.addingProduct(scores[j], prefix.values[j * HS + c]) }
+        for j in head..<n { a = a.addingProduct(scores[j], values[(j - split) * HS + c]) }
         out[c] = a * inv
         c += 1
     }

@@ -72,7 +72,7 @@ public enum GenerationError: Error, Sendable, Equatable, CustomStringConvertible
 }
 
 /// Batched sampling over a stream of problems: each problem's prompt is prefilled once and its
-/// KV cache copied to its samples; every step decodes all live sequences (of several problems)
+/// KV cache shared with its samples; every step decodes all live sequences (of several problems)
 /// together, prefilling newly admitted prompts in the same step; finished sequences free their
 /// slot for the next. Results come out through `onFinish` in submission order.
 ///
@@ -225,7 +225,7 @@ public final class Generator {
                     p.promptSlot = nil
                 } else {
                     guard let free = freeSlots.popLast() else { return }
-                    session.copy(slot: promptSlot, to: free)
+                    session.share(slot: promptSlot, with: free)
                     slot = free
                 }
                 let index = p.nextSample
@@ -292,8 +292,8 @@ public final class Generator {
         s.problem.results[s.index] = GeneratedSample(sample: s.index, completion: completion, tokens: tokens,
                                                      logprob: logprob, finish: finish, generated: s.tokens.count)
         s.problem.remaining -= 1
-        session!.reset(slot: s.slot)
-        freeSlots.append(s.slot)
+        // A prompt slot whose samples still read it comes free with the last of them.
+        freeSlots += session!.release(slot: s.slot)
     }
 
     /// Token count and Σ log p of tokenize(completion) (+ EOS), as the pair rule tokenizes it.

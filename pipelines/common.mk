@@ -1,0 +1,60 @@
+# Shared by irpo.mk and ablations.mk: the binaries, the sampling and evaluation knobs, and the
+# rules that sample, grade and evaluate a model on the test problems.
+#
+# Every knob is a variable; the values a target was made with are remembered in $(OUT)/.vars/,
+# so changing a knob remakes exactly the files that depend on it.
+
+BIN          ?= .build/release
+OUT          ?= runs/irpo
+TEST         ?= $(error set TEST to the test problems (JSONL))
+TASK         ?= gsm8k
+TEMPLATE     ?= gsm8k
+MAX_TOKENS   ?= 512
+TEMPERATURE  ?= 0.8
+SEED         ?= 1
+# The paper's evaluation: one greedy sample (accuracy) and a majority vote over 32 samples
+# at temperature 0.8.
+EVAL_SAMPLES ?= 32
+EVAL_TEMPERATURE ?= $(TEMPERATURE)
+THREADS      ?= 0
+# --progress, to see sample and dpo-train progress on standard error inside make.
+PROGRESS     ?=
+
+SAMPLE        = $(BIN)/sample --template $(TEMPLATE) --max-tokens $(MAX_TOKENS) --threads $(THREADS) $(PROGRESS)
+GRADE         = $(BIN)/grade --task $(TASK)
+
+# The directory's config.json stands for a model directory in prerequisites; a bundle is its file.
+model_file = $(if $(filter %.tar %.tar.gz %.tgz,$(1)),$(1),$(1)/config.json)
+
+# A failing stage inside a pipe fails the rule.
+SHELL      := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+
+FORCE:
+.PHONY: FORCE
+.DELETE_ON_ERROR:
+
+# $(call remember,NAME,VALUE): $(OUT)/.vars/NAME holds VALUE and changes only when VALUE does.
+define remember
+$(OUT)/.vars/$(1): FORCE
+	@mkdir -p $$(@D)
+	@printf '%s\n' '$(2)' | cmp -s - $$@ || printf '%s\n' '$(2)' > $$@
+endef
+
+$(eval $(call remember,eval,$(TEST) $(TASK) $(TEMPLATE) $(MAX_TOKENS) $(EVAL_TEMPERATURE) $(SEED) $(EVAL_SAMPLES)))
+
+# $(call evaluate,NAME,MODEL): NAME.greedy.jsonl (one greedy sample per test problem, graded),
+# NAME.jsonl ($(EVAL_SAMPLES) samples at $(EVAL_TEMPERATURE), graded) and NAME.eval.json.
+define evaluate
+$(OUT)/$(1).greedy.jsonl: $(call model_file,$(2)) $(TEST) $(OUT)/.vars/eval
+	$(SAMPLE) --model $(2) -n 1 --temperature 0 $(TEST) | $(GRADE) > $$@.tmp && mv $$@.tmp $$@
+$(OUT)/$(1).jsonl: $(call model_file,$(2)) $(TEST) $(OUT)/.vars/eval
+	$(SAMPLE) --model $(2) -n $(EVAL_SAMPLES) --temperature $(EVAL_TEMPERATURE) --seed $(SEED) $(TEST) \
+	  | $(GRADE) > $$@.tmp && mv $$@.tmp $$@
+$(OUT)/$(1).eval.json: $(OUT)/$(1).greedy.jsonl $(OUT)/$(1).jsonl
+	$(BIN)/eval --json --k $(EVAL_SAMPLES) --greedy $(OUT)/$(1).greedy.jsonl $(OUT)/$(1).jsonl > $$@.tmp && mv $$@.tmp $$@
+endef
+
+# $(call table,NAMES): the rows NAME.jsonl with their greedy accuracy, as a table and a plot.
+table = cd $(OUT) && $(abspath $(BIN))/eval --k $(EVAL_SAMPLES) $(foreach n,$(1),--greedy $(n).greedy.jsonl) \
+	--plot $(2) $(foreach n,$(1),$(n).jsonl)

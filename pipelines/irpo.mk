@@ -1,0 +1,97 @@
+# Iterative Reasoning Preference Optimization, N iterations as make targets.
+#
+#   make -f pipelines/irpo.mk MODEL=m0 TRAIN=train.jsonl TEST=test.jsonl ITERS=3 [-j2]
+#
+# Iteration i (1..ITERS) turns model M(i-1) into M(i):
+#   samples-i.jsonl  SAMPLES solutions per TRAIN problem from M(i-1) at TEMPERATURE
+#   graded-i.jsonl   each graded against the gold answer
+#   pairs-i.jsonl    up to PAIRS (correct, wrong) pairs per problem
+#   mi/              dpo-train from M(i-1) against the frozen reference M(i-1)
+# and every model M0..M(ITERS) is evaluated on TEST: Mi.greedy.jsonl (one greedy sample per
+# problem), Mi.jsonl (EVAL_SAMPLES samples for maj@k), Mi.eval.json. The last target prints
+# the iteration table (table.txt) and draws iterations.svg. Everything lands in OUT.
+#
+# An interrupted run resumes where it stopped; changing a variable remakes only what depends on
+# it (the values each step was made with are kept in OUT/.vars). -j2 samples the SHARDS parts
+# of each iteration side by side.
+#
+# Defaults are the paper's (Pang et al. 2024, GSM8K) except where a comment says otherwise.
+
+MODEL       ?= $(error set MODEL to the starting checkpoint M0)
+TRAIN       ?= $(error set TRAIN to the training problems (JSONL with gold answers))
+ITERS       ?= 3
+SAMPLES     ?= 30
+# Pairs per problem (K), the gold solution among the winners (1) or not (0), step-level pairs.
+PAIRS       ?= 10
+GOLD        ?= 1
+STEP        ?= 0
+LOSS        ?= irpo
+ALPHA       ?= 1
+BETA        ?= 0.1
+LR          ?= 1e-6
+BATCH       ?= 16
+EPOCHS      ?= 1
+WARMUP      ?= 0
+SCHEDULE    ?= constant
+# Anything else for dpo-train (e.g. --max-steps 100 --weight-decay 0.01).
+TRAIN_FLAGS ?=
+# Sampling runs as SHARDS processes (sample --shard); -j2 runs them side by side.
+SHARDS      ?= 2
+
+include $(dir $(lastword $(MAKEFILE_LIST)))common.mk
+
+iters     := $(shell seq 1 $(ITERS))
+models    := M0 $(addprefix M,$(iters))
+shard_ids := $(shell seq 0 $$(($(SHARDS) - 1)))
+model_of   = $(if $(filter 0,$(1)),$(MODEL),$(OUT)/m$(1))
+
+.PHONY: all table
+.DEFAULT_GOAL := all
+all: table
+
+$(eval $(call remember,sample,$(TRAIN) $(TEMPLATE) $(MAX_TOKENS) $(SAMPLES) $(TEMPERATURE) $(SEED)))
+$(eval $(call remember,pair,$(TASK) $(PAIRS) $(GOLD) $(STEP) $(SEED)))
+$(eval $(call remember,train,$(LOSS) $(ALPHA) $(BETA) $(LR) $(BATCH) $(EPOCHS) $(WARMUP) $(SCHEDULE) $(SEED) $(TRAIN_FLAGS)))
+
+# Threads per shard: the cores shared among the shards make runs at once (-jN), at least one.
+shard_threads = $$(n=$$(nproc); j=$$(printf '%s\n' "$(MAKEFLAGS)" | sed -n 's/.*-j\([0-9][0-9]*\).*/\1/p'); \
+	j=$${j:-1}; [ $$j -gt $(SHARDS) ] && j=$(SHARDS); t=$$((n / j)); echo $$((t > 0 ? t : 1)))
+
+# dpo-train's flags other than the loss, shared with ablations.mk.
+train_flags = --lr $(LR) --batch-size $(BATCH) --epochs $(EPOCHS) --warmup $(WARMUP) --schedule $(SCHEDULE) \
+	--seed $(SEED) --threads $(THREADS) $(PROGRESS) $(TRAIN_FLAGS)
+
+# $(call iteration,i,i-1)
+define iteration
+$(OUT)/samples-$(1).shard-%.jsonl: $(call model_file,$(call model_of,$(2))) $(TRAIN) $(OUT)/.vars/sample
+	$(BIN)/sample --template $(TEMPLATE) --max-tokens $(MAX_TOKENS) $(PROGRESS) --threads $$(shard_threads) \
+	  --model $(call model_of,$(2)) -n $(SAMPLES) --temperature $(TEMPERATURE) --seed $(SEED) \
+	  --shard $$*/$(SHARDS) $(TRAIN) > $$@.tmp && mv $$@.tmp $$@
+# Shard s holds problems s, s+SHARDS, ...: taking SAMPLES lines from each shard in turn restores
+# the input order, byte for byte what one unsharded run writes.
+$(OUT)/samples-$(1).jsonl: $(foreach s,$(shard_ids),$(OUT)/samples-$(1).shard-$(s).jsonl)
+	awk -v n=$(SAMPLES) 'BEGIN { for (;;) { got = 0; for (f = 1; f < ARGC; f++) for (j = 0; j < n; j++) \
+	  if ((getline line < ARGV[f]) > 0) { print line; got = 1 }; if (!got) exit } }' $$^ > $$@.tmp && mv $$@.tmp $$@
+$(OUT)/graded-$(1).jsonl: $(OUT)/samples-$(1).jsonl
+	$(GRADE) $$< > $$@.tmp && mv $$@.tmp $$@
+$(OUT)/pairs-$(1).jsonl: $(OUT)/graded-$(1).jsonl $(OUT)/.vars/pair
+	$(BIN)/pair --max-pairs $(PAIRS) --seed $(SEED) $(if $(filter 1,$(GOLD)),--gold-winners) \
+	  $(if $(filter 1,$(STEP)),--step) $$< > $$@.tmp && mv $$@.tmp $$@
+$(OUT)/m$(1)/config.json: $(OUT)/pairs-$(1).jsonl $(call model_file,$(call model_of,$(2))) $(OUT)/.vars/train
+	rm -rf $(OUT)/m$(1) $(OUT)/m$(1).state $(OUT)/train-$(1).jsonl
+	$(BIN)/dpo-train --model $(call model_of,$(2)) --out $(OUT)/m$(1) --loss $(LOSS) --alpha $(ALPHA) \
+	  --beta $(BETA) $(train_flags) --metrics $(OUT)/train-$(1).jsonl $(OUT)/pairs-$(1).jsonl
+endef
+
+$(foreach i,$(iters),$(eval $(call iteration,$(i),$(shell echo $$(($(i) - 1))))))
+$(foreach i,0 $(iters),$(eval $(call evaluate,M$(i),$(call model_of,$(i)))))
+
+# Intermediate files are results: keep them all, so a later run resumes from them.
+.SECONDARY:
+
+$(OUT)/table.txt: $(foreach m,$(models),$(OUT)/$(m).eval.json)
+	$(call table,$(models),iterations.svg) > table.txt.tmp && mv table.txt.tmp table.txt
+
+table: $(OUT)/table.txt
+	@cat $<
+	@echo "(plot: $(OUT)/iterations.svg)"
