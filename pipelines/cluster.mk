@@ -6,27 +6,28 @@
 # shared filesystem, as clusters have): the shards read the model and problems from it and
 # write their outputs to it.
 #
-#   make -f pipelines/cluster.mk cluster-samples  MODEL=m0 PROBLEMS=train.jsonl SAMPLES=samples-1.jsonl \
-#        SAMPLES_PER_PROBLEM=30 SAMPLE_FLAGS='--temperature 0.8' SHARDS=8 SSHLOGIN=4/node1,4/node2
+#   make -f pipelines/cluster.mk cluster-samples  MODEL=m0 TRAIN=train.jsonl SAMPLES=30 \
+#        SAMPLES_FILE=samples-1.jsonl SAMPLE_FLAGS='--temperature 0.8' SHARDS=8 SSHLOGIN=4/node1,4/node2
 #   make -f pipelines/cluster.mk cluster-samples  ... SCHEDULER=slurm SBATCH_FLAGS='--partition=gpu --time=4:00:00'
 #   "$BIN"/grade --task gsm8k < samples-1.jsonl | "$BIN"/pair --max-pairs 10 > pairs-1.jsonl
-#   make -f pipelines/cluster.mk cluster-train    MODEL=m0 NEXT=m1 PAIRS=pairs-1.jsonl RANKS=4 \
+#   make -f pipelines/cluster.mk cluster-train    MODEL=m0 NEXT=m1 PAIRS_FILE=pairs-1.jsonl RANKS=4 \
 #        MPIRUN='mpirun --hostfile hosts' TRAIN_FLAGS='--save-every 50'
 #
-# Other makefiles may include this one and set the variables first.
+# Other makefiles may include this one and set the variables first; the names mean what they
+# mean in irpo.mk (SAMPLES per problem, TRAIN the problems, TRAIN_FLAGS more dpo-train flags).
 
 PIPELINES           := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 BIN                 ?= .build/release
 MPI_BIN             ?= .build-mpi/release
 
 MODEL               ?= m0
-PROBLEMS            ?= train.jsonl
-SAMPLES             ?= samples.jsonl
+TRAIN               ?= train.jsonl
+SAMPLES_FILE        ?= samples.jsonl
 # sample -n; the merge takes this many lines per problem from each shard in turn.
-SAMPLES_PER_PROBLEM ?= 1
+SAMPLES             ?= 1
 SAMPLE_FLAGS        ?=
 SHARDS              ?= 2
-SHARD_DIR           ?= $(SAMPLES).shards
+SHARD_DIR           ?= $(SAMPLES_FILE).shards
 # parallel: GNU parallel over SSHLOGIN (its --sshlogin list; ":" is this machine, "2/node1"
 # runs two shards at a time there); slurm: sbatch --array=0-(SHARDS-1) --wait.
 SCHEDULER           ?= parallel
@@ -35,22 +36,22 @@ PARALLEL_FLAGS      ?=
 SBATCH_FLAGS        ?=
 
 NEXT                ?= m1
-PAIRS               ?= pairs.jsonl
+PAIRS_FILE          ?= pairs.jsonl
 RANKS               ?= 2
 # Under Slurm: MPIRUN='srun --mpi=pmix' with RANKS as -n.
 MPIRUN              ?= mpirun
 TRAIN_FLAGS         ?=
 
 shard_indices := $(shell seq 0 $$(($(SHARDS) - 1)))
-sample_command = $(BIN)/sample --model $(MODEL) -n $(SAMPLES_PER_PROBLEM) $(SAMPLE_FLAGS)
-shard_command = $(PIPELINES)/sample-shard.sh $(SHARDS) $(PROBLEMS) $(SHARD_DIR) $(sample_command)
+sample_command = $(BIN)/sample --model $(MODEL) -n $(SAMPLES) $(SAMPLE_FLAGS)
+shard_command = $(PIPELINES)/sample-shard.sh $(SHARDS) $(TRAIN) $(SHARD_DIR) $(sample_command)
 
 .PHONY: cluster-samples cluster-train
 
-cluster-samples: $(SAMPLES)
+cluster-samples: $(SAMPLES_FILE)
 
 # The shards, then the merge; a failed shard fails the rule and nothing is merged.
-$(SAMPLES): $(PROBLEMS)
+$(SAMPLES_FILE): $(TRAIN)
 	rm -rf $(SHARD_DIR)
 ifeq ($(SCHEDULER),parallel)
 	parallel --will-cite --halt now,fail=1 --sshlogin '$(SSHLOGIN)' --workdir $(CURDIR) $(PARALLEL_FLAGS) \
@@ -60,11 +61,11 @@ else ifeq ($(SCHEDULER),slurm)
 else
 	@echo "cluster.mk: SCHEDULER must be parallel or slurm, not $(SCHEDULER)" >&2; exit 64
 endif
-	LC_ALL=C awk -v per=$(SAMPLES_PER_PROBLEM) -f $(PIPELINES)/interleave.awk \
+	LC_ALL=C awk -v per=$(SAMPLES) -f $(PIPELINES)/interleave.awk \
 		$(foreach i,$(shard_indices),$(SHARD_DIR)/$(i).jsonl) > $@.tmp
 	mv $@.tmp $@
 	rm -rf $(SHARD_DIR)
 
-# Rank 0 writes NEXT, NEXT.state and the metrics; every rank reads MODEL and PAIRS.
+# Rank 0 writes NEXT, NEXT.state and the metrics; every rank reads MODEL and PAIRS_FILE.
 cluster-train:
-	$(MPIRUN) -n $(RANKS) $(MPI_BIN)/dpo-train --model $(MODEL) --out $(NEXT) $(TRAIN_FLAGS) $(PAIRS)
+	$(MPIRUN) -n $(RANKS) $(MPI_BIN)/dpo-train --model $(MODEL) --out $(NEXT) $(TRAIN_FLAGS) $(PAIRS_FILE)

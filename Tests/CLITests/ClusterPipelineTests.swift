@@ -25,16 +25,16 @@ import Testing
         let sampleFlags = "--template plain --temperature 1 --max-tokens 6"
         let make = """
             make -s -f "\(Self.pipelines)/cluster.mk" cluster-samples BIN="$BIN" MODEL="\(SampleFixture.modelDir)" \
-            PROBLEMS=problems.jsonl SAMPLES_PER_PROBLEM=3 SAMPLE_FLAGS='\(sampleFlags)'
+            TRAIN=problems.jsonl SAMPLES=3 SAMPLE_FLAGS='\(sampleFlags)'
             """
         let r = try Shell.run("""
             set -e
             command -v parallel >/dev/null || { echo "GNU parallel is missing: make deps installs it" >&2; exit 9; }
             "$BIN/sample" --model "\(SampleFixture.modelDir)" -n 3 \(sampleFlags) problems.jsonl > one.jsonl
-            \(make) SHARDS=2 SAMPLES=parallel.jsonl
+            \(make) SHARDS=2 SAMPLES_FILE=parallel.jsonl
             cmp one.jsonl parallel.jsonl && echo "parallel: same bytes"
             mkdir bin && cp sbatch bin/ && chmod +x bin/sbatch
-            PATH="$PWD/bin:$PATH" \(make) SHARDS=3 SCHEDULER=slurm SAMPLES=slurm.jsonl
+            PATH="$PWD/bin:$PATH" \(make) SHARDS=3 SCHEDULER=slurm SAMPLES_FILE=slurm.jsonl
             cmp one.jsonl slurm.jsonl && echo "slurm: same bytes"
             ls
             wc -l < one.jsonl | tr -d ' '
@@ -49,7 +49,7 @@ import Testing
         let problems = SampleFixture.problems(3) + #"{"id":"bad"}"# + "\n"
         let r = try Shell.run("""
             make -s -f "\(Self.pipelines)/cluster.mk" cluster-samples BIN="$BIN" MODEL="\(SampleFixture.modelDir)" \
-                PROBLEMS=problems.jsonl SAMPLES=out.jsonl SHARDS=2 SAMPLE_FLAGS='--template plain --max-tokens 4'
+                TRAIN=problems.jsonl SAMPLES_FILE=out.jsonl SHARDS=2 SAMPLE_FLAGS='--template plain --max-tokens 4'
             echo "status $?"
             test -e out.jsonl || echo "no out.jsonl"
             """, files: ["problems.jsonl": problems])

@@ -33,7 +33,7 @@ import Testing
         "$BIN/dpo-train" --model m0 --out one \(Self.flags) --metrics one.jsonl pairs.jsonl
         # Through pipelines/cluster.mk's recipe.
         make -s -f "\(ClusterPipelineTests.pipelines)/cluster.mk" cluster-train MPI_BIN="$BIN" MPIRUN="\(Self.launcher)" RANKS=2 \
-            MODEL=m0 NEXT=two PAIRS=pairs.jsonl TRAIN_FLAGS="\(Self.flags) --metrics two.jsonl --progress"
+            MODEL=m0 NEXT=two PAIRS_FILE=pairs.jsonl TRAIN_FLAGS="\(Self.flags) --metrics two.jsonl --progress"
         # Interrupted after step 2 and resumed, under mpirun both times.
         \(Self.mpirun) "$BIN/dpo-train" --model m0 --out three \(Self.flags) --stop-after 2 pairs.jsonl
         \(Self.mpirun) "$BIN/dpo-train" --model m0 --out three \(Self.flags) --resume pairs.jsonl
