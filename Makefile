@@ -4,18 +4,28 @@
 #   make build    release binaries in .build/release
 #   make test     every test (unit and CLI), from a fresh clone
 #   make bench    speed: training/decoding tokens/s, GFLOP/s, sgemm GFLOP/s, tokenizer MB/s
+#                 (and data-parallel dpo-train pairs/s with 1 and 2 MPI ranks, when Open MPI is installed)
+#   make build-mpi / test-mpi / bench-mpi   the same with Open MPI (IRPO_MPI=1, in .build-mpi;
+#                 needs libopenmpi-dev and openmpi-bin, which `make deps` does not install)
 #   make install  binaries and man pages under PREFIX (default /usr/local)
 
 PREFIX     ?= /usr/local
 SWIFT      ?= swift
 BIN        := .build/release
 COMMANDS   := sample grade pair dpo-train eval
-APT_PKGS   := libopenblas-dev libarchive-dev pkg-config jq groff-base gzip xz-utils zstd
+APT_PKGS   := libopenblas-dev libarchive-dev pkg-config jq groff-base gzip xz-utils zstd parallel
 BENCH_ARGS ?=
+BENCH_MPI_ARGS ?=
+# The optional Open MPI build, apart so that switching does not rebuild the default one.
+MPI_SCRATCH := .build-mpi
+MPI_SWIFT   := IRPO_MPI=1 $(SWIFT)
+# Two ranks on however few cores, as root too (containers).
+MPIRUN      ?= mpirun --oversubscribe $(if $(filter 0,$(shell id -u)),--allow-run-as-root)
+HAVE_MPI    := $(shell pkg-config --exists ompi-c 2>/dev/null && command -v mpirun >/dev/null && echo yes)
 
 DEMO_ARGS  ?=
 
-.PHONY: all deps build test bench install clean demo
+.PHONY: all deps build test bench install clean demo build-mpi test-mpi bench-mpi
 
 all: build
 
@@ -23,7 +33,7 @@ deps:
 	@missing=""; \
 	pkg-config --exists openblas 2>/dev/null || missing="$$missing libopenblas-dev"; \
 	pkg-config --exists libarchive 2>/dev/null || missing="$$missing libarchive-dev"; \
-	for t in pkg-config jq groff gzip xz zstd; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	for t in pkg-config jq groff gzip xz zstd parallel; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	echo "irpo: missing:$$missing"; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -48,6 +58,23 @@ test: deps
 bench: deps
 	$(SWIFT) build -c release --product irpo-bench
 	$(BIN)/irpo-bench $(BENCH_ARGS)
+ifeq ($(HAVE_MPI),yes)
+	$(MAKE) bench-mpi
+endif
+
+build-mpi: deps
+	$(MPI_SWIFT) build -c release --scratch-path $(MPI_SCRATCH)
+
+test-mpi: deps
+	$(MPI_SWIFT) build --build-tests --scratch-path $(MPI_SCRATCH)
+	$(MPI_SWIFT) test --skip-build --scratch-path $(MPI_SCRATCH)
+
+# One trainer step's pairs/s, rank 0 timing each step from its start to the end of the sums.
+bench-mpi: deps
+	$(MPI_SWIFT) build -c release --scratch-path $(MPI_SCRATCH) --product irpo-bench
+	$(MPI_SCRATCH)/release/irpo-bench --only dpo-ranks --threads 2 $(BENCH_MPI_ARGS)
+	$(MPI_SCRATCH)/release/irpo-bench --only dpo-ranks --threads 1 $(BENCH_MPI_ARGS)
+	$(MPIRUN) -np 2 $(MPI_SCRATCH)/release/irpo-bench --only dpo-ranks --threads 1 $(BENCH_MPI_ARGS)
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man7
@@ -56,4 +83,4 @@ install: build
 	if ls man/man7/*.7 >/dev/null 2>&1; then install -m 644 man/man7/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/; fi
 
 clean:
-	rm -rf .build
+	rm -rf .build $(MPI_SCRATCH)

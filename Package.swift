@@ -9,6 +9,17 @@ let simdSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
 let simdSettings: [SwiftSetting] = []
 #endif
 
+// `IRPO_MPI=1 swift build` builds IRPOMPI over Open MPI (CMPI, pkg-config ompi-c; Debian's
+// libopenmpi-dev) with an `IRPO_MPI` define, and dpo-train joins an `mpirun` job and trains
+// data-parallel. Without it IRPOMPI is a group of one and nothing needs MPI. Build the two in
+// separate scratch paths (the Makefile uses .build-mpi) so switching does not rebuild everything.
+let mpi = Context.environment["IRPO_MPI"] == "1"
+let mpiSettings: [SwiftSetting] = mpi ? [.define("IRPO_MPI")] : []
+let mpiTargets: [Target] = mpi ? [
+    .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                   providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+] : []
+
 let package = Package(
     name: "irpo",
     platforms: [.macOS(.v13)],
@@ -36,7 +47,8 @@ let package = Package(
         .executableTarget(name: "pair", dependencies: ["IRPOCore", "IRPOCLI"]),
         .executableTarget(name: "eval", dependencies: ["IRPOCore", "IRPOCLI"]),
         .executableTarget(name: "sample", dependencies: ["IRPOCore", "IRPOCLI"]),
-        .executableTarget(name: "dpo-train", dependencies: ["IRPOCore", "IRPOCLI"]),
+        .target(name: "IRPOMPI", dependencies: ["IRPOCore"] + (mpi ? ["CMPI"] : []), swiftSettings: mpiSettings),
+        .executableTarget(name: "dpo-train", dependencies: ["IRPOCore", "IRPOCLI", "IRPOMPI"]),
 
         // MARK: the bundled example task's problem generator
         .executableTarget(name: "arith-problems", dependencies: [
@@ -44,16 +56,17 @@ let package = Package(
 
         // MARK: benchmarks
         .executableTarget(name: "irpo-bench", dependencies: [
-            "IRPOCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "IRPOCore", "IRPOMPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // MARK: tests
         .testTarget(name: "TokenizerTests", dependencies: ["IRPOCore"]),
         .testTarget(name: "GradingTests", dependencies: ["IRPOCore", "IRPOCLI"]),
-        .testTarget(name: "CLITests", dependencies: ["IRPOCore", "grade", "pair", "eval", "dpo-train", "sample", "arith-problems"]),
+        .testTarget(name: "CLITests", dependencies: ["IRPOCore", "grade", "pair", "eval", "dpo-train", "sample", "arith-problems"],
+                    swiftSettings: mpiSettings),
         .testTarget(name: "ModelTests", dependencies: ["IRPOCore"]),
         .testTarget(name: "CheckpointTests", dependencies: ["IRPOCore"]),
         .testTarget(name: "SamplingTests", dependencies: ["IRPOCore"]),
         .testTarget(name: "TrainingTests", dependencies: ["IRPOCore"]),
-    ],
+    ] + mpiTargets,
     swiftLanguageModes: [.v6]
 )

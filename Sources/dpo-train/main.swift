@@ -1,7 +1,9 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import IRPOCLI
 import IRPOCore
+import IRPOMPI
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,6 +48,15 @@ struct DPOTrain: ParsableCommand {
         --resume continues from it and ends with the same weights as an uninterrupted run with \
         the same flags. A non-finite loss or gradient stops the run with status 1, naming the step; \
         the last state written stays intact.
+
+        Built with IRPO_MPI=1 and started by mpirun (or srun), the ranks train data-parallel: every \
+        rank reads the whole input (give it as files: mpirun feeds standard input to rank 0 only), \
+        takes its contiguous share of each step's pairs, and the gradients, loss and metrics are \
+        summed across the ranks before clipping, so each rank takes the single-process step. The \
+        reference log-probs are split between the ranks the same way. Rank 0 alone writes --out, \
+        OUT.state and --metrics and shows progress; --threads 0 divides a machine's cores among \
+        its ranks. If a rank fails or dies the whole run stops; --resume continues from the last \
+        OUT.state.
         """)
 
     @Option(help: ArgumentHelp("Starting policy: a checkpoint directory or bundle.", valueName: "dir"))
@@ -150,24 +161,41 @@ struct DPOTrain: ParsableCommand {
     }
 
     func run() throws {
-        let diagnostics = Diagnostics(command: "dpo-train")
         // Ctrl-C waits for a checkpoint or metrics line being written, so none is left half done.
         Interrupts.install()
+        let job = try ParallelJob.start()
+        let rank = job.group.rank
+        // Every rank reads the same data: other ranks' messages say which rank they come from.
+        let diagnostics = Diagnostics(command: rank == 0 ? "dpo-train" : "dpo-train: rank \(rank)")
         do {
-            try train(diagnostics)
+            try train(diagnostics, job)
+            job.finish()
         } catch let e as ExitCode {
+            job.fail(status: e.rawValue)
             throw e
         } catch {
             diagnostics.error("\(error)")
+            job.fail(status: ExitStatus.failure)
             throw ExitCode(ExitStatus.failure)
         }
     }
 
     var statePath: String { (out.hasSuffix("/") ? String(out.dropLast()) : out) + ".state" }
 
-    func train(_ diagnostics: Diagnostics) throws {
-        if threads > 0 { ComputeThreads.set(threads) }
-        let showProgress = progress || isatty(2) == 1
+    func train(_ diagnostics: Diagnostics, _ job: ParallelJob) throws {
+        let group = job.group
+        if threads > 0 {
+            ComputeThreads.set(threads)
+        } else if job.localSize > 1 {
+            ComputeThreads.set(job.defaultThreads)
+        }
+        if group.size > 1 && (input.files.isEmpty || input.files.contains("-")) {
+            diagnostics.error("with \(group.size) ranks the pairs must be files: mpirun gives standard input to rank 0 only")
+            throw ExitCode(ExitStatus.usage)
+        }
+        // Rank 0 speaks for the run.
+        let lead = group.rank == 0
+        let showProgress = (progress || isatty(2) == 1) && lead
 
         // The starting policy and its tokenizer.
         let start: Checkpoint
@@ -218,19 +246,19 @@ struct DPOTrain: ParsableCommand {
         }
         if diagnostics.failed {
             if !skipBad {
-                diagnostics.emit("dpo-train: \(diagnostics.errorCount) bad input line(s); not training (--skip-bad skips them)")
+                diagnostics.note("\(diagnostics.errorCount) bad input line(s); not training (--skip-bad skips them)")
                 throw ExitCode(ExitStatus.failure)
             }
-            diagnostics.note("skipped \(diagnostics.errorCount) bad input line(s)")
+            if lead { diagnostics.note("skipped \(diagnostics.errorCount) bad input line(s)") }
         }
-        if dropped > 0 { diagnostics.note("dropped \(dropped) pair(s) whose completion does not fit --max-length \(maxLength)") }
+        if dropped > 0 && lead { diagnostics.note("dropped \(dropped) pair(s) whose completion does not fit --max-length \(maxLength)") }
 
         var options = PreferenceTrainingOptions()
         options.loss = PreferenceLossParameters(kind: loss, alpha: alpha, beta: beta, lambda: lambda)
         options.learningRate = lr; options.batchSize = batchSize; options.gradientAccumulation = gradAccum
         options.epochs = epochs; options.maxSteps = maxSteps; options.warmupSteps = warmup
         options.schedule = schedule; options.weightDecay = weightDecay; options.clip = clip; options.seed = seed
-        let trainer = try PreferenceTrainer(weights: start.weights, examples: examples, options: options)
+        let trainer = try PreferenceTrainer(weights: start.weights, examples: examples, options: options, group: group)
 
         // Reference log-probs once; a separate reference is loaded only for this and then released.
         if let ref, ref != model, loss.needsReference {
@@ -250,7 +278,7 @@ struct DPOTrain: ParsableCommand {
         }
 
         let metricsFile: UnsafeMutablePointer<FILE>?
-        if let metrics {
+        if let metrics, lead {
             guard let f = fopen(metrics, resume ? "a" : "w") else { throw LineError("\(metrics): cannot open for writing") }
             metricsFile = f
         } else {
@@ -264,8 +292,11 @@ struct DPOTrain: ParsableCommand {
         CheckpointIO.removeStaleTemporaries(of: statePath)
         let output = Checkpoint(weights: start.weights, tokenizerJSON: tokenizerJSON, extraFiles: start.extraFiles)
         let lastStep = min(trainer.totalSteps, stopAfter ?? Int.max)
+        let began = DispatchTime.now().uptimeNanoseconds
+        var pairsTrained = 0
         while trainer.step < lastStep {
             let m = try trainer.trainStep()
+            pairsTrained += m.pairs
             if let metricsFile {
                 Interrupts.uninterrupted {
                     fputs(m.jsonLine + "\n", metricsFile)
@@ -274,13 +305,20 @@ struct DPOTrain: ParsableCommand {
             }
             if showProgress { diagnostics.note(m.progressLine(totalSteps: trainer.totalSteps)) }
             let step = trainer.step
-            if (saveEvery.map { step % $0 == 0 } ?? false) || step == stopAfter, step < trainer.totalSteps {
+            if (saveEvery.map { step % $0 == 0 } ?? false) || step == stopAfter, step < trainer.totalSteps, lead {
                 try Interrupts.uninterrupted { try CheckpointIO.save(output, to: statePath, trainingState: trainer.trainingState()) }
             }
         }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+        // Ranks that drifted apart must not leave a model behind.
+        try trainer.checkProcessesAgree()
         if trainer.finished {
-            try Interrupts.uninterrupted { try CheckpointIO.save(output, to: out) }
-            if showProgress { diagnostics.note("\(examples.count) pairs, \(trainer.totalSteps) steps; wrote \(out)") }
+            if lead { try Interrupts.uninterrupted { try CheckpointIO.save(output, to: out) } }
+            if showProgress {
+                let rate = String(format: "%.1f", Double(pairsTrained) / max(seconds, 1e-9))
+                diagnostics.note("\(examples.count) pairs, \(trainer.totalSteps) steps, \(rate) pairs/s on \(group.size) rank(s) "
+                                 + "of \(ComputeThreads.count) thread(s); wrote \(out)")
+            }
         } else if showProgress {
             diagnostics.note("stopped after step \(trainer.step); resume with --resume")
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IRPOCore
+import IRPOMPI
 
 /// `make bench`: prints the engine's speed on the bench configurations of ../shared/bench.
 struct IRPOBench: ParsableCommand {
@@ -10,7 +11,8 @@ struct IRPOBench: ParsableCommand {
         discussion: """
         Runs on randomly initialised models of the two sizes of ../shared/bench/README.md (S and M) \
         and prints one line per measurement. Compare with the PyTorch scripts there, run one after \
-        the other on an idle machine.
+        the other on an idle machine. Built with IRPO_MPI=1, `mpirun -np P irpo-bench --only \
+        dpo-ranks` measures data-parallel training steps over P ranks (make bench-mpi).
         """)
 
     @Option(name: .long, help: "Model sizes to run, comma-separated (S, M).")
@@ -19,7 +21,7 @@ struct IRPOBench: ParsableCommand {
     @Option(name: .long, help: "Threads for the GEMMs and the hand-written loops.")
     var threads: Int = 2
 
-    @Option(name: .long, help: "Parts to run, comma-separated: tokenizer, sgemm, train, dpo, matmul, decode, sample.")
+    @Option(name: .long, help: "Parts to run, comma-separated: tokenizer, sgemm, train, dpo, matmul, decode, sample, dpo-ranks.")
     var only: String = "tokenizer,sgemm,train,dpo,matmul,decode,sample"
 
     @Option(name: .long, help: "Timed training steps per configuration (the median is printed).")
@@ -33,9 +35,17 @@ struct IRPOBench: ParsableCommand {
     }
 
     func run() throws {
+        let job = try ParallelJob.start()
+        defer { job.finish() }
         ComputeThreads.set(threads)
         let parts = Set(only.split(separator: ",").map(String.init))
         let sizes = configs.split(separator: ",").compactMap { BenchConfig(rawValue: String($0)) }
+        if job.group.size > 1 {
+            // Every rank would run and print the single-process parts.
+            guard parts == ["dpo-ranks"] else { throw ValidationError("under mpirun only --only dpo-ranks runs") }
+            for size in sizes { try dataParallelBenchLines(config: size.rawValue, group: job.group, steps: steps).forEach { print($0) } }
+            return
+        }
         print("irpo-bench: \(threads) threads, OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset")")
         if parts.contains("tokenizer") {
             let train = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -53,6 +63,9 @@ struct IRPOBench: ParsableCommand {
                 print(EngineBench.decoding(size, streams: 32, runs: 3))
             }
             if parts.contains("sample") { try sampleBenchLines(config: size.rawValue).forEach { print($0) } }
+            if parts.contains("dpo-ranks") {
+                try dataParallelBenchLines(config: size.rawValue, group: job.group, steps: steps).forEach { print($0) }
+            }
         }
     }
 }

@@ -29,12 +29,15 @@ public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
     case nonFinite(step: Int, what: String)
     case noExamples
     case badState(String)
+    /// The processes of a data-parallel run hold different data or weights.
+    case ranksDisagree(String)
 
     public var description: String {
         switch self {
         case let .nonFinite(step, what): return "step \(step): \(what) is not finite; stopped (the last checkpoint is intact)"
         case .noExamples: return "no training examples"
         case let .badState(why): return "cannot resume: \(why)"
+        case let .ranksDisagree(what): return "the ranks hold different \(what) (every rank must read the same files)"
         }
     }
 }
@@ -44,6 +47,12 @@ public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
 ///
 /// Everything a step depends on is a function of (options, examples, weights, moments, step),
 /// which is what makes `trainingState` + `restore` resume bit-exactly.
+///
+/// Data-parallel over a `ProcessGroup` of P processes, each holding all examples and the same
+/// weights: each takes its contiguous share of the step's batch, scales its pairs' losses by
+/// 1/(the whole batch) rather than 1/(its share), and the gradients and metrics are summed
+/// across the processes, so every process has the single-process gradient (up to the order
+/// of the additions) and takes the same clipped AdamW step.
 public final class PreferenceTrainer {
     public let model: Transformer
     public let optimizer: AdamW
@@ -55,13 +64,18 @@ public final class PreferenceTrainer {
     public private(set) var step = 0
     public let stepsPerEpoch: Int
     public let totalSteps: Int
+    /// The processes sharing each batch (one, unless run under MPI).
+    public let group: any ProcessGroup
     let schedule: LearningRateSchedule
     private var orderEpoch = -1
     private var order: [Int] = []
 
-    /// A trainer updating `weights` in place.
-    public init(weights: ModelWeights, examples: [TrainingExample], options: PreferenceTrainingOptions) throws {
+    /// A trainer updating `weights` in place, as one process of `group`; throws when the
+    /// processes of the group hold different examples, flags or weights.
+    public init(weights: ModelWeights, examples: [TrainingExample], options: PreferenceTrainingOptions,
+                group: any ProcessGroup = SingleProcess()) throws {
         guard !examples.isEmpty else { throw TrainingError.noExamples }
+        self.group = group
         model = Transformer(weights: weights)
         optimizer = AdamW(layout: weights.layout, weightDecay: options.weightDecay)
         self.examples = examples
@@ -70,6 +84,8 @@ public final class PreferenceTrainer {
         totalSteps = options.maxSteps ?? stepsPerEpoch * options.epochs
         schedule = LearningRateSchedule(peak: options.learningRate, warmupSteps: options.warmupSteps,
                                         totalSteps: totalSteps, shape: options.schedule)
+        // Before the first sum, whose length depends on the data: mismatched sums would end the job unexplained.
+        try checkProcessesAgree()
     }
 
     /// Pairs per forward/backward.
@@ -80,21 +96,32 @@ public final class PreferenceTrainer {
 
     /// Computes the reference log-probs with `weights`, or with the policy's own current weights
     /// when nil (the reference is the starting model: no second copy is made).
+    ///
+    /// The micro-batches are dealt out to the processes in turn, each scoring its own, and the
+    /// results summed across them (into zeros elsewhere, which is exact): every process ends
+    /// with the values one process would compute, for 1/P of the work.
     public func computeReference(weights: ModelWeights? = nil) {
         guard options.loss.kind.needsReference else { reference = []; return }
         let scorer = weights.map { Transformer(weights: $0) } ?? model
-        var out: [(chosen: Double, rejected: Double)] = []
-        out.reserveCapacity(examples.count)
-        var start = 0
+        // chosen, rejected of example i at 2i, 2i + 1
+        var out = [Double](repeating: 0, count: 2 * examples.count)
+        var start = 0, chunkNumber = 0
         while start < examples.count {
             let chunk = start..<min(examples.count, start + microBatchSize)
-            var batch = PackedBatch()
-            let packed = chunk.map { batch.append(examples[$0]) }
-            let lp = scorer.forward(batch)
-            for p in packed { out.append((sum(lp, p.chosen), p.rejected.map { sum(lp, $0) } ?? 0)) }
+            if chunkNumber % group.size == group.rank {
+                var batch = PackedBatch()
+                let packed = chunk.map { batch.append(examples[$0]) }
+                let lp = scorer.forward(batch)
+                for (i, p) in zip(chunk, packed) {
+                    out[2 * i] = sum(lp, p.chosen)
+                    out[2 * i + 1] = p.rejected.map { sum(lp, $0) } ?? 0
+                }
+            }
             start = chunk.upperBound
+            chunkNumber += 1
         }
-        reference = out
+        group.sumAcrossProcesses(&out)
+        reference = (0..<examples.count).map { (out[2 * $0], out[2 * $0 + 1]) }
     }
 
     /// The example indices of 0-based step `s`: the epoch's seeded shuffle, cut into batches.
@@ -119,12 +146,14 @@ public final class PreferenceTrainer {
         return order
     }
 
-    /// Loss and gradient of `indices` (their mean), accumulated into `model.gradients`, which
-    /// the caller zeroes; returns the metrics without the step's norm, rate and timing.
-    public func accumulate(_ indices: [Int]) -> TrainingMetrics {
+    /// Loss and gradient of `indices`, each pair weighted 1/`batchPairs` (by default the mean
+    /// over `indices`; a process's share of a batch passes the whole batch's size), accumulated
+    /// into `model.gradients`, which the caller zeroes; returns the metrics without the step's
+    /// norm, rate and timing.
+    public func accumulate(_ indices: [Int], batchPairs: Int? = nil) -> TrainingMetrics {
         let kind = options.loss.kind
-        let scale = 1 / Double(indices.count)
-        var m = TrainingMetrics(step: step + 1, epoch: 0, pairs: indices.count, loss: 0, nll: 0, rewardsChosen: 0,
+        let scale = 1 / Double(batchPairs ?? indices.count)
+        var m = TrainingMetrics(step: step + 1, epoch: 0, pairs: batchPairs ?? indices.count, loss: 0, nll: 0, rewardsChosen: 0,
                                 rewardsRejected: 0, rewardsAccuracies: 0, logpsChosen: 0, logpsRejected: 0,
                                 gradNorm: 0, learningRate: 0, tokensPerSecond: 0, preference: kind.needsReference)
         var start = 0
@@ -167,7 +196,16 @@ public final class PreferenceTrainer {
         let began = DispatchTime.now().uptimeNanoseconds
         let indices = batchIndices(step: step)
         model.zeroGradients()
-        var m = accumulate(indices)
+        var m = accumulate(Array(group.share(of: indices)), batchPairs: indices.count)
+        if group.size > 1 {
+            // The global gradient and metrics on every process, before the finiteness checks and
+            // the clipping, so all processes stop or step alike.
+            group.sumAcrossProcesses(UnsafeMutableBufferPointer(start: model.gradients, count: model.weights.count))
+            var sums = [m.loss, m.nll, m.rewardsChosen, m.rewardsRejected, m.rewardsAccuracies, m.logpsChosen, m.logpsRejected]
+            group.sumAcrossProcesses(&sums)
+            (m.loss, m.nll, m.rewardsChosen, m.rewardsRejected) = (sums[0], sums[1], sums[2], sums[3])
+            (m.rewardsAccuracies, m.logpsChosen, m.logpsRejected) = (sums[4], sums[5], sums[6])
+        }
         guard m.loss.isFinite else { throw TrainingError.nonFinite(step: step + 1, what: "the loss") }
         let norm = clipGradientNorm(model.gradients, count: model.weights.count, maxNorm: options.clip)
         guard norm.isFinite else { throw TrainingError.nonFinite(step: step + 1, what: "the gradient norm") }
@@ -214,6 +252,27 @@ public final class PreferenceTrainer {
         }
         optimizer.restore(step: os, m: m.values, v: v.values)
         step = s
+        try checkProcessesAgree()
+    }
+
+    /// Throws unless every process of the group holds the same examples, flags, step and
+    /// weights: checked on creation and restore, and by `dpo-train` before the model is
+    /// written, so ranks that read different files, or drifted apart, never produce a model.
+    public func checkProcessesAgree() throws {
+        guard group.size > 1 else { return }
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for x in [examplesHash, UInt64(step), UInt64(totalSteps), UInt64(options.batchSize), options.seed] {
+            h = (h ^ x) &* 0x100_0000_01b3
+        }
+        guard group.allAgree(on: h) else { throw TrainingError.ranksDisagree("data, flags or step") }
+        guard group.allAgree(on: weightsHash) else { throw TrainingError.ranksDisagree("weights") }
+    }
+
+    /// FNV-1a over the weights' bit patterns.
+    var weightsHash: UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for x in model.weights.buffer { h = (h ^ UInt64(x.bitPattern)) &* 0x100_0000_01b3 }
+        return h
     }
 
     /// FNV-1a over every token id and boundary, so a resume on different data is refused.
