@@ -4,6 +4,7 @@
 # Every knob is a variable; the values a target was made with are remembered in $(OUT)/.vars/,
 # so changing a knob remakes exactly the files that depend on it.
 
+PIPELINES    := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 BIN          ?= .build/release
 OUT          ?= runs/irpo
 TEST         ?= $(error set TEST to the test problems (JSONL))

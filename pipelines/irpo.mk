@@ -67,11 +67,10 @@ $(OUT)/samples-$(1).shard-%.jsonl: $(call model_file,$(call model_of,$(2))) $(TR
 	$(BIN)/sample --template $(TEMPLATE) --max-tokens $(MAX_TOKENS) $(PROGRESS) --threads $$(shard_threads) \
 	  --model $(call model_of,$(2)) -n $(SAMPLES) --temperature $(TEMPERATURE) --seed $(SEED) \
 	  --shard $$*/$(SHARDS) $(TRAIN) > $$@.tmp && mv $$@.tmp $$@
-# Shard s holds problems s, s+SHARDS, ...: taking SAMPLES lines from each shard in turn restores
-# the input order, byte for byte what one unsharded run writes.
+# Shard s holds problems s, s+SHARDS, ...: interleave.awk takes SAMPLES lines from each shard
+# in turn, which restores the input order, byte for byte what one unsharded run writes.
 $(OUT)/samples-$(1).jsonl: $(foreach s,$(shard_ids),$(OUT)/samples-$(1).shard-$(s).jsonl)
-	awk -v n=$(SAMPLES) 'BEGIN { for (;;) { got = 0; for (f = 1; f < ARGC; f++) for (j = 0; j < n; j++) \
-	  if ((getline line < ARGV[f]) > 0) { print line; got = 1 }; if (!got) exit } }' $$^ > $$@.tmp && mv $$@.tmp $$@
+	LC_ALL=C awk -v per=$(SAMPLES) -f $(PIPELINES)/interleave.awk $$^ > $$@.tmp && mv $$@.tmp $$@
 $(OUT)/graded-$(1).jsonl: $(OUT)/samples-$(1).jsonl
 	$(GRADE) $$< > $$@.tmp && mv $$@.tmp $$@
 $(OUT)/pairs-$(1).jsonl: $(OUT)/graded-$(1).jsonl $(OUT)/.vars/pair
