@@ -49,7 +49,7 @@ build: deps
 # iterations, the ablation from the same M0, and both tables. Files land in runs/example/.
 demo: deps
 	$(SWIFT) build -c release
-	$(MAKE) -f pipelines/example.mk demo PROGRESS=--progress $(DEMO_ARGS)
+	$(MAKE) -j2 -f pipelines/example.mk demo THREADS=1 PROGRESS=--progress $(DEMO_ARGS)
 
 test: deps
 	$(SWIFT) build --build-tests
