@@ -30,10 +30,10 @@ $(OUT)/pairs-1.step.jsonl: $(OUT)/graded-1.jsonl $(OUT)/.vars/pair
 # $(call variant,v)
 define variant
 $(eval $(call remember,v-$(1),$(FLAGS_$(1)) $(STEP_$(1))))
-# Order only: under make -j the iterations, the longer chain, go first, and the ablation
-# trainings fill the cores from the last iteration's sampling on.
+# Order only: make -j would otherwise start these before the iterations' next step, which is
+# the longer chain; they run beside the last model's evaluation instead.
 $(OUT)/v-$(1)/config.json: $(OUT)/pairs-1$(if $(filter 1,$(STEP_$(1))),.step).jsonl $(call model_file,$(MODEL)) \
-		$(OUT)/.vars/train $(OUT)/.vars/v-$(1) | $(OUT)/samples-$(ITERS).jsonl
+		$(OUT)/.vars/train $(OUT)/.vars/v-$(1) | $(call model_file,$(call model_of,$(ITERS)))
 	rm -rf $(OUT)/v-$(1) $(OUT)/v-$(1).state
 	$(BIN)/dpo-train --model $(MODEL) --out $(OUT)/v-$(1) $(train_flags) $(FLAGS_$(1)) \
 	  --metrics $(OUT)/v-$(1).train.jsonl $$<

@@ -37,6 +37,8 @@ LR           ?= 1e-4
 BATCH        ?= 16
 EPOCHS       ?= 1
 ITERS        ?= 2
+# The ablation rows of make demo; "step" (IRPO on step-level pairs) is in README.md's table.
+VARIANTS     ?= dpo sft
 
 include $(dir $(lastword $(MAKEFILE_LIST)))ablations.mk
 
