@@ -25,7 +25,7 @@ STEP_step  ?= 1
 .DEFAULT_GOAL := ablations
 
 $(OUT)/pairs-1.step.jsonl: $(OUT)/graded-1.jsonl $(OUT)/.vars/pair
-	$(BIN)/pair --max-pairs $(PAIRS) --seed $(SEED) $(if $(filter 1,$(GOLD)),--gold-winners) --step $< > $@.tmp && mv $@.tmp $@
+	$(PAIR) --step $< > $@.tmp && mv $@.tmp $@
 
 # $(call variant,v)
 define variant

@@ -21,7 +21,9 @@ THREADS      ?= 0
 # --progress, to see sample and dpo-train progress on standard error inside make.
 PROGRESS     ?=
 
-SAMPLE        = $(BIN)/sample --template $(TEMPLATE) --max-tokens $(MAX_TOKENS) --threads $(THREADS) $(PROGRESS)
+# sample with the shared knobs; $(call sample_on,THREADS) for another thread count.
+sample_on     = $(BIN)/sample --template $(TEMPLATE) --max-tokens $(MAX_TOKENS) --threads $(1) $(PROGRESS)
+SAMPLE        = $(call sample_on,$(THREADS))
 GRADE         = $(BIN)/grade --task $(TASK)
 
 # The directory's config.json stands for a model directory in prerequisites; a bundle is its file.

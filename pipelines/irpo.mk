@@ -57,6 +57,9 @@ $(eval $(call remember,train,$(LOSS) $(ALPHA) $(BETA) $(LR) $(BATCH) $(EPOCHS) $
 shard_threads = $$(n=$$(nproc); j=$$(printf '%s\n' "$(MAKEFLAGS)" | sed -n 's/.*-j\([0-9][0-9]*\).*/\1/p'); \
 	j=$${j:-1}; [ $$j -gt $(SHARDS) ] && j=$(SHARDS); t=$$((n / j)); echo $$((t > 0 ? t : 1)))
 
+# pair with the iteration's knobs, shared with ablations.mk's step-level pairs.
+PAIR = $(BIN)/pair --max-pairs $(PAIRS) --seed $(SEED) $(if $(filter 1,$(GOLD)),--gold-winners)
+
 # dpo-train's flags other than the loss, shared with ablations.mk.
 train_flags = --lr $(LR) --batch-size $(BATCH) --epochs $(EPOCHS) --warmup $(WARMUP) --schedule $(SCHEDULE) \
 	--seed $(SEED) --threads $(THREADS) $(PROGRESS) $(TRAIN_FLAGS)
@@ -64,8 +67,7 @@ train_flags = --lr $(LR) --batch-size $(BATCH) --epochs $(EPOCHS) --warmup $(WAR
 # $(call iteration,i,i-1)
 define iteration
 $(OUT)/samples-$(1).shard-%.jsonl: $(call model_file,$(call model_of,$(2))) $(TRAIN) $(OUT)/.vars/sample
-	$(BIN)/sample --template $(TEMPLATE) --max-tokens $(MAX_TOKENS) $(PROGRESS) --threads $$(shard_threads) \
-	  --model $(call model_of,$(2)) -n $(SAMPLES) --temperature $(TEMPERATURE) --seed $(SEED) \
+	$(call sample_on,$$(shard_threads)) --model $(call model_of,$(2)) -n $(SAMPLES) --temperature $(TEMPERATURE) --seed $(SEED) \
 	  --shard $$*/$(SHARDS) $(TRAIN) > $$@.tmp && mv $$@.tmp $$@
 # Shard s holds problems s, s+SHARDS, ...: interleave.awk takes SAMPLES lines from each shard
 # in turn, which restores the input order, byte for byte what one unsharded run writes.
@@ -74,8 +76,7 @@ $(OUT)/samples-$(1).jsonl: $(foreach s,$(shard_ids),$(OUT)/samples-$(1).shard-$(
 $(OUT)/graded-$(1).jsonl: $(OUT)/samples-$(1).jsonl
 	$(GRADE) $$< > $$@.tmp && mv $$@.tmp $$@
 $(OUT)/pairs-$(1).jsonl: $(OUT)/graded-$(1).jsonl $(OUT)/.vars/pair
-	$(BIN)/pair --max-pairs $(PAIRS) --seed $(SEED) $(if $(filter 1,$(GOLD)),--gold-winners) \
-	  $(if $(filter 1,$(STEP)),--step) $$< > $$@.tmp && mv $$@.tmp $$@
+	$(PAIR) $(if $(filter 1,$(STEP)),--step) $$< > $$@.tmp && mv $$@.tmp $$@
 $(OUT)/m$(1)/config.json: $(OUT)/pairs-$(1).jsonl $(call model_file,$(call model_of,$(2))) $(OUT)/.vars/train
 	rm -rf $(OUT)/m$(1) $(OUT)/m$(1).state $(OUT)/train-$(1).jsonl
 	$(BIN)/dpo-train --model $(call model_of,$(2)) --out $(OUT)/m$(1) --loss $(LOSS) --alpha $(ALPHA) \
