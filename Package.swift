@@ -5,8 +5,11 @@ import PackageDescription
 // Swift lowers them to library calls (~50x slower). Every x86-64 CPU since 2013 (Haswell) has both.
 #if arch(x86_64)
 let simdSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+// IRPOKernelsAVX512 alone is compiled for AVX-512; IRPOCore calls it only after checking the CPU.
+let avx512Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx512"])]
 #else
 let simdSettings: [SwiftSetting] = []
+let avx512Settings: [SwiftSetting] = []
 #endif
 
 // `IRPO_MPI=1 swift build` builds IRPOMPI over Open MPI (CMPI, pkg-config ompi-c; Debian's
@@ -37,7 +40,8 @@ let package = Package(
                        providers: [.apt(["libarchive-dev"])]),
 
         // MARK: core
-        .target(name: "IRPOCore", dependencies: ["COpenBLAS", "CArchive"], swiftSettings: simdSettings),
+        .target(name: "IRPOKernelsAVX512", swiftSettings: avx512Settings),
+        .target(name: "IRPOCore", dependencies: ["COpenBLAS", "CArchive", "IRPOKernelsAVX512"], swiftSettings: simdSettings),
 
         // MARK: command-line support and executables
         .target(name: "IRPOCLI", dependencies: [

@@ -22,10 +22,12 @@ func sampleBenchLines(config: String) throws -> [String] {
         // to nothing), so every sample would be scored twice, unlike real text; time generation alone.
         options.rescore = false
         var generated = 0
+        // One generator for all runs, as `sample` keeps one for its whole input: the weights'
+        // re-layout and the cache allocation happen in the warm-up run, once per process.
+        let generator = Generator(weights: weights, tokenizer: tokenizer, options: options) { results in
+            generated = results.reduce(0) { $0 + $1.generated }
+        }
         func run(_ key: UInt64) {
-            let generator = Generator(weights: weights, tokenizer: tokenizer, options: options) { results in
-                generated = results.reduce(0) { $0 + $1.generated }
-            }
             try! generator.submit(key: key, promptTokens: prompt)
             generator.finish()
         }

@@ -1,13 +1,17 @@
+import Foundation
+import IRPOKernelsAVX512
+
 // The inference-side matrix product x · Wᵀ. OpenBLAS picks different kernels (so different
 // rounding) for different M, which would make a sequence's logits depend on which other
 // sequences share its decode step; sampling must not. Here every output element is one
 // k-ordered chain of fused multiply-adds, whatever the tile it falls in, the number of rows
 // or the thread count. W is re-laid out once into 16-column panels so that the micro-kernel
 // is a register-blocked outer product (6 rows × 16 columns, 12 accumulators: no spills with
-// the 16 AVX2 registers, no horizontal sums).
+// the 16 AVX2 registers, no horizontal sums). IRPOKernelsAVX512 holds the same product for
+// AVX-512 CPUs, with the same bits.
 
 /// A weight matrix W (N, K) stored as ⌈N/16⌉ panels of (K, 16): panel p, row k holds
-/// W[16p ..< 16p+16, k], zero-padded past N.
+/// W[16p ..< 16p+16, k], zero-padded past N (and by a whole zero panel to an even count).
 public final class PackedMatrix: @unchecked Sendable {
     public let n: Int, k: Int
     let panels: UnsafeMutablePointer<Float>
@@ -17,7 +21,8 @@ public final class PackedMatrix: @unchecked Sendable {
     public init(_ weight: UnsafePointer<Float>, n: Int, k: Int) {
         self.n = n
         self.k = k
-        let count = ((n + 15) / 16) * 16 * k
+        // an even number of panels: the AVX-512 kernels read them in pairs
+        let count = ((n + 31) / 32) * 32 * k
         panels = .allocate(capacity: max(count, 1))
         panels.initialize(repeating: 0, count: max(count, 1))
         for row in 0..<n {
@@ -31,13 +36,44 @@ public final class PackedMatrix: @unchecked Sendable {
     deinit { panels.deallocate() }
 }
 
-/// out (R, ldo) (+)= x (R, K) · Wᵀ, bit-identical per element whatever R, the other rows, or the
-/// thread count. Column panels are split across threads.
+/// The vector width of the row-stable kernels. Both give the same bits; AVX-512 is about twice
+/// as fast where the CPU has it.
+public enum PackedKernel: String, Sendable {
+    case avx2, avx512
+
+    /// AVX-512 when the CPU has it, unless the environment sets IRPO_SIMD=avx2.
+    public static let best: PackedKernel = {
+        if ProcessInfo.processInfo.environment["IRPO_SIMD"] == "avx2" { return .avx2 }
+        return avx512Available ? .avx512 : .avx2
+    }()
+
+    /// Whether this CPU (and the kernel's saving of its registers) supports AVX-512F.
+    public static let avx512Available: Bool = {
+        #if arch(x86_64) && os(Linux)
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+        return flags.split(separator: " ").contains("avx512f")
+        #else
+        return false
+        #endif
+    }()
+}
+
+/// out (R, ldo) (+)= x (R, K) · Wᵀ, bit-identical per element whatever R, the other rows, the
+/// thread count or the kernel. Column panels are split across threads.
 public func packedMatmul(out: UnsafeMutablePointer<Float>, ldo: Int, x: UnsafePointer<Float>, rows R: Int,
-                         weight: PackedMatrix, accumulate: Bool) {
+                         weight: PackedMatrix, accumulate: Bool, kernel: PackedKernel = .best) {
     let po = SendablePointer(out), px = SendablePointer(UnsafeMutablePointer(mutating: x))
     let pw = SendablePointer(weight.panels)
     let K = weight.k, N = weight.n, panels = weight.panelCount
+    if kernel == .avx512 {
+        // a thread is worth waking for about 64k multiply-adds (a pair is 32 columns)
+        parallelFor((panels + 1) / 2, grain: max(1, 65_536 / max(1, R * K * 32))) { pairs in
+            packedPairs512(out: po.base, ldo: ldo, x: px.base, rows: R, panels: pw.base, k: K, n: N, pairs: pairs,
+                           accumulate: accumulate)
+        }
+        return
+    }
     // Groups of 4 panels: the one-row kernel needs 8 independent chains to keep both FMA units busy.
     let groups = (panels + 3) / 4
     // a thread is worth waking for about 64k multiply-adds (a group is 64 columns)

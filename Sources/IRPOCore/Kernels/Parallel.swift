@@ -52,6 +52,7 @@ public func parallelChunks(_ count: Int, grain: Int = 1, maxChunks: Int = Comput
         if count > 0 { body(0, 0..<count) }
         return
     }
+    if WorkerPool.shared.run(count: count, chunks: threads, body) { return }
     withoutActuallyEscaping(body) { body in
         let box = UnsafeSendableBox(body)
         DispatchQueue.concurrentPerform(iterations: threads) { t in
