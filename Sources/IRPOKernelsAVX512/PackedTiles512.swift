@@ -46,11 +46,6 @@ public func packedPairs512(out: UnsafeMutablePointer<Float>, ldo: Int, x: Unsafe
     }
 }
 
-@inline(__always)
-private func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-}
-
 /// Stores (or adds) the first `valid` lanes of `v` at o[at...].
 @inline(__always)
 private func put16(_ o: UnsafeMutablePointer<Float>, _ at: Int, _ v: SIMD16<Float>, _ valid: Int, _ accumulate: Bool) {

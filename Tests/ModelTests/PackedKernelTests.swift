@@ -74,3 +74,30 @@ import IRPOCore
         #expect(outputs[0] == outputs[1] && outputs[1] == outputs[2])
     }
 }
+
+/// The whole decode path (products and attention over a shared prompt) in both vector widths.
+@Suite struct DecodeKernelTests {
+    /// Head sizes 80 (a 64-column block and a 16-column scalar tail) and 32 (one 32-column block).
+    @Test(arguments: [(160, 2), (64, 2)])
+    func avx512DecodeGivesTheAVX2Bits(hidden: Int, heads: Int) throws {
+        try #require(PackedKernel.avx512Available, "this CPU has no AVX-512")
+        let config = try LlamaConfig(vocabSize: 37, hiddenSize: hidden, intermediateSize: 96, numHiddenLayers: 2,
+                                     numAttentionHeads: heads, numKeyValueHeads: 1, maxPositionEmbeddings: 160)
+        let weights = ModelWeights.random(config: config, seed: 5, std: 0.2)
+        var rng = SplitMix64(seed: 6)
+        let prompt = (0..<70).map { _ in Int32(rng.next() % 37) }
+        func run(_ kernel: PackedKernel) -> [Float] {
+            let session = InferenceSession(weights: weights, slots: 4, capacity: 160, kernel: kernel)
+            var all = session.step([(slot: 0, tokens: prompt)])
+            for s in 1..<4 { session.share(slot: 0, with: s) }
+            for t in 0..<40 {
+                let logits = session.step((1..<4).map { (slot: $0, tokens: [Int32((t * 7 + $0 * 3) % 37)]) })
+                all += logits
+            }
+            return all
+        }
+        let wide = run(.avx512), narrow = run(.avx2)
+        #expect(wide.count == narrow.count)
+        #expect(zip(wide, narrow).allSatisfy { $0.bitPattern == $1.bitPattern })
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import IRPOKernelsAVX512
 
 /// Generation-side model: a KV cache of independent sequences ("slots") that advance together.
 ///
@@ -10,6 +11,8 @@ import Foundation
 /// the cache traffic of attention over the prompt.
 public final class InferenceSession {
     public let weights: ModelWeights
+    /// The vector width of the matrix products and attention (the bits are the same for both).
+    public let kernel: PackedKernel
     /// Number of sequences the cache holds.
     public let slotCount: Int
     /// Tokens each slot can hold (at most max_position_embeddings).
@@ -32,9 +35,10 @@ public final class InferenceSession {
     private var released: [Bool]
 
     /// A cache of `slots` sequences of up to `capacity` tokens each.
-    public init(weights: ModelWeights, slots: Int, capacity: Int? = nil) {
+    public init(weights: ModelWeights, slots: Int, capacity: Int? = nil, kernel: PackedKernel = .best) {
         let c = weights.config
         self.weights = weights
+        self.kernel = kernel
         slotCount = slots
         self.capacity = min(capacity ?? c.maxPositionEmbeddings, c.maxPositionEmbeddings)
         lengths = [Int](repeating: 0, count: slots)
@@ -196,7 +200,7 @@ public final class InferenceSession {
                 let qkv = SendablePointer(s.qkv), att = SendablePointer(s.attended), sc = SendablePointer(s.scores)
                 let kc = SendablePointer(keys), vc = SendablePointer(values)
                 let slotsOf = rowSlot, stride = keyStride, slots = slotCount
-                let parents = parentOf, shared = sharedTiles
+                let parents = parentOf, shared = sharedTiles, kernel = kernel
                 parallelChunks(R * NH, maxChunks: s.threads) { chunk, tasks in
                     let scores = sc + chunk * stride
                     for task in tasks {
@@ -208,7 +212,7 @@ public final class InferenceSession {
                         attendOne(out: att + r * QW + h * HS, query: qkv + r * QKV + h * HS,
                                   prefix: (keyTiles: UnsafePointer(kc + prefix), values: UnsafePointer(vc + prefix), count: sharedCount),
                                   keyTiles: kc + own + sharedCount * HS, values: vc + own + sharedCount * HS,
-                                  count: n, headDim: HS, scale: scale, scores: scores)
+                                  count: n, headDim: HS, scale: scale, scores: scores, kernel: kernel)
                     }
                 }
                 matmul(rows: R, out: s.x, inp: s.attended, weight: packed.o, accumulate: true)
@@ -236,7 +240,7 @@ public final class InferenceSession {
     /// out (R, W.n) (+)= inp (R, W.k) · Wᵀ, each row's result independent of the others.
     private func matmul(rows R: Int, out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                         weight: PackedMatrix, accumulate: Bool) {
-        packedMatmul(out: out, ldo: weight.n, x: inp, rows: R, weight: weight, accumulate: accumulate)
+        packedMatmul(out: out, ldo: weight.n, x: inp, rows: R, weight: weight, accumulate: accumulate, kernel: kernel)
     }
 }
 
@@ -280,7 +284,12 @@ final class StepScratch {
 func attendOne(out: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>,
                prefix: (keyTiles: UnsafePointer<Float>, values: UnsafePointer<Float>, count: Int),
                keyTiles: UnsafePointer<Float>, values: UnsafePointer<Float>, count n: Int, headDim HS: Int,
-               scale: Float, scores: UnsafeMutablePointer<Float>) {
+               scale: Float, scores: UnsafeMutablePointer<Float>, kernel: PackedKernel) {
+    if kernel == .avx512 {
+        attendOneWide(out: out, query: query, prefix: prefix, keyTiles: keyTiles, values: values, count: n,
+                      headDim: HS, scale: scale, scores: scores)
+        return
+    }
     let split = prefix.count
     var j = 0
     let sv = SIMD8<Float>(repeating: scale)
@@ -330,5 +339,32 @@ func attendOne(out: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>,
         for j in head..<n { a = a.addingProduct(scores[j], values[(j - split) * HS + c]) }
         out[c] = a * inv
         c += 1
+    }
+}
+
+/// `attendOne` with the AVX-512 halves of IRPOKernelsAVX512 around the same softmax: the same
+/// chains in the same order, so the same bits.
+@inline(__always)
+private func attendOneWide(out: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>,
+                           prefix: (keyTiles: UnsafePointer<Float>, values: UnsafePointer<Float>, count: Int),
+                           keyTiles: UnsafePointer<Float>, values: UnsafePointer<Float>, count n: Int, headDim HS: Int,
+                           scale: Float, scores: UnsafeMutablePointer<Float>) {
+    let tiles = (n + 31) / 32, prefixTiles = min(prefix.count / 32, tiles), split = prefixTiles * 32
+    tileScores512(scores: scores, query: query, keyTiles: prefix.keyTiles, tiles: prefixTiles, headDim: HS, scale: scale)
+    tileScores512(scores: scores + split, query: query, keyTiles: keyTiles, tiles: tiles - prefixTiles, headDim: HS,
+                  scale: scale)
+    let m = maxOf(scores, n)
+    let inv = 1 / expShiftedInPlace(scores, n, shift: m)
+    let vectorColumns = HS / 32 * 32
+    out.update(repeating: 0, count: vectorColumns)
+    let head = min(split, n)
+    weightedValues512(acc: out, weights: scores, values: prefix.values, count: head, headDim: HS)
+    weightedValues512(acc: out, weights: scores + head, values: values, count: n - head, headDim: HS)
+    scaleInPlace(out, vectorColumns, by: inv)
+    for c in vectorColumns..<HS {
+        var a: Float = 0
+        for j in 0..<head { a = a.addingProduct(scores[j], prefix.values[j * HS + c]) }
+        for j in head..<n { a = a.addingProduct(scores[j], values[(j - split) * HS + c]) }
+        out[c] = a * inv
     }
 }
