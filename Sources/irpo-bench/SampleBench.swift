@@ -16,8 +16,9 @@ func sampleBenchLines(config: String) throws -> [String] {
     let prompt = (0..<64).map { _ in Int32(rng.next() % 256) }
     var lines: [String] = []
     for samples in [32, 1] {
+        // One stream is `sample --batch 1`: a cache of one slot, as a single sequence's latency needs.
         var options = GenerationOptions(samples: samples, maxTokens: 192, sampling: SamplingParameters(temperature: 1),
-                                        seed: 3, batchSize: 64)
+                                        seed: 3, batchSize: samples == 1 ? 1 : 64)
         // A random model's ids rarely survive decode + re-encode (ids past the byte tokens decode
         // to nothing), so every sample would be scored twice, unlike real text; time generation alone.
         options.rescore = false
