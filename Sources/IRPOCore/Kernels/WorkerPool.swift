@@ -55,7 +55,12 @@ final class WorkerPool: @unchecked Sendable {
             }
             Self.runChunk(body, 0, count: count, chunks: chunks)
             // every started worker acknowledges every loop, so none can lag into the next one
-            while finished.load(ordering: .acquiring) < workers {}
+            // with more threads than cores a worker may be off its core: give it the core
+            var polls = 0
+            while finished.load(ordering: .acquiring) < workers {
+                polls += 1
+                if polls > 4096 { sched_yield() }
+            }
             self.body = nil
         }
         return true
