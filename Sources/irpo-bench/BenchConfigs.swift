@@ -41,17 +41,41 @@ func seconds(_ body: () -> Void) -> Double {
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
 
-/// Records the GEMMs of one run of `body` and times them replayed alone (median of `runs`):
-/// the BLAS rate the work's own products reach. Returns the shapes, their FLOPs and GFLOP/s.
-func gemmReplayRate(runs: Int, _ body: () -> Void) -> (shapes: [GEMMShape], flops: Double, gflops: Double) {
-    let shapes = GEMMRecorder.recording(body)
+/// A step's timing beside the rate its own GEMMs reach replayed alone.
+struct StepAgainstGEMMs {
+    /// Median seconds of a step.
+    let step: Double
+    let shapes: [GEMMShape]
+    /// FLOPs of the step's GEMMs.
+    let flops: Double
+    /// Median GFLOP/s of the GEMMs replayed alone.
+    let gemmRate: Double
+    /// Median over runs of (GEMMs alone time) / (step time), i.e. the step's GEMM-counted rate as
+    /// a fraction of the replay's, each run's step timed right next to its own replay.
+    let fractionOfGEMMRate: Double
+}
+
+/// Records the GEMMs of `step(0)`, then times `runs` steps, each followed at once by a replay of
+/// those GEMMs alone. Pairing each step with its own replay keeps the ratio honest on a machine
+/// whose speed drifts between seconds (this one's two vCPUs change speed by up to 2x).
+func timeAgainstGEMMs(runs: Int, _ step: (Int) -> Void) -> StepAgainstGEMMs {
+    let shapes = GEMMRecorder.recording { step(0) }
     let flops = shapes.map(\.flops).reduce(0, +)
     let biggest = shapes.map { max($0.m * $0.k, $0.k * $0.n, $0.m * $0.n) }.max() ?? 1
     let a = UnsafeMutablePointer<Float>.allocate(capacity: biggest), b = UnsafeMutablePointer<Float>.allocate(capacity: biggest)
     let c = UnsafeMutablePointer<Float>.allocate(capacity: biggest)
     defer { a.deallocate(); b.deallocate(); c.deallocate() }
     for p in [a, b, c] { p.initialize(repeating: 0.01, count: biggest) }
+    step(1)
     GEMMRecorder.replay(shapes, scratch: a, b, c)
-    let times = (0..<runs).map { _ in seconds { GEMMRecorder.replay(shapes, scratch: a, b, c) } }
-    return (shapes, flops, flops / median(times) / 1e9)
+    var steps: [Double] = [], replays: [Double] = [], fractions: [Double] = []
+    for i in 0..<runs {
+        let s = seconds { step(i) }
+        let r = seconds { GEMMRecorder.replay(shapes, scratch: a, b, c) }
+        steps.append(s)
+        replays.append(r)
+        fractions.append(r / s)
+    }
+    return StepAgainstGEMMs(step: median(steps), shapes: shapes, flops: flops, gemmRate: flops / median(replays) / 1e9,
+                            fractionOfGEMMRate: median(fractions))
 }

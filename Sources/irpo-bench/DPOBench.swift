@@ -50,20 +50,16 @@ func dpoBenchLines(config: String, steps: Int = 5) throws -> [String] {
         optimizer.update(parameters: policyWeights.data, gradients: policy.gradients, learningRate: 1e-5)
     }
 
-    for i in 0..<2 { step(i) }
-    var times: [Double] = []
-    for i in 0..<steps { times.append(seconds { step(i) }) }
-    let t = median(times)
-
-    // The step's own GEMMs, replayed alone: the BLAS rate this work could reach.
-    let (shapes, gemmFlops, gemmRate) = gemmReplayRate(runs: steps) { step(0) }
+    // Each step next to its own GEMMs replayed alone: the BLAS rate this work could reach.
+    let timing = timeAgainstGEMMs(runs: steps, step)
+    let t = timing.step, gemmFlops = timing.flops
     let achieved = gemmFlops / t / 1e9
     let torchTokens = Double(2 * pairs * (promptLength + completionLength))
     let packedTokens = Double(batches[0].0.count)
     return [
         String(format: "dpo     %@  8 pairs 64+2x192  %6.2f pairs/s  %8.0f tok/s (%.0f packed tok/s)  %6.1f GFLOP/s  step %6.1f ms  (median of %d, reference pass included)",
                bench.rawValue, Double(pairs) / t, torchTokens / t, packedTokens / t, achieved, t * 1e3, steps),
-        String(format: "sgemm   %@  the DPO step's %d GEMMs alone: %6.1f GFLOP/s (%.2f GFLOP)  -> DPO step at %.0f%% of sgemm",
-               bench.rawValue, shapes.count, gemmRate, gemmFlops / 1e9, 100 * achieved / gemmRate),
+        String(format: "sgemm   %@  the DPO step's %d GEMMs alone: %6.1f GFLOP/s (%.2f GFLOP)  -> DPO step at %.0f%% of sgemm (median of per-step ratios)",
+               bench.rawValue, timing.shapes.count, timing.gemmRate, gemmFlops / 1e9, 100 * timing.fractionOfGEMMRate),
     ]
 }
