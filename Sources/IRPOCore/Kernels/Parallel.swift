@@ -55,13 +55,17 @@ public func parallelChunks(_ count: Int, grain: Int = 1, maxChunks: Int = Comput
     if WorkerPool.shared.run(count: count, chunks: threads, body) { return }
     withoutActuallyEscaping(body) { body in
         let box = UnsafeSendableBox(body)
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
-            let lo = count * t / threads, hi = count * (t + 1) / threads
-            ParallelRegion.isActive = true
-            if lo < hi { box.value(t, lo..<hi) }
-            ParallelRegion.isActive = false
-        }
+        DispatchQueue.concurrentPerform(iterations: threads) { t in runChunk(box.value, t, count: count, chunks: threads) }
     }
+}
+
+/// Runs chunk `chunk` of `chunks` contiguous ranges of `0..<count`, marked as inside a parallel region.
+@inline(__always)
+func runChunk(_ body: (Int, Range<Int>) -> Void, _ chunk: Int, count: Int, chunks: Int) {
+    let lo = count * chunk / chunks, hi = count * (chunk + 1) / chunks
+    ParallelRegion.isActive = true
+    if lo < hi { body(chunk, lo..<hi) }
+    ParallelRegion.isActive = false
 }
 
 /// Carries a non-Sendable closure into `concurrentPerform`; safe because the closure only

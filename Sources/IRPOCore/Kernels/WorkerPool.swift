@@ -53,7 +53,7 @@ final class WorkerPool: @unchecked Sendable {
                 lock.broadcast()
                 lock.unlock()
             }
-            Self.runChunk(body, 0, count: count, chunks: chunks)
+            runChunk(body, 0, count: count, chunks: chunks)
             // every started worker acknowledges every loop, so none can lag into the next one
             // with more threads than cores a worker may be off its core: give it the core
             var polls = 0
@@ -64,14 +64,6 @@ final class WorkerPool: @unchecked Sendable {
             self.body = nil
         }
         return true
-    }
-
-    @inline(__always)
-    private static func runChunk(_ body: (Int, Range<Int>) -> Void, _ chunk: Int, count: Int, chunks: Int) {
-        let lo = count * chunk / chunks, hi = count * (chunk + 1) / chunks
-        ParallelRegion.isActive = true
-        if lo < hi { body(chunk, lo..<hi) }
-        ParallelRegion.isActive = false
     }
 
     private func startWorker(index: Int, seen: Int) {
@@ -105,7 +97,7 @@ final class WorkerPool: @unchecked Sendable {
     @inline(never)
     private func participate(chunk: Int) {
         guard chunk < chunks, let body else { return }
-        Self.runChunk(body, chunk, count: count, chunks: chunks)
+        runChunk(body, chunk, count: count, chunks: chunks)
     }
 
     private func sleepUntilChanged(from seen: Int) -> Int {
