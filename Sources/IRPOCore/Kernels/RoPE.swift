@@ -46,25 +46,36 @@ private func ropeApply(_ x: UnsafeMutablePointer<Float>, rowStride: Int, heads: 
     let hs = table.headDim, half = hs / 2
     let px = SendablePointer(x), pos = SendablePointer(UnsafeMutablePointer(mutating: positions))
     let cosT = SendablePointer(table.cos), sinT = SendablePointer(table.sin)
-    parallelFor(rows, grain: 32) { range in
-        for i in range {
+    // Half a head per lane group: the same products and one rounding each as the scalar form
+    // (multiplies, then the add or subtract; never fused), so vectors change no bit.
+    parallelFor(rows * heads, grain: 64) { range in
+        for task in range {
+            let i = task / heads, h = task % heads
             let p = Int(pos[i])
-            let c = cosT + p * half, s = sinT + p * half
-            for h in 0..<heads {
-                let v = px + i * rowStride + h * hs
+            let c = UnsafePointer(cosT + p * half), s = UnsafePointer(sinT + p * half)
+            let v = px + i * rowStride + h * hs
+            var j = 0
+            while j + 8 <= half {
+                let a = load8(v, j), b = load8(v, j + half), cj = load8(c, j), sj = load8(s, j)
                 if inverse {
-                    for j in 0..<half {
-                        let a = v[j], b = v[j + half]
-                        v[j] = a * c[j] + b * s[j]
-                        v[j + half] = b * c[j] - a * s[j]
-                    }
+                    store8(a * cj + b * sj, v, j)
+                    store8(b * cj - a * sj, v, j + half)
                 } else {
-                    for j in 0..<half {
-                        let a = v[j], b = v[j + half]
-                        v[j] = a * c[j] - b * s[j]
-                        v[j + half] = b * c[j] + a * s[j]
-                    }
+                    store8(a * cj - b * sj, v, j)
+                    store8(b * cj + a * sj, v, j + half)
                 }
+                j += 8
+            }
+            while j < half {
+                let a = v[j], b = v[j + half]
+                if inverse {
+                    v[j] = a * c[j] + b * s[j]
+                    v[j + half] = b * c[j] - a * s[j]
+                } else {
+                    v[j] = a * c[j] - b * s[j]
+                    v[j + half] = b * c[j] + a * s[j]
+                }
+                j += 1
             }
         }
     }
