@@ -9,38 +9,66 @@
 // a broadcast), so each step of k is 24 multiply-adds against 14 loads: the FMA units, not the
 // loads, set the pace.
 
+/// The rows the register blocks take, 12, 8 or 4 at a time, as (first row, height); rows from
+/// the returned `singles` on go one by one.
+@inline(__always)
+func rowBlocks512(_ R: Int) -> (blocks: [(row: Int, height: Int)], singles: Int) {
+    var blocks: [(row: Int, height: Int)] = []
+    var next = 0
+    while next + 12 <= R { blocks.append((next, 12)); next += 12 }
+    if R - next >= 8 { blocks.append((next, 8)); next += 8 }
+    if R - next >= 4 { blocks.append((next, 4)); next += 4 }
+    return (blocks, next)
+}
+
+/// Floats `packRows512` writes for R rows of length K.
+public func packedRowsCount512(rows R: Int, k K: Int) -> Int { rowBlocks512(R).singles * K }
+
+/// Copies the rows of x (R, K) that the register blocks take into `into`, each block k-major as
+/// (K, height) at offset row·K, so the broadcasts of one step of k are consecutive floats behind
+/// one moving pointer. With the rows K apart, their addresses took a dozen integer adds per
+/// step, which crowded the FMAs out of the front end. Done once per product, shared by threads.
+public func packRows512(x: UnsafePointer<Float>, rows R: Int, k K: Int, into: UnsafeMutablePointer<Float>) {
+    for (row, height) in rowBlocks512(R).blocks {
+        let dst = into + row * K
+        for r in 0..<height {
+            let src = x + (row + r) * K
+            for k in 0..<K { dst[k * height + r] = src[k] }
+        }
+    }
+}
+
 /// out (R, ldo) (+)= x (R, K) · Wᵀ over the columns of panel pairs `pairs` (32 columns each) of a
 /// weight packed as 16-column panels of (K, 16), with a zero panel after an odd last one.
-/// `n` is W's row count: columns past it are computed from zero padding and not stored.
-public func packedPairs512(out: UnsafeMutablePointer<Float>, ldo: Int, x: UnsafePointer<Float>, rows R: Int,
-                           panels: UnsafePointer<Float>, k K: Int, n N: Int, pairs: Range<Int>,
-                           accumulate: Bool) {
+/// `packedX` holds x as `packRows512` leaves it; `n` is W's row count: columns past it are
+/// computed from zero padding and not stored.
+public func packedPairs512(out: UnsafeMutablePointer<Float>, ldo: Int, x: UnsafePointer<Float>,
+                           packedX: UnsafePointer<Float>, rows R: Int, panels: UnsafePointer<Float>, k K: Int,
+                           n N: Int, pairs: Range<Int>, accumulate: Bool) {
     let pairSize = 32 * K
+    let (blocks, singles) = rowBlocks512(R)
     // Four pairs (128 columns) at a time: their panels stay in L2 while all row blocks pass over
     // them, and a single row has 8 independent chains across them.
     var start = pairs.lowerBound
     while start < pairs.upperBound {
         let end = min(pairs.upperBound, start + 4)
-        var i = 0
-        while i + 12 <= R {
-            for p in start..<end { tile12x32(out, ldo, x + i * K, K, panels + p * pairSize, i, p * 32, N, accumulate) }
-            i += 12
+        for (row, height) in blocks {
+            let xb = packedX + row * K
+            for p in start..<end {
+                let w = panels + p * pairSize
+                switch height {
+                case 12: tile12x32(out, ldo, xb, K, w, row, p * 32, N, accumulate)
+                case 8: tile8x32(out, ldo, xb, K, w, row, p * 32, N, accumulate)
+                default: tile4x32(out, ldo, xb, K, w, row, p * 32, N, accumulate)
+                }
+            }
         }
-        if R - i >= 8 {
-            for p in start..<end { tile8x32(out, ldo, x + i * K, K, panels + p * pairSize, i, p * 32, N, accumulate) }
-            i += 8
-        }
-        if R - i >= 4 {
-            for p in start..<end { tile4x32(out, ldo, x + i * K, K, panels + p * pairSize, i, p * 32, N, accumulate) }
-            i += 4
-        }
-        while i < R {
+        for i in singles..<R {
             if end - start == 4 {
                 tile1x128(out, ldo, x + i * K, K, panels + start * pairSize, i, start * 32, N, accumulate)
             } else {
                 for p in start..<end { tile1x32(out, ldo, x + i * K, K, panels + p * pairSize, i, p * 32, N, accumulate) }
             }
-            i += 1
         }
         start = end
     }
@@ -57,7 +85,7 @@ private func put16(_ o: UnsafeMutablePointer<Float>, _ at: Int, _ v: SIMD16<Floa
     }
 }
 
-/// Twelve rows against one panel pair.
+/// Twelve rows, packed k-major as (K, 12), against one panel pair.
 @inline(__always)
 private func tile12x32(_ o: UnsafeMutablePointer<Float>, _ ldo: Int, _ x: UnsafePointer<Float>, _ K: Int,
                       _ w: UnsafePointer<Float>, _ row: Int, _ col: Int, _ N: Int, _ accumulate: Bool) {
@@ -73,35 +101,35 @@ private func tile12x32(_ o: UnsafeMutablePointer<Float>, _ ldo: Int, _ x: Unsafe
     var r9lo = SIMD16<Float>(), r9hi = SIMD16<Float>()
     var r10lo = SIMD16<Float>(), r10hi = SIMD16<Float>()
     var r11lo = SIMD16<Float>(), r11hi = SIMD16<Float>()
-    let x0 = x, x1 = x0 + K, x2 = x1 + K, x3 = x2 + K, x4 = x3 + K, x5 = x4 + K, x6 = x5 + K, x7 = x6 + K, x8 = x7 + K, x9 = x8 + K, x10 = x9 + K, x11 = x10 + K
     var w0 = w, w1 = w + 16 * K
-    for k in 0..<K {
+    var xk = x
+    for _ in 0..<K {
         let v0 = load16(w0), v1 = load16(w1)
-        var b = SIMD16<Float>(repeating: x0[k])
+        var b = SIMD16<Float>(repeating: xk[0])
         r0lo = r0lo.addingProduct(b, v0); r0hi = r0hi.addingProduct(b, v1)
-        b = SIMD16<Float>(repeating: x1[k])
+        b = SIMD16<Float>(repeating: xk[1])
         r1lo = r1lo.addingProduct(b, v0); r1hi = r1hi.addingProduct(b, v1)
-        b = SIMD16<Float>(repeating: x2[k])
+        b = SIMD16<Float>(repeating: xk[2])
         r2lo = r2lo.addingProduct(b, v0); r2hi = r2hi.addingProduct(b, v1)
-        b = SIMD16<Float>(repeating: x3[k])
+        b = SIMD16<Float>(repeating: xk[3])
         r3lo = r3lo.addingProduct(b, v0); r3hi = r3hi.addingProduct(b, v1)
-        b = SIMD16<Float>(repeating: x4[k])
+        b = SIMD16<Float>(repeating: xk[4])
         r4lo = r4lo.addingProduct(b, v0); r4hi = r4hi.addingProduct(b, v1)
-        b = SIMD16<Float>(repeating: x5[k])
+        b = SIMD16<Float>(repeating: xk[5])
         r5lo = r5lo.addingProduct(b, v0); r5hi = r5hi.addingProduct(b, v1)
-        b = SIMD16<Float>(repeating: x6[k])
+        b = SIMD16<Float>(repeating: xk[6])
         r6lo = r6lo.addingProduct(b, v0); r6hi = r6hi.addingProduct(b, v1)
-        b = SIMD16<Float>(repeating: x7[k])
+        b = SIMD16<Float>(repeating: xk[7])
         r7lo = r7lo.addingProduct(b, v0); r7hi = r7hi.addingProduct(b, v1)
-        b = SIMD16<Float>(repeating: x8[k])
+        b = SIMD16<Float>(repeating: xk[8])
         r8lo = r8lo.addingProduct(b, v0); r8hi = r8hi.addingProduct(b, v1)
-        b = SIMD16<Float>(repeating: x9[k])
+        b = SIMD16<Float>(repeating: xk[9])
         r9lo = r9lo.addingProduct(b, v0); r9hi = r9hi.addingProduct(b, v1)
-        b = SIMD16<Float>(repeating: x10[k])
+        b = SIMD16<Float>(repeating: xk[10])
         r10lo = r10lo.addingProduct(b, v0); r10hi = r10hi.addingProduct(b, v1)
-        b = SIMD16<Float>(repeating: x11[k])
+        b = SIMD16<Float>(repeating: xk[11])
         r11lo = r11lo.addingProduct(b, v0); r11hi = r11hi.addingProduct(b, v1)
-        w0 += 16; w1 += 16
+        w0 += 16; w1 += 16; xk += 12
     }
     let valid = N - col
     var at = row * ldo + col
@@ -119,7 +147,7 @@ private func tile12x32(_ o: UnsafeMutablePointer<Float>, _ ldo: Int, _ x: Unsafe
     put16(o, at, r11lo, valid, accumulate); put16(o, at + 16, r11hi, valid - 16, accumulate)
 }
 
-/// Eight rows against one panel pair.
+/// Eight rows, packed k-major as (K, 8), against one panel pair.
 @inline(__always)
 private func tile8x32(_ o: UnsafeMutablePointer<Float>, _ ldo: Int, _ x: UnsafePointer<Float>, _ K: Int,
                       _ w: UnsafePointer<Float>, _ row: Int, _ col: Int, _ N: Int, _ accumulate: Bool) {
@@ -131,27 +159,27 @@ private func tile8x32(_ o: UnsafeMutablePointer<Float>, _ ldo: Int, _ x: UnsafeP
     var r5lo = SIMD16<Float>(), r5hi = SIMD16<Float>()
     var r6lo = SIMD16<Float>(), r6hi = SIMD16<Float>()
     var r7lo = SIMD16<Float>(), r7hi = SIMD16<Float>()
-    let x0 = x, x1 = x0 + K, x2 = x1 + K, x3 = x2 + K, x4 = x3 + K, x5 = x4 + K, x6 = x5 + K, x7 = x6 + K
     var w0 = w, w1 = w + 16 * K
-    for k in 0..<K {
+    var xk = x
+    for _ in 0..<K {
         let v0 = load16(w0), v1 = load16(w1)
-        var b = SIMD16<Float>(repeating: x0[k])
+        var b = SIMD16<Float>(repeating: xk[0])
         r0lo = r0lo.addingProduct(b, v0); r0hi = r0hi.addingProduct(b, v1)
-        b = SIMD16<Float>(repeating: x1[k])
+        b = SIMD16<Float>(repeating: xk[1])
         r1lo = r1lo.addingProduct(b, v0); r1hi = r1hi.addingProduct(b, v1)
-        b = SIMD16<Float>(repeating: x2[k])
+        b = SIMD16<Float>(repeating: xk[2])
         r2lo = r2lo.addingProduct(b, v0); r2hi = r2hi.addingProduct(b, v1)
-        b = SIMD16<Float>(repeating: x3[k])
+        b = SIMD16<Float>(repeating: xk[3])
         r3lo = r3lo.addingProduct(b, v0); r3hi = r3hi.addingProduct(b, v1)
-        b = SIMD16<Float>(repeating: x4[k])
+        b = SIMD16<Float>(repeating: xk[4])
         r4lo = r4lo.addingProduct(b, v0); r4hi = r4hi.addingProduct(b, v1)
-        b = SIMD16<Float>(repeating: x5[k])
+        b = SIMD16<Float>(repeating: xk[5])
         r5lo = r5lo.addingProduct(b, v0); r5hi = r5hi.addingProduct(b, v1)
-        b = SIMD16<Float>(repeating: x6[k])
+        b = SIMD16<Float>(repeating: xk[6])
         r6lo = r6lo.addingProduct(b, v0); r6hi = r6hi.addingProduct(b, v1)
-        b = SIMD16<Float>(repeating: x7[k])
+        b = SIMD16<Float>(repeating: xk[7])
         r7lo = r7lo.addingProduct(b, v0); r7hi = r7hi.addingProduct(b, v1)
-        w0 += 16; w1 += 16
+        w0 += 16; w1 += 16; xk += 8
     }
     let valid = N - col
     var at = row * ldo + col
@@ -165,7 +193,7 @@ private func tile8x32(_ o: UnsafeMutablePointer<Float>, _ ldo: Int, _ x: UnsafeP
     put16(o, at, r7lo, valid, accumulate); put16(o, at + 16, r7hi, valid - 16, accumulate)
 }
 
-/// Four rows against one panel pair.
+/// Four rows, packed k-major as (K, 4), against one panel pair.
 @inline(__always)
 private func tile4x32(_ o: UnsafeMutablePointer<Float>, _ ldo: Int, _ x: UnsafePointer<Float>, _ K: Int,
                       _ w: UnsafePointer<Float>, _ row: Int, _ col: Int, _ N: Int, _ accumulate: Bool) {
@@ -173,19 +201,19 @@ private func tile4x32(_ o: UnsafeMutablePointer<Float>, _ ldo: Int, _ x: UnsafeP
     var r1lo = SIMD16<Float>(), r1hi = SIMD16<Float>()
     var r2lo = SIMD16<Float>(), r2hi = SIMD16<Float>()
     var r3lo = SIMD16<Float>(), r3hi = SIMD16<Float>()
-    let x0 = x, x1 = x0 + K, x2 = x1 + K, x3 = x2 + K
     var w0 = w, w1 = w + 16 * K
-    for k in 0..<K {
+    var xk = x
+    for _ in 0..<K {
         let v0 = load16(w0), v1 = load16(w1)
-        var b = SIMD16<Float>(repeating: x0[k])
+        var b = SIMD16<Float>(repeating: xk[0])
         r0lo = r0lo.addingProduct(b, v0); r0hi = r0hi.addingProduct(b, v1)
-        b = SIMD16<Float>(repeating: x1[k])
+        b = SIMD16<Float>(repeating: xk[1])
         r1lo = r1lo.addingProduct(b, v0); r1hi = r1hi.addingProduct(b, v1)
-        b = SIMD16<Float>(repeating: x2[k])
+        b = SIMD16<Float>(repeating: xk[2])
         r2lo = r2lo.addingProduct(b, v0); r2hi = r2hi.addingProduct(b, v1)
-        b = SIMD16<Float>(repeating: x3[k])
+        b = SIMD16<Float>(repeating: xk[3])
         r3lo = r3lo.addingProduct(b, v0); r3hi = r3hi.addingProduct(b, v1)
-        w0 += 16; w1 += 16
+        w0 += 16; w1 += 16; xk += 4
     }
     let valid = N - col
     var at = row * ldo + col

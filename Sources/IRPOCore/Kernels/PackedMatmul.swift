@@ -36,6 +36,9 @@ public final class PackedMatrix: @unchecked Sendable {
     deinit { panels.deallocate() }
 }
 
+/// Floats of scratch `packedMatmul` needs for `rows` rows of length `k`.
+public func packedMatmulScratch(rows: Int, k: Int) -> Int { packedRowsCount512(rows: rows, k: k) }
+
 /// The vector width of the row-stable kernels. Both give the same bits; AVX-512 is about twice
 /// as fast where the CPU has it.
 public enum PackedKernel: String, Sendable {
@@ -60,17 +63,28 @@ public enum PackedKernel: String, Sendable {
 }
 
 /// out (R, ldo) (+)= x (R, K) · Wᵀ, bit-identical per element whatever R, the other rows, the
-/// thread count or the kernel. Column panels are split across threads.
+/// thread count or the kernel. Column panels are split across threads. `scratch`, when given,
+/// holds at least `packedMatmulScratch(rows:k:)` floats (the AVX-512 kernel's copy of x);
+/// without it the product allocates its own.
 public func packedMatmul(out: UnsafeMutablePointer<Float>, ldo: Int, x: UnsafePointer<Float>, rows R: Int,
-                         weight: PackedMatrix, accumulate: Bool, kernel: PackedKernel = .best) {
+                         weight: PackedMatrix, accumulate: Bool, kernel: PackedKernel = .best,
+                         scratch: UnsafeMutablePointer<Float>? = nil) {
     let po = SendablePointer(out), px = SendablePointer(UnsafeMutablePointer(mutating: x))
     let pw = SendablePointer(weight.panels)
     let K = weight.k, N = weight.n, panels = weight.panelCount
     if kernel == .avx512 {
-        // a thread is worth waking for about 64k multiply-adds (a pair is 32 columns)
-        parallelFor((panels + 1) / 2, grain: max(1, 65_536 / max(1, R * K * 32))) { pairs in
-            packedPairs512(out: po.base, ldo: ldo, x: px.base, rows: R, panels: pw.base, k: K, n: N, pairs: pairs,
-                           accumulate: accumulate)
+        let count = packedRowsCount512(rows: R, k: K)
+        func run(_ packed: UnsafeMutablePointer<Float>) {
+            packRows512(x: x, rows: R, k: K, into: packed)
+            let pp = SendablePointer(packed)
+            // a thread is worth its hand-off for about 32k multiply-adds (a pair is 32 columns)
+            parallelFor((panels + 1) / 2, grain: max(1, 32_768 / max(1, R * K * 32))) { pairs in
+                packedPairs512(out: po.base, ldo: ldo, x: px.base, packedX: pp.base, rows: R, panels: pw.base, k: K,
+                               n: N, pairs: pairs, accumulate: accumulate)
+            }
+        }
+        if let scratch { run(scratch) } else {
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(count, 1)) { run($0.baseAddress!) }
         }
         return
     }

@@ -239,7 +239,8 @@ public final class InferenceSession {
     /// out (R, W.n) (+)= inp (R, W.k) · Wᵀ, each row's result independent of the others.
     private func matmul(rows R: Int, out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                         weight: PackedMatrix, accumulate: Bool) {
-        packedMatmul(out: out, ldo: weight.n, x: inp, rows: R, weight: weight, accumulate: accumulate, kernel: kernel)
+        packedMatmul(out: out, ldo: weight.n, x: inp, rows: R, weight: weight, accumulate: accumulate, kernel: kernel,
+                     scratch: scratch!.packedRows)
     }
 }
 
@@ -247,13 +248,16 @@ public final class InferenceSession {
 final class StepScratch {
     let rows: Int
     let x, normed, qkv, attended, gateUp, hidden, scores: UnsafeMutablePointer<Float>
+    /// The matrix products' copy of their input rows (`packedMatmulScratch`).
+    let packedRows: UnsafeMutablePointer<Float>
     private let data: UnsafeMutablePointer<Float>
 
     init(config c: LlamaConfig, rows R: Int, capacity: Int) {
         threads = ComputeThreads.count
         let C = c.hiddenSize, F = c.intermediateSize
         let sizes = [R * max(C, c.vocabSize), R * C, R * (c.queryWidth + 2 * c.keyValueWidth), R * c.queryWidth,
-                     R * 2 * F, R * F, threads * ((capacity + 31) & ~31)]
+                     R * 2 * F, R * F, threads * ((capacity + 31) & ~31),
+                     packedMatmulScratch(rows: R, k: max(C, F, c.queryWidth))]
         let total = sizes.reduce(0, +)
         data = .allocate(capacity: total)
         data.initialize(repeating: 0, count: total)
@@ -261,7 +265,7 @@ final class StepScratch {
         var ptrs: [UnsafeMutablePointer<Float>] = []
         for size in sizes { ptrs.append(data + cursor); cursor += size }
         x = ptrs[0]; normed = ptrs[1]; qkv = ptrs[2]; attended = ptrs[3]; gateUp = ptrs[4]; hidden = ptrs[5]
-        scores = ptrs[6]
+        scores = ptrs[6]; packedRows = ptrs[7]
         rows = R
     }
 
