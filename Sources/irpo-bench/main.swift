@@ -27,10 +27,16 @@ struct IRPOBench: ParsableCommand {
     @Option(name: .long, help: "Timed training steps per configuration (the median is printed).")
     var steps: Int = 5
 
+    @Option(name: .long, help: "Decode stream counts, comma-separated.")
+    var streams: String = "1,32"
+
     mutating func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         for c in configs.split(separator: ",") where BenchConfig(rawValue: String(c)) == nil {
             throw ValidationError("unknown config \(c) (S or M)")
+        }
+        for n in streams.split(separator: ",") where (Int(n) ?? 0) < 1 {
+            throw ValidationError("--streams takes positive counts, not \(n)")
         }
     }
 
@@ -59,8 +65,9 @@ struct IRPOBench: ParsableCommand {
             if parts.contains("dpo") { try dpoBenchLines(config: size.rawValue).forEach { print($0) } }
             if parts.contains("matmul") { EngineBench.decodeMatmul(size).forEach { print($0) } }
             if parts.contains("decode") {
-                print(EngineBench.decoding(size, streams: 1, runs: 3))
-                print(EngineBench.decoding(size, streams: 32, runs: 3))
+                for n in streams.split(separator: ",").compactMap({ Int($0) }) {
+                    print(EngineBench.decoding(size, streams: n, runs: 3))
+                }
             }
             if parts.contains("sample") { try sampleBenchLines(config: size.rawValue).forEach { print($0) } }
             if parts.contains("dpo-ranks") {
