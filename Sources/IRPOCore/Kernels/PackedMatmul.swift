@@ -15,16 +15,27 @@ import IRPOKernelsAVX512
 public final class PackedMatrix: @unchecked Sendable {
     public let n: Int, k: Int
     let panels: UnsafeMutablePointer<Float>
+    /// Keeps the memory of `panels` alive.
+    private let storage: HugeBuffer
     var panelCount: Int { (n + 15) / 16 }
 
-    /// Packs the row-major (n, k) matrix at `weight`.
-    public init(_ weight: UnsafePointer<Float>, n: Int, k: Int) {
+    /// Floats the packed form of an (n, k) matrix takes: an even number of panels, since the
+    /// AVX-512 kernels read them in pairs (a multiple of 16 floats, so slices stay 64-byte aligned).
+    static func floats(n: Int, k: Int) -> Int { ((n + 31) / 32) * 32 * k }
+
+    /// Packs the row-major (n, k) matrix at `weight` into memory of its own.
+    public convenience init(_ weight: UnsafePointer<Float>, n: Int, k: Int) {
+        self.init(weight, n: n, k: k, in: HugeBuffer(floats: Self.floats(n: n, k: k)), at: 0)
+    }
+
+    /// Packs the row-major (n, k) matrix at `weight` into `storage` from float `offset` on, which
+    /// must hold `floats(n:k:)` zeroed floats there.
+    init(_ weight: UnsafePointer<Float>, n: Int, k: Int, in storage: HugeBuffer, at offset: Int) {
+        precondition(offset + Self.floats(n: n, k: k) <= storage.count, "packed matrix past its storage")
         self.n = n
         self.k = k
-        // an even number of panels: the AVX-512 kernels read them in pairs
-        let count = ((n + 31) / 32) * 32 * k
-        panels = .allocate(capacity: max(count, 1))
-        panels.initialize(repeating: 0, count: max(count, 1))
+        self.storage = storage
+        panels = storage.base + offset
         for row in 0..<n {
             let p = row / 16, c = row % 16
             let dst = panels + p * 16 * k + c
@@ -33,7 +44,15 @@ public final class PackedMatrix: @unchecked Sendable {
         }
     }
 
-    deinit { panels.deallocate() }
+    /// Packs each row-major (n, k) matrix of `shapes` one after another in one allocation.
+    static func packAll(_ shapes: [(weight: UnsafePointer<Float>, n: Int, k: Int)]) -> [PackedMatrix] {
+        let storage = HugeBuffer(floats: shapes.reduce(0) { $0 + floats(n: $1.n, k: $1.k) })
+        var offset = 0
+        return shapes.map { shape in
+            defer { offset += floats(n: shape.n, k: shape.k) }
+            return PackedMatrix(shape.weight, n: shape.n, k: shape.k, in: storage, at: offset)
+        }
+    }
 }
 
 /// Floats of scratch `packedMatmul` needs for `rows` rows of length `k`.

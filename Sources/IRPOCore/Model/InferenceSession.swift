@@ -48,22 +48,27 @@ public final class InferenceSession {
         rope = RopeTable(headDim: c.headDim, theta: c.ropeTheta, positions: self.capacity)
         keyStride = (self.capacity + 31) & ~31
         let w = weights.data, C = c.hiddenSize, F = c.intermediateSize
-        packedLayers = weights.layout.layers.map { lw in
-            (qkv: PackedMatrix(w + lw.qkv, n: c.queryWidth + 2 * c.keyValueWidth, k: C),
-             o: PackedMatrix(w + lw.o, n: C, k: c.queryWidth),
-             gateUp: PackedMatrix(w + lw.gateUp, n: 2 * F, k: C),
-             down: PackedMatrix(w + lw.down, n: C, k: F))
+        // one allocation for all of them: a decode step streams every matrix, so the model's
+        // whole weight set wants huge pages, not just its largest matrices
+        var shapes: [(weight: UnsafePointer<Float>, n: Int, k: Int)] = []
+        for lw in weights.layout.layers {
+            shapes += [(UnsafePointer(w + lw.qkv), c.queryWidth + 2 * c.keyValueWidth, C),
+                       (UnsafePointer(w + lw.o), C, c.queryWidth),
+                       (UnsafePointer(w + lw.gateUp), 2 * F, C), (UnsafePointer(w + lw.down), C, F)]
         }
-        packedHead = PackedMatrix(w + weights.layout.lmHead, n: c.vocabSize, k: C)
+        shapes.append((UnsafePointer(w + weights.layout.lmHead), c.vocabSize, C))
+        let packed = PackedMatrix.packAll(shapes)
+        packedLayers = (0..<c.numHiddenLayers).map { l in
+            (qkv: packed[4 * l], o: packed[4 * l + 1], gateUp: packed[4 * l + 2], down: packed[4 * l + 3])
+        }
+        packedHead = packed[packed.count - 1]
         let size = c.numHiddenLayers * slots * keyStride * c.keyValueWidth
-        keys = .allocate(capacity: max(size, 1))
-        values = .allocate(capacity: max(size, 1))
         // attention reads whole 32-position blocks of keys; zeros keep the unused tail defined
-        keys.initialize(repeating: 0, count: max(size, 1))
-        values.initialize(repeating: 0, count: max(size, 1))
+        keys = HugePages.allocate(floats: size)
+        values = HugePages.allocate(floats: size)
     }
 
-    deinit { keys.deallocate(); values.deallocate() }
+    deinit { HugePages.free(keys); HugePages.free(values) }
 
     public var config: LlamaConfig { weights.config }
 
@@ -259,8 +264,7 @@ final class StepScratch {
                      R * 2 * F, R * F, threads * ((capacity + 31) & ~31),
                      packedMatmulScratch(rows: R, k: max(C, F, c.queryWidth))]
         let total = sizes.reduce(0, +)
-        data = .allocate(capacity: total)
-        data.initialize(repeating: 0, count: total)
+        data = HugePages.allocate(floats: total)
         var cursor = 0
         var ptrs: [UnsafeMutablePointer<Float>] = []
         for size in sizes { ptrs.append(data + cursor); cursor += size }
@@ -269,7 +273,7 @@ final class StepScratch {
         rows = R
     }
 
-    deinit { data.deallocate() }
+    deinit { HugePages.free(data) }
 
     /// Workers the score buffer has slices for.
     let threads: Int
