@@ -46,11 +46,10 @@ final class Activations {
         scored = S
         self.probsPerLayer = probsPerLayer
         count = cursor
-        data = .allocate(capacity: max(cursor, 1))
-        data.initialize(repeating: 0, count: max(cursor, 1))
+        data = HugePages.allocate(floats: cursor)
     }
 
-    deinit { data.deallocate() }
+    deinit { HugePages.free(data) }
 
     /// Whether a batch of this shape fits without reallocating.
     func fits(tokens N: Int, scored S: Int, probsPerLayer P: Int) -> Bool {

@@ -12,11 +12,10 @@ public final class ModelWeights: @unchecked Sendable {
     public init(config: LlamaConfig) {
         self.config = config
         layout = ParameterLayout(config: config)
-        data = .allocate(capacity: max(layout.count, 1))
-        data.initialize(repeating: 0, count: max(layout.count, 1))
+        data = HugePages.allocate(floats: layout.count)
     }
 
-    deinit { data.deallocate() }
+    deinit { HugePages.free(data) }
 
     /// Number of parameters (a tied lm_head counts once).
     public var count: Int { layout.count }

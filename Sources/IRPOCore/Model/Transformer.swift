@@ -21,11 +21,10 @@ public final class Transformer {
         self.weights = weights
         let c = weights.config
         rope = RopeTable(headDim: c.headDim, theta: c.ropeTheta, positions: c.maxPositionEmbeddings)
-        gradients = .allocate(capacity: max(weights.count, 1))
-        gradients.initialize(repeating: 0, count: max(weights.count, 1))
+        gradients = HugePages.allocate(floats: weights.count)
     }
 
-    deinit { gradients.deallocate() }
+    deinit { HugePages.free(gradients) }
 
     public var config: LlamaConfig { weights.config }
 
@@ -276,8 +275,7 @@ final class BackwardScratch {
         let QKV = c.queryWidth + 2 * c.keyValueWidth
         let sizes = [N * C, N * C, N * QKV, N * c.queryWidth, N * 2 * F, N * F,
                      threads * longestBlock * longestBlock, S * C]
-        data = .allocate(capacity: sizes.reduce(0, +))
-        data.initialize(repeating: 0, count: sizes.reduce(0, +))
+        data = HugePages.allocate(floats: sizes.reduce(0, +))
         var offsets: [Int] = []
         var cursor = 0
         for s in sizes { offsets.append(cursor); cursor += s }
@@ -287,5 +285,5 @@ final class BackwardScratch {
         self.longestBlock = longestBlock
     }
 
-    deinit { data.deallocate() }
+    deinit { HugePages.free(data) }
 }

@@ -16,12 +16,12 @@ public final class AdamW {
                 weightDecay: Float = 0) {
         self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon; self.weightDecay = weightDecay
         count = layout.count
-        m = .allocate(capacity: max(count, 1)); m.initialize(repeating: 0, count: max(count, 1))
-        v = .allocate(capacity: max(count, 1)); v.initialize(repeating: 0, count: max(count, 1))
+        m = HugePages.allocate(floats: count)
+        v = HugePages.allocate(floats: count)
         decayMask = layout.slots.filter(\.decays).map { $0.offset..<($0.offset + $0.count) }
     }
 
-    deinit { m.deallocate(); v.deallocate() }
+    deinit { HugePages.free(m); HugePages.free(v) }
 
     /// Restores the moments and step count of a saved run.
     public func restore(step: Int, m: [Float], v: [Float]) {
