@@ -9,27 +9,25 @@
 // a broadcast), so each step of k is 24 multiply-adds against 14 loads: the FMA units, not the
 // loads, set the pace.
 
-/// The rows the register blocks take, 12, 8 or 4 at a time, as (first row, height); rows from
-/// the returned `singles` on go one by one.
+/// Calls `body(row, height)` for the row blocks the register tiles take, 12, 8 or 4 rows at a
+/// time; they cover the first R − R % 4 rows, and the rest go one by one.
 @inline(__always)
-func rowBlocks512(_ R: Int) -> (blocks: [(row: Int, height: Int)], singles: Int) {
-    var blocks: [(row: Int, height: Int)] = []
+func forEachRowBlock512(_ R: Int, _ body: (_ row: Int, _ height: Int) -> Void) {
     var next = 0
-    while next + 12 <= R { blocks.append((next, 12)); next += 12 }
-    if R - next >= 8 { blocks.append((next, 8)); next += 8 }
-    if R - next >= 4 { blocks.append((next, 4)); next += 4 }
-    return (blocks, next)
+    while next + 12 <= R { body(next, 12); next += 12 }
+    if R - next >= 8 { body(next, 8); next += 8 }
+    if R - next >= 4 { body(next, 4) }
 }
 
 /// Floats `packRows512` writes for R rows of length K.
-public func packedRowsCount512(rows R: Int, k K: Int) -> Int { rowBlocks512(R).singles * K }
+public func packedRowsCount512(rows R: Int, k K: Int) -> Int { (R - R % 4) * K }
 
 /// Copies the rows of x (R, K) that the register blocks take into `into`, each block k-major as
 /// (K, height) at offset row·K, so the broadcasts of one step of k are consecutive floats behind
 /// one moving pointer. With the rows K apart, their addresses took a dozen integer adds per
 /// step, which crowded the FMAs out of the front end. Done once per product, shared by threads.
 public func packRows512(x: UnsafePointer<Float>, rows R: Int, k K: Int, into: UnsafeMutablePointer<Float>) {
-    for (row, height) in rowBlocks512(R).blocks {
+    forEachRowBlock512(R) { row, height in
         let dst = into + row * K
         for r in 0..<height {
             let src = x + (row + r) * K
@@ -46,13 +44,12 @@ public func packedPairs512(out: UnsafeMutablePointer<Float>, ldo: Int, x: Unsafe
                            packedX: UnsafePointer<Float>, rows R: Int, panels: UnsafePointer<Float>, k K: Int,
                            n N: Int, pairs: Range<Int>, accumulate: Bool) {
     let pairSize = 32 * K
-    let (blocks, singles) = rowBlocks512(R)
     // Four pairs (128 columns) at a time: their panels stay in L2 while all row blocks pass over
     // them, and a single row has 8 independent chains across them.
     var start = pairs.lowerBound
     while start < pairs.upperBound {
         let end = min(pairs.upperBound, start + 4)
-        for (row, height) in blocks {
+        forEachRowBlock512(R) { row, height in
             let xb = packedX + row * K
             for p in start..<end {
                 let w = panels + p * pairSize
@@ -63,7 +60,7 @@ public func packedPairs512(out: UnsafeMutablePointer<Float>, ldo: Int, x: Unsafe
                 }
             }
         }
-        for i in singles..<R {
+        for i in (R - R % 4)..<R {
             if end - start == 4 {
                 tile1x128(out, ldo, x + i * K, K, panels + start * pairSize, i, start * 32, N, accumulate)
             } else {

@@ -11,32 +11,31 @@ import Foundation
 enum HugePages {
     static let size = 2 << 20
 
-    /// `count` floats, zeroed; release with `free`.
+    /// `count` floats, zeroed; release with `free`. From 2 MB on the range is 2 MB-aligned and
+    /// asks for huge pages; below, a cache line's alignment does.
     static func allocate(floats count: Int) -> UnsafeMutablePointer<Float> {
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        guard bytes >= size else {
-            let small = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
-            small.initialize(repeating: 0, count: max(count, 1))
-            return small
-        }
-        let rounded = (bytes + size - 1) / size * size
+        let huge = bytes >= size
+        let rounded = huge ? (bytes + size - 1) / size * size : bytes
         var raw: UnsafeMutableRawPointer?
-        guard posix_memalign(&raw, size, rounded) == 0, let raw else { fatalError("out of memory for \(bytes) bytes") }
+        guard posix_memalign(&raw, huge ? size : 64, rounded) == 0, let raw else {
+            fatalError("out of memory for \(bytes) bytes")
+        }
         #if os(Linux)
-        _ = madvise(raw, rounded, MADV_HUGEPAGE)
+        if huge { _ = madvise(raw, rounded, MADV_HUGEPAGE) }
         #endif
         memset(raw, 0, rounded)
         return raw.bindMemory(to: Float.self, capacity: rounded / MemoryLayout<Float>.stride)
     }
 
-    /// Releases a buffer from `allocate` (both branches come from malloc's family).
+    /// Releases a buffer from `allocate`.
     static func free(_ pointer: UnsafeMutablePointer<Float>) {
         Foundation.free(pointer)
     }
 }
 
 /// One `HugePages` allocation, freed with the last object holding it: the packed weight
-/// matrices of a model share one, so the ~4 MB-sized matrices of a small model are in huge
+/// matrices of a model share one, so a small model's matrices of under 2 MB each are in huge
 /// pages too, not only those of 2 MB or more.
 final class HugeBuffer: @unchecked Sendable {
     let base: UnsafeMutablePointer<Float>

@@ -92,7 +92,6 @@ public func packedMatmul(out: UnsafeMutablePointer<Float>, ldo: Int, x: UnsafePo
     let pw = SendablePointer(weight.panels)
     let K = weight.k, N = weight.n, panels = weight.panelCount
     if kernel == .avx512 {
-        let count = packedRowsCount512(rows: R, k: K)
         func run(_ packed: UnsafeMutablePointer<Float>) {
             packRows512(x: x, rows: R, k: K, into: packed)
             let pp = SendablePointer(packed)
@@ -103,7 +102,9 @@ public func packedMatmul(out: UnsafeMutablePointer<Float>, ldo: Int, x: UnsafePo
             }
         }
         if let scratch { run(scratch) } else {
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(count, 1)) { run($0.baseAddress!) }
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(packedRowsCount512(rows: R, k: K), 1)) {
+                run($0.baseAddress!)
+            }
         }
         return
     }

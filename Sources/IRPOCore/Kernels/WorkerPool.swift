@@ -18,7 +18,7 @@ final class WorkerPool: @unchecked Sendable {
     private let generation = Atomic<Int>(0)
     /// Workers that finished their chunk of the current loop.
     private let finished = Atomic<Int>(0)
-    /// Workers asleep (or about to sleep) on `wakeUp`.
+    /// Workers asleep (or about to sleep) on `lock`.
     private let sleepers = Atomic<Int>(0)
     /// Whether some caller owns the pool.
     private let owned = Atomic<Bool>(false)
