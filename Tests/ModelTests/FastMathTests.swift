@@ -33,4 +33,26 @@ import IRPOCore
         let v = exp8(SIMD8<Float>(-3, -2, -1, 0, 1, 2, 3, 4))
         for i in 0..<8 { #expect(Self.ulps(v[i], Foundation.exp(Float(i) - 3)) <= 2) }
     }
+
+    /// SwiGLU's rows run whole vectors in place and the tail through padded copies: every
+    /// element, in the body or the tail, must be exactly the one-lane formula, so a row's
+    /// result cannot depend on where its width falls against the vector length.
+    @Test(arguments: [1, 7, 8, 9, 15, 16, 20, 27])
+    func swigluIsTheLaneFormulaAtEveryWidth(width F: Int) {
+        let rows = 3
+        let gateUp = (0..<rows * 2 * F).map { Float(sin(Double($0) * 0.37)) * 6 }
+        let dout = (0..<rows * F).map { Float(cos(Double($0) * 0.53)) }
+        var h = [Float](repeating: .nan, count: rows * F), d = [Float](repeating: .nan, count: rows * 2 * F)
+        swigluForward(out: &h, gateUp: gateUp, rows: rows, width: F)
+        swigluBackward(dgateUp: &d, dout: dout, gateUp: gateUp, rows: rows, width: F)
+        for i in 0..<rows {
+            for j in 0..<F {
+                let x = gateUp[i * 2 * F + j], u = gateUp[i * 2 * F + F + j], g = dout[i * F + j]
+                let sig = 1 / (1 + exp1(-x))
+                #expect(h[i * F + j] == (x / (1 + exp1(-x))) * u, "h[\(i)][\(j)]")
+                #expect(d[i * 2 * F + F + j] == g * (x * sig), "d up[\(i)][\(j)]")
+                #expect(d[i * 2 * F + j] == g * u * sig * (1 + x * (1 - sig)), "d gate[\(i)][\(j)]")
+            }
+        }
+    }
 }

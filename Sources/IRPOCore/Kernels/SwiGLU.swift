@@ -4,16 +4,37 @@
 public func swigluForward(out: UnsafeMutablePointer<Float>, gateUp: UnsafePointer<Float>, rows: Int, width F: Int) {
     let o = SendablePointer(out), gu = SendablePointer(UnsafeMutablePointer(mutating: gateUp))
     parallelFor(rows, grain: 8) { range in
-        for i in range {
-            let g = gu + i * 2 * F, u = g + F, h = o + i * F
-            var j = 0
-            while j + 8 <= F {
-                let x = load8(g, j)
-                store8((x / (1 + exp8(-x))) * load8(u, j), h, j)
-                j += 8
-            }
-            while j < F { let x = g[j]; h[j] = (x / (1 + exp1(-x))) * u[j]; j += 1 }
-        }
+        for i in range { swigluRow(out: o + i * F, gate: gu + i * 2 * F, up: gu + i * 2 * F + F, width: F) }
+    }
+}
+
+/// One row of `swigluForward`: whole vectors in place, the tail (F not a multiple of 8)
+/// through zero-padded copies, so that `exp8` has a single call site in plain vector code. With
+/// a scalar tail beside the loop the optimiser left `exp8` an out-of-line call (ymm halves
+/// through xmm registers, a vzeroupper per vector); with lane-by-lane tail loads in the loop it
+/// scalarised all of it. Lane for lane the operations are the same either way.
+func swigluRow(out h: UnsafeMutablePointer<Float>, gate g: UnsafePointer<Float>, up u: UnsafePointer<Float>,
+               width F: Int) {
+    let body = F / 8 * 8
+    swigluVectors(out: h, gate: g, up: u, vectors: body / 8)
+    guard body < F else { return }
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 24) { t in
+        let tail = t.baseAddress!, n = F - body
+        tail.initialize(repeating: 0, count: 24)
+        (tail + 8).update(from: g + body, count: n)
+        (tail + 16).update(from: u + body, count: n)
+        swigluVectors(out: tail, gate: tail + 8, up: tail + 16, vectors: 1)
+        (h + body).update(from: tail, count: n)
+    }
+}
+
+/// h = silu(g) ⊙ u over `vectors` × 8 floats.
+@inline(never)
+func swigluVectors(out h: UnsafeMutablePointer<Float>, gate g: UnsafePointer<Float>, up u: UnsafePointer<Float>,
+                   vectors: Int) {
+    for v in 0..<vectors {
+        let j = v * 8, x = load8(g, j)
+        store8((x / (1 + exp8(-x))) * load8(u, j), h, j)
     }
 }
 
@@ -24,24 +45,41 @@ public func swigluBackward(dgateUp: UnsafeMutablePointer<Float>, dout: UnsafePoi
     let gu = SendablePointer(UnsafeMutablePointer(mutating: gateUp))
     parallelFor(rows, grain: 8) { range in
         for i in range {
-            let g = gu + i * 2 * F, u = g + F, dhi = dh + i * F
-            let dg = d + i * 2 * F, du = dg + F
-            // silu(x) = x·σ(x);  silu'(x) = σ(x)·(1 + x·(1 − σ(x)))
-            var j = 0
-            while j + 8 <= F {
-                let x = load8(g, j), d = load8(dhi, j)
-                let sig = 1 / (1 + exp8(-x))
-                store8(d * (x * sig), du, j)
-                store8(d * load8(u, j) * sig * (1 + x * (1 - sig)), dg, j)
-                j += 8
-            }
-            while j < F {
-                let x = g[j]
-                let sig = 1 / (1 + exp1(-x))
-                du[j] = dhi[j] * (x * sig)
-                dg[j] = dhi[j] * u[j] * sig * (1 + x * (1 - sig))
-                j += 1
-            }
+            swigluBackwardRow(dgate: d + i * 2 * F, dup: d + i * 2 * F + F, dout: dh + i * F, gate: gu + i * 2 * F,
+                              up: gu + i * 2 * F + F, width: F)
         }
+    }
+}
+
+/// One row of `swigluBackward`, whole vectors in place and the tail padded, as `swigluRow`.
+func swigluBackwardRow(dgate dg: UnsafeMutablePointer<Float>, dup du: UnsafeMutablePointer<Float>,
+                       dout dhi: UnsafePointer<Float>, gate g: UnsafePointer<Float>, up u: UnsafePointer<Float>,
+                       width F: Int) {
+    let body = F / 8 * 8
+    swigluBackwardVectors(dgate: dg, dup: du, dout: dhi, gate: g, up: u, vectors: body / 8)
+    guard body < F else { return }
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 40) { t in
+        let tail = t.baseAddress!, n = F - body
+        tail.initialize(repeating: 0, count: 40)
+        (tail + 16).update(from: dhi + body, count: n)
+        (tail + 24).update(from: g + body, count: n)
+        (tail + 32).update(from: u + body, count: n)
+        swigluBackwardVectors(dgate: tail, dup: tail + 8, dout: tail + 16, gate: tail + 24, up: tail + 32, vectors: 1)
+        (dg + body).update(from: tail, count: n)
+        (du + body).update(from: tail + 8, count: n)
+    }
+}
+
+/// The gradients of `swigluVectors` over `vectors` × 8 floats.
+@inline(never)
+func swigluBackwardVectors(dgate dg: UnsafeMutablePointer<Float>, dup du: UnsafeMutablePointer<Float>,
+                           dout dhi: UnsafePointer<Float>, gate g: UnsafePointer<Float>, up u: UnsafePointer<Float>,
+                           vectors: Int) {
+    // silu(x) = x·σ(x);  silu'(x) = σ(x)·(1 + x·(1 − σ(x)))
+    for v in 0..<vectors {
+        let j = v * 8, x = load8(g, j), d = load8(dhi, j)
+        let sig = 1 / (1 + exp8(-x))
+        store8(d * (x * sig), du, j)
+        store8(d * load8(u, j) * sig * (1 + x * (1 - sig)), dg, j)
     }
 }
