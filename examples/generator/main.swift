@@ -11,7 +11,9 @@ struct ArithProblems: ParsableCommand {
         Writes test.jsonl, dev.jsonl and train.jsonl into --out-dir, one problem per line with \
         "id", "question" and "answer" (one line per arithmetic step, then "#### N"), as GSM8K's \
         files are. Problems have 2-4 steps of +, - and * with small numbers, in two story shapes \
-        and several wordings. The splits are drawn from one seeded stream in the order test, dev, \
+        and several wordings. Solutions follow the order the question gives its numbers; with \
+        --varied-order each sum and product takes either operand order, and a bill either cost \
+        first, so a problem has several correct gold paths (the questions stay the same). The splits are drawn from one seeded stream in the order test, dev, \
         train, and a question already drawn is never drawn again, so no question is in two splits \
         and changing --train leaves test and dev unchanged. dev is the slice held out of train \
         for choosing checkpoints. The same seed gives the same bytes.
@@ -32,12 +34,15 @@ struct ArithProblems: ParsableCommand {
     @Option(help: "Test problems.")
     var test = 500
 
+    @Flag(help: "Write sums, products and a bill's costs in either order, a coin per step.")
+    var variedOrder = false
+
     @Option(help: ArgumentHelp("Also write the byte-level tokenizer.json the example model uses here.", valueName: "file"))
     var tokenizer: String?
 
     func run() throws {
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
-        var generator = ProblemGenerator(seed: seed)
+        var generator = ProblemGenerator(seed: seed, variedOrder: variedOrder)
         var seen = Set<String>()
         for (split, count) in [("test", test), ("dev", dev), ("train", train)] {
             var out: [UInt8] = []
