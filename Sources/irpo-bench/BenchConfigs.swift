@@ -34,6 +34,16 @@ func median(_ xs: [Double]) -> Double {
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }
 
+/// Wall-clock seconds of `run(i)` for i = 0, 1, ...: at least `minimum` runs and, when runs are
+/// short, more until about `budget` seconds are measured (31 runs at most). The median of three
+/// 0.1 s runs (one stream at S) is one hiccup of a shared machine away from another number.
+func timedRuns(minimum: Int, budget: Double = 1.5, _ run: (Int) -> Void) -> [Double] {
+    var times = [seconds { run(0) }]
+    let wanted = max(minimum, min(31, Int((budget / max(times[0], 1e-6)).rounded(.up))))
+    while times.count < wanted { let i = times.count; times.append(seconds { run(i) }) }
+    return times
+}
+
 /// Wall-clock seconds of `body`.
 func seconds(_ body: () -> Void) -> Double {
     let start = DispatchTime.now().uptimeNanoseconds

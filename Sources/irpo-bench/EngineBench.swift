@@ -68,12 +68,11 @@ enum EngineBench {
             }
         }
         run()
-        var times: [Double] = []
-        for _ in 0..<runs { times.append(seconds(run)) }
+        let times = timedRuns(minimum: runs) { _ in run() }
         let t = median(times)
         let tokens = Double(streams * 192)
         return String(format: "decode  %@  %2d stream%@ x 192 tokens (64-token prompt)  %8.0f tok/s  (%.2f s a run, median of %d)",
-                      bench.rawValue, streams, streams == 1 ? " " : "s", tokens / t, t, runs)
+                      bench.rawValue, streams, streams == 1 ? " " : "s", tokens / t, t, times.count)
     }
 
     /// A multinomial draw from softmax(logits).

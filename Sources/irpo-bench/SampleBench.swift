@@ -33,13 +33,11 @@ func sampleBenchLines(config: String) throws -> [String] {
             generator.finish()
         }
         run(0)
-        let runs = samples == 1 ? 5 : 3
-        var times: [Double] = []
-        for r in 0..<runs { times.append(seconds { run(UInt64(r + 1)) }) }
+        let times = timedRuns(minimum: samples == 1 ? 5 : 3) { run(UInt64($0 + 1)) }
         let t = median(times)
         lines.append(String(format: "sample  %@  %2d sample%@ x %d tokens (64-token prompt)  %8.0f tok/s  (%.2f s a run, median of %d)",
                             bench.rawValue, samples, samples == 1 ? " " : "s", generated / samples,
-                            Double(generated) / t, t, runs))
+                            Double(generated) / t, t, times.count))
     }
     return lines
 }
