@@ -7,7 +7,8 @@ import Synchronization
 /// `DispatchQueue.concurrentPerform` wakes a sleeping thread every time, which in a virtual
 /// machine costs tens of microseconds: at one stream that was a third of the step. Workers here
 /// spin on a generation counter for a while after each loop, so the next one starts at once,
-/// and only go to sleep (on a condition variable) when no work came for `spinLimit` polls.
+/// and only go to sleep (on a condition variable) when no work came for `spinLimit` polls and
+/// `yieldLimit` more polls with a `sched_yield` between them.
 /// One caller at a time owns the pool; a concurrent second caller gets `false` from `run` and
 /// falls back to `concurrentPerform`.
 final class WorkerPool: @unchecked Sendable {
@@ -29,8 +30,14 @@ final class WorkerPool: @unchecked Sendable {
     nonisolated(unsafe) private var body: ((Int, Range<Int>) -> Void)?
     nonisolated(unsafe) private var count = 0
     nonisolated(unsafe) private var chunks = 0
-    /// About 50-100 µs of polling before a worker sleeps.
+    /// Polls before a worker starts yielding. Alone they were shorter than some serial stretches
+    /// between the loops of a decode step: at M with 32 streams workers fell asleep about 60
+    /// times a step, and each wake-up through the condition variable costs tens of µs in a VM.
     private let spinLimit = 20_000
+    /// Then polls with the core given away between them, ~100-200 µs alone on the machine: long
+    /// enough to outlast the serial stretches of a step (the calling thread packing a product's
+    /// rows, sampling the batch), yet a thread of another process that wants the core gets it.
+    private let yieldLimit = 200
 
     /// Runs `body(chunk, range)` for `chunks` contiguous ranges of `0..<count`, the caller taking
     /// chunk 0; returns false without running anything when another caller owns the pool.
@@ -80,8 +87,11 @@ final class WorkerPool: @unchecked Sendable {
             while current == seen {
                 spins += 1
                 if spins >= spinLimit {
-                    current = sleepUntilChanged(from: seen)
-                    break
+                    if spins - spinLimit >= yieldLimit {
+                        current = sleepUntilChanged(from: seen)
+                        break
+                    }
+                    sched_yield()
                 }
                 current = generation.load(ordering: .acquiring)
             }
