@@ -41,6 +41,21 @@ func load8(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
     UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
 }
 
+/// The last `n` (< 8) elements of a row for a kernel that takes whole 8-float vectors: `body`
+/// gets a scratch holding one 8-float vector per output (first) and per input (after them),
+/// the inputs' `n` floats copied in and zero-padded; the outputs' first `n` floats are copied back.
+func vectorTail(_ n: Int, inputs: [UnsafePointer<Float>], outputs: [UnsafeMutablePointer<Float>],
+                _ body: (_ scratch: UnsafeMutablePointer<Float>) -> Void) {
+    let lanes = 8 * (outputs.count + inputs.count)
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: lanes) { t in
+        let scratch = t.baseAddress!
+        scratch.initialize(repeating: 0, count: lanes)
+        for (i, p) in inputs.enumerated() { (scratch + 8 * (outputs.count + i)).update(from: p, count: n) }
+        body(scratch)
+        for (i, p) in outputs.enumerated() { p.update(from: scratch + 8 * i, count: n) }
+    }
+}
+
 @inline(__always)
 func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ i: Int) {
     UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD8<Float>.self)

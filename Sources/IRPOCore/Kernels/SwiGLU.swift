@@ -18,13 +18,8 @@ func swigluRow(out h: UnsafeMutablePointer<Float>, gate g: UnsafePointer<Float>,
     let body = F / 8 * 8
     swigluVectors(out: h, gate: g, up: u, vectors: body / 8)
     guard body < F else { return }
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 24) { t in
-        let tail = t.baseAddress!, n = F - body
-        tail.initialize(repeating: 0, count: 24)
-        (tail + 8).update(from: g + body, count: n)
-        (tail + 16).update(from: u + body, count: n)
-        swigluVectors(out: tail, gate: tail + 8, up: tail + 16, vectors: 1)
-        (h + body).update(from: tail, count: n)
+    vectorTail(F - body, inputs: [g + body, u + body], outputs: [h + body]) { t in
+        swigluVectors(out: t, gate: t + 8, up: t + 16, vectors: 1)
     }
 }
 
@@ -58,15 +53,8 @@ func swigluBackwardRow(dgate dg: UnsafeMutablePointer<Float>, dup du: UnsafeMuta
     let body = F / 8 * 8
     swigluBackwardVectors(dgate: dg, dup: du, dout: dhi, gate: g, up: u, vectors: body / 8)
     guard body < F else { return }
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 40) { t in
-        let tail = t.baseAddress!, n = F - body
-        tail.initialize(repeating: 0, count: 40)
-        (tail + 16).update(from: dhi + body, count: n)
-        (tail + 24).update(from: g + body, count: n)
-        (tail + 32).update(from: u + body, count: n)
-        swigluBackwardVectors(dgate: tail, dup: tail + 8, dout: tail + 16, gate: tail + 24, up: tail + 32, vectors: 1)
-        (dg + body).update(from: tail, count: n)
-        (du + body).update(from: tail + 8, count: n)
+    vectorTail(F - body, inputs: [dhi + body, g + body, u + body], outputs: [dg + body, du + body]) { t in
+        swigluBackwardVectors(dgate: t, dup: t + 8, dout: t + 16, gate: t + 24, up: t + 32, vectors: 1)
     }
 }
 
