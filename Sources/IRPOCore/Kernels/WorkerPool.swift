@@ -31,7 +31,7 @@ final class WorkerPool: @unchecked Sendable {
     nonisolated(unsafe) private var count = 0
     nonisolated(unsafe) private var chunks = 0
     /// Polls before a worker starts yielding. Alone they were shorter than some serial stretches
-    /// between the loops of a decode step: at M with 32 streams workers fell asleep about 60
+    /// between the loops of a decode step: at M with 32 streams workers fell asleep about 50
     /// times a step, and each wake-up through the condition variable costs tens of µs in a VM.
     private let spinLimit = 20_000
     /// Then polls with the core given away between them, ~100-200 µs alone on the machine: long
