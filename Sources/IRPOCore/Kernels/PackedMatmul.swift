@@ -102,7 +102,7 @@ public func packedMatmul(out: UnsafeMutablePointer<Float>, ldo: Int, x: UnsafePo
             }
         }
         if let scratch { run(scratch) } else {
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(packedRowsCount512(rows: R, k: K), 1)) {
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(packedMatmulScratch(rows: R, k: K), 1)) {
                 run($0.baseAddress!)
             }
         }

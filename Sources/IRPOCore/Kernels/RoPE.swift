@@ -47,7 +47,10 @@ private func ropeApply(_ x: UnsafeMutablePointer<Float>, rowStride: Int, heads: 
     let px = SendablePointer(x), pos = SendablePointer(UnsafeMutablePointer(mutating: positions))
     let cosT = SendablePointer(table.cos), sinT = SendablePointer(table.sin)
     // Half a head per lane group: the same products and one rounding each as the scalar form
-    // (multiplies, then the add or subtract; never fused), so vectors change no bit.
+    // (multiplies, then the add or subtract; never fused), so vectors change no bit. The inverse
+    // rotation is the forward one by −sin: negating a factor negates the product exactly, and
+    // x − (−y) is x + y, so one formula serves both.
+    let sign: Float = inverse ? -1 : 1
     parallelFor(rows * heads, grain: 64) { range in
         for task in range {
             let i = task / heads, h = task % heads
@@ -56,25 +59,15 @@ private func ropeApply(_ x: UnsafeMutablePointer<Float>, rowStride: Int, heads: 
             let v = px + i * rowStride + h * hs
             var j = 0
             while j + 8 <= half {
-                let a = load8(v, j), b = load8(v, j + half), cj = load8(c, j), sj = load8(s, j)
-                if inverse {
-                    store8(a * cj + b * sj, v, j)
-                    store8(b * cj - a * sj, v, j + half)
-                } else {
-                    store8(a * cj - b * sj, v, j)
-                    store8(b * cj + a * sj, v, j + half)
-                }
+                let a = load8(v, j), b = load8(v, j + half), cj = load8(c, j), sj = sign * load8(s, j)
+                store8(a * cj - b * sj, v, j)
+                store8(b * cj + a * sj, v, j + half)
                 j += 8
             }
             while j < half {
-                let a = v[j], b = v[j + half]
-                if inverse {
-                    v[j] = a * c[j] + b * s[j]
-                    v[j + half] = b * c[j] - a * s[j]
-                } else {
-                    v[j] = a * c[j] - b * s[j]
-                    v[j + half] = b * c[j] + a * s[j]
-                }
+                let a = v[j], b = v[j + half], sj = sign * s[j]
+                v[j] = a * c[j] - b * sj
+                v[j + half] = b * c[j] + a * sj
                 j += 1
             }
         }

@@ -182,6 +182,11 @@ public final class InferenceSession {
         let scale = 1 / Float(HS).squareRoot()
 
         for r in 0..<R { (s.x + r * C).update(from: w + layout.embedding + Int(tokens[r]) * C, count: C) }
+        // what the per-layer cache writes and attention tasks share
+        let qkv = SendablePointer(s.qkv), att = SendablePointer(s.attended), sc = SendablePointer(s.scores)
+        let kc = SendablePointer(keys), vc = SendablePointer(values)
+        let slotsOf = rowSlot, stride = keyStride, slots = slotCount
+        let parents = parentOf, shared = sharedTiles, kernel = kernel
         rowPos.withUnsafeBufferPointer { pos in
             for (l, lw) in layout.layers.enumerated() {
                 let packed = packedLayers[l]
@@ -193,24 +198,18 @@ public final class InferenceSession {
                 // The new keys and values into the cache, one task per (token, kv head). A key goes
                 // into a column of its tile, HS stores a cache line apart that mostly miss: at 32
                 // streams that was 3% of the step on one thread while the other waited.
-                let qkvIn = SendablePointer(s.qkv), keysOut = SendablePointer(keys), valuesOut = SendablePointer(values)
-                let slotOfRow = rowSlot
                 parallelFor(R * NKV, grain: 16) { tasks in
                     for task in tasks {
                         let r = task / NKV, g = task % NKV
-                        let head = self.headOffset(layer: l, slot: Int(slotOfRow[r]), head: g), p = Int(pos[r])
-                        let k = qkvIn + r * QKV + QW + g * HS
-                        let tile = keysOut + head + (p / 32) * 32 * HS + p % 32
+                        let head = self.headOffset(layer: l, slot: Int(slotsOf[r]), head: g), p = Int(pos[r])
+                        let k = qkv + r * QKV + QW + g * HS
+                        let tile = kc + head + (p / 32) * 32 * HS + p % 32
                         for d in 0..<HS { tile[d * 32] = k[d] }
-                        (valuesOut + head + p * HS).update(from: qkvIn + r * QKV + QW + KW + g * HS, count: HS)
+                        (vc + head + p * HS).update(from: qkv + r * QKV + QW + KW + g * HS, count: HS)
                     }
                 }
                 // Each new token attends to its slot's cache up to and including itself; one task
                 // per (token, head), each with its own score buffer.
-                let qkv = SendablePointer(s.qkv), att = SendablePointer(s.attended), sc = SendablePointer(s.scores)
-                let kc = SendablePointer(keys), vc = SendablePointer(values)
-                let slotsOf = rowSlot, stride = keyStride, slots = slotCount
-                let parents = parentOf, shared = sharedTiles, kernel = kernel
                 parallelChunks(R * NH, maxChunks: s.threads) { chunk, tasks in
                     let scores = sc + chunk * stride
                     for task in tasks {
