@@ -15,6 +15,9 @@ SEED         ?= 1
 OUT          ?= runs/example/seed-$(SEED)
 MODEL        ?= examples/m0
 IRPO_PROBLEMS ?= 1000
+# arith-problems' path flags, none by default: gold solutions follow the question's order.
+# --varied-steps (README.md, majority voting) takes commuting steps in any order instead.
+PATHS        ?=
 TRAIN        ?= $(DATA)/irpo-train.jsonl
 TEST         ?= $(DATA)/test.jsonl
 DEV          := $(DATA)/dev.jsonl
@@ -49,11 +52,11 @@ demo: table ablations
 
 data: $(TRAIN) $(TEST) $(DEV)
 
-$(eval $(call remember_at,$(DATA)/.vars/problems,$(EXAMPLE_SEED)))
+$(eval $(call remember_at,$(DATA)/.vars/problems,$(EXAMPLE_SEED) $(PATHS)))
 $(eval $(call remember_at,$(DATA)/.vars/irpo-problems,$(IRPO_PROBLEMS)))
 
 $(DATA)/test.jsonl $(DATA)/dev.jsonl $(DATA)/train.jsonl &: $(DATA)/.vars/problems | $(BIN)/arith-problems
-	$(BIN)/arith-problems --seed $(EXAMPLE_SEED) --out-dir $(DATA)
+	$(BIN)/arith-problems --seed $(EXAMPLE_SEED) $(PATHS) --out-dir $(DATA)
 $(DATA)/irpo-train.jsonl: $(DATA)/train.jsonl $(DATA)/.vars/irpo-problems
 	awk -v n=$(IRPO_PROBLEMS) 'NR > 6000 && NR <= 6000 + n' $< > $@.tmp && mv $@.tmp $@
 # M0's supervised data: the gold solutions after the same prompt sample --template plain builds.

@@ -60,13 +60,16 @@ import Testing
         #expect(stepCounts == [2, 3, 4])
     }
 
-    /// --varied-order draws the same problems and only reorders commutative operands (and a
-    /// bill's two costs): every step still right, the same final answers, and the order varied.
-    @Test func variedOrderKeepsTheProblemsAndVariesTheirPaths() throws {
+    /// --varied-order and --varied-steps draw the same problems and only change their paths:
+    /// every step right, every operand a number of the question or an earlier result, the same
+    /// final answers and step counts, and many solutions changed. --varied-order writes the
+    /// same numbers in another order; --varied-steps passes through other intermediate numbers.
+    @Test(arguments: [("--varied-order", 200), ("--varied-steps", 80)])
+    func variedPathsKeepTheProblems(flag: String, minimumChanged: Int) throws {
         let r = try Shell.run("""
         set -e
         "$BIN/arith-problems" --seed 5 --out-dir f --train 300 --dev 20 --test 30
-        "$BIN/arith-problems" --seed 5 --out-dir v --train 300 --dev 20 --test 30 --varied-order
+        "$BIN/arith-problems" --seed 5 --out-dir v --train 300 --dev 20 --test 30 \(flag)
         cat f/test.jsonl f/dev.jsonl f/train.jsonl; echo ===; cat v/test.jsonl v/dev.jsonl v/train.jsonl
         """)
         #expect(r.status == 0, "\(r.err)")
@@ -77,17 +80,34 @@ import Testing
                 try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String])
             }
         }
+        func intermediates(_ answer: String) -> [Int] {
+            answer.split(separator: "\n").filter { !$0.hasPrefix("####") }.compactMap { Int($0.split(separator: " ").last!) }
+        }
         let fixed = try records(parts[0]), varied = try records(parts[1])
         #expect(fixed.count == 350 && varied.count == 350)
-        var differing = 0
+        var changed = 0, otherNumbers = 0
         for (f, v) in zip(fixed, varied) {
             #expect(f["id"] == v["id"] && f["question"] == v["question"])
             let a = Self.checkSolution(f["answer"]!), b = Self.checkSolution(v["answer"]!)
             #expect(b.stepsRight && b.final == b.lastValue && b.final == a.final && b.steps == a.steps, "\(v)")
-            if f["answer"] != v["answer"] { differing += 1 }
+            // "doubles" and "triples" give their factor in words
+            var known = Set(v["question"]!.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) } + [2, 3])
+            for line in v["answer"]!.split(separator: "\n") where !line.hasPrefix("####") {
+                let t = line.split(separator: " ")
+                #expect(known.contains(Int(t[0])!) && known.contains(Int(t[2])!), "\(line) uses an unknown number: \(v)")
+                #expect(Int(t[4])! > 0, "\(line): a stock or change at or below zero")
+                known.insert(Int(t[4])!)
+            }
+            if f["answer"] != v["answer"] { changed += 1 }
+            if Set(intermediates(f["answer"]!)) != Set(intermediates(v["answer"]!)) { otherNumbers += 1 }
         }
-        // a coin per + and * step: nearly every problem has one, so most solutions change
-        #expect(differing > 200, "only \(differing) of 350 solutions reordered")
+        #expect(changed > minimumChanged, "only \(changed) of 350 solutions changed")
+        if flag == "--varied-order" {
+            #expect(otherNumbers == 0, "reordering operands changed \(otherNumbers) intermediate results")
+        } else {
+            // a bill's two costs swapped keep their numbers; reordered sums and changes do not
+            #expect(otherNumbers > 60, "only \(otherNumbers) of 350 solutions pass through other numbers")
+        }
     }
 
     /// examples/m0 is shipped; its recipe in example.mk must still produce it. The full rebuild

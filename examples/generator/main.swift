@@ -13,7 +13,10 @@ struct ArithProblems: ParsableCommand {
         files are. Problems have 2-4 steps of +, - and * with small numbers, in two story shapes \
         and several wordings. Solutions follow the order the question gives its numbers; with \
         --varied-order each sum and product takes either operand order, and a bill either cost \
-        first, so a problem has several correct gold paths (the questions stay the same). The splits are drawn from one seeded stream in the order test, dev, \
+        first, so a problem has several correct gold paths (the questions stay the same); with \
+        --varied-steps a stock's sums and differences come in any order that keeps the stock \
+        positive, a bill's costs in either order, and a bill's change is worked out from the \
+        total or one cost at a time, so most varied paths pass through different numbers. The splits are drawn from one seeded stream in the order test, dev, \
         train, and a question already drawn is never drawn again, so no question is in two splits \
         and changing --train leaves test and dev unchanged. dev is the slice held out of train \
         for choosing checkpoints. The same seed gives the same bytes.
@@ -37,12 +40,15 @@ struct ArithProblems: ParsableCommand {
     @Flag(help: "Write sums, products and a bill's costs in either order, a coin per step.")
     var variedOrder = false
 
+    @Flag(help: "Take a stock's sums and differences in any order, and a bill's costs and change either way.")
+    var variedSteps = false
+
     @Option(help: ArgumentHelp("Also write the byte-level tokenizer.json the example model uses here.", valueName: "file"))
     var tokenizer: String?
 
     func run() throws {
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
-        var generator = ProblemGenerator(seed: seed, variedOrder: variedOrder)
+        var generator = ProblemGenerator(seed: seed, variedOrder: variedOrder, variedSteps: variedSteps)
         var seen = Set<String>()
         for (split, count) in [("test", test), ("dev", dev), ("train", train)] {
             var out: [UInt8] = []
