@@ -52,7 +52,7 @@ demo: table ablations
 
 data: $(TRAIN) $(TEST) $(DEV)
 
-$(eval $(call remember_at,$(DATA)/.vars/problems,$(EXAMPLE_SEED) $(PATHS)))
+$(eval $(call remember_at,$(DATA)/.vars/problems,$(strip $(EXAMPLE_SEED) $(PATHS))))
 $(eval $(call remember_at,$(DATA)/.vars/irpo-problems,$(IRPO_PROBLEMS)))
 
 $(DATA)/test.jsonl $(DATA)/dev.jsonl $(DATA)/train.jsonl &: $(DATA)/.vars/problems | $(BIN)/arith-problems
