@@ -30,10 +30,10 @@ $(OUT)/pairs-1.step.jsonl: $(OUT)/graded-1.jsonl $(OUT)/.vars/pair
 # $(call variant,v)
 define variant
 $(eval $(call remember,v-$(1),$(FLAGS_$(1)) $(STEP_$(1))))
-# Order only: make -j would otherwise start these before the iterations' next step, which is
-# the longer chain; they run beside the last model's evaluation instead.
+# Trained from M0 on iteration 1's pairs, so under make -j they run beside the iterations'
+# training, which leaves the other core idle.
 $(OUT)/v-$(1)/config.json: $(OUT)/pairs-1$(if $(filter 1,$(STEP_$(1))),.step).jsonl $(call model_file,$(MODEL)) \
-		$(OUT)/.vars/train $(OUT)/.vars/v-$(1) | $(call model_file,$(call model_of,$(ITERS)))
+		$(OUT)/.vars/train $(OUT)/.vars/v-$(1)
 	rm -rf $(OUT)/v-$(1) $(OUT)/v-$(1).state
 	$(BIN)/dpo-train --model $(MODEL) --out $(OUT)/v-$(1) $(train_flags) $(FLAGS_$(1)) \
 	  --metrics $(OUT)/v-$(1).train.jsonl $$<
