@@ -141,8 +141,9 @@ struct ProblemGenerator {
         var value = start
         for change in changes {
             if let (c, d) = change.factors { lines.append(step(c, "*", d, change.operand)) }
-            lines.append(step(value, change.symbol, change.operand, change.apply(value)))
-            value = change.apply(value)
+            let next = change.apply(value)
+            lines.append(step(value, change.symbol, change.operand, next))
+            value = next
         }
         return ArithmeticProblem(question: sentences.joined(separator: " "), solutionLines: lines, result: value)
     }

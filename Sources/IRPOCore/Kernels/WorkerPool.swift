@@ -86,11 +86,10 @@ final class WorkerPool: @unchecked Sendable {
             var current = generation.load(ordering: .acquiring)
             while current == seen {
                 spins += 1
-                if spins >= spinLimit {
-                    if spins - spinLimit >= yieldLimit {
-                        current = sleepUntilChanged(from: seen)
-                        break
-                    }
+                if spins >= spinLimit + yieldLimit {
+                    current = sleepUntilChanged(from: seen)
+                    break
+                } else if spins >= spinLimit {
                     sched_yield()
                 }
                 current = generation.load(ordering: .acquiring)
