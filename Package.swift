@@ -3,13 +3,16 @@ import PackageDescription
 
 // The hand-written kernels use SIMD8 fused multiply-adds; without AVX2/FMA code generation
 // Swift lowers them to library calls (~50x slower). Every x86-64 CPU since 2013 (Haswell) has both.
+// The kernels are optimised in debug builds too: the tests multiply the benchmark models' matrices
+// on every kernel path, which unoptimised SIMD code would take minutes for.
+let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 #if arch(x86_64)
-let simdSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+let simdSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])] + optimizedInDebug
 // IRPOKernelsAVX512 alone is compiled for AVX-512; IRPOCore calls it only after checking the CPU.
-let avx512Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx512"])]
+let avx512Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx512"])] + optimizedInDebug
 #else
-let simdSettings: [SwiftSetting] = []
-let avx512Settings: [SwiftSetting] = []
+let simdSettings: [SwiftSetting] = optimizedInDebug
+let avx512Settings: [SwiftSetting] = optimizedInDebug
 #endif
 
 // `IRPO_MPI=1 swift build` builds IRPOMPI over Open MPI (CMPI, pkg-config ompi-c; Debian's

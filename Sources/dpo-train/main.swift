@@ -196,6 +196,7 @@ struct DPOTrain: ParsableCommand {
         // Rank 0 speaks for the run.
         let lead = group.rank == 0
         let showProgress = (progress || isatty(2) == 1) && lead
+        if showProgress { diagnostics.note(MachineDescription.line()) }
 
         // The starting policy and its tokenizer.
         let start: Checkpoint

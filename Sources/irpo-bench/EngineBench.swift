@@ -88,27 +88,31 @@ enum EngineBench {
         return Int32(logits.count - 1)
     }
 
-    /// Plain sgemm GFLOP/s for the shapes of ../shared/bench/matmul_bench.py.
-    static func sgemmShapes() -> [String] {
+    /// GFLOP/s of our `gemm` beside OpenBLAS's sgemm for the shapes of ../shared/bench/matmul_bench.py
+    /// and the training step's three product forms (forward NT, backward to inputs NN, to weights TN).
+    static func gemmShapes() -> [String] {
         var lines: [String] = []
-        for (m, n, k) in [(1024, 1024, 1024), (2048, 256, 256), (2048, 768, 256), (32, 256, 256)] {
-            for tb in [Transpose.none, .transposed] {
-                let a = [Float](repeating: 0.5, count: m * k), b = [Float](repeating: 0.25, count: k * n)
-                var c = [Float](repeating: 0, count: m * n)
-                func once() {
-                    sgemm(.none, tb, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: tb == .none ? n : k, c: &c, ldc: n)
-                }
+        let shapes: [(Transpose, Transpose, Int, Int, Int)] = [
+            (.none, .none, 1024, 1024, 1024), (.none, .transposed, 1024, 1024, 1024),
+            (.none, .transposed, 2048, 768, 256), (.none, .none, 2048, 256, 768), (.transposed, .none, 768, 256, 2048),
+            (.none, .transposed, 2048, 1536, 512), (.none, .none, 2048, 512, 1536), (.transposed, .none, 1536, 512, 2048),
+            (.none, .transposed, 32, 256, 256),
+        ]
+        for (ta, tb, m, n, k) in shapes {
+            let a = [Float](repeating: 0.5, count: m * k), b = [Float](repeating: 0.25, count: k * n)
+            var c = [Float](repeating: 0, count: m * n)
+            let lda = ta == .none ? k : m, ldb = tb == .none ? n : k
+            func rate(_ once: () -> Void) -> Double {
                 for _ in 0..<3 { once() }
-                let one = seconds(once)
-                let reps = max(1, Int(0.02 / max(one, 1e-7)))
-                var rates: [Double] = []
-                for _ in 0..<11 {
-                    let t = seconds { for _ in 0..<reps { once() } }
-                    rates.append(2 * Double(m * n * k) / (t / Double(reps)) / 1e9)
-                }
-                lines.append(String(format: "sgemm   %@ M=%d N=%d K=%d  %6.1f GFLOP/s (median of 11)",
-                                    tb == .none ? "NN" : "NT", m, n, k, median(rates)))
+                let reps = max(1, Int(0.02 / max(seconds(once), 1e-7)))
+                let times = (0..<11).map { _ in seconds { for _ in 0..<reps { once() } } / Double(reps) }
+                return 2 * Double(m * n * k) / median(times) / 1e9
             }
+            let ours = rate { gemm(ta, tb, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: &c, ldc: n) }
+            let blas = rate { openBLASGEMM(ta, tb, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: &c, ldc: n) }
+            let form = (ta == .none ? "N" : "T") + (tb == .none ? "N" : "T")
+            lines.append(String(format: "gemm    %@ M=%4d N=%4d K=%4d  ours %6.1f GFLOP/s  OpenBLAS %6.1f GFLOP/s  (%.2fx, medians of 11)",
+                                form, m, n, k, ours, blas, ours / blas))
         }
         return lines
     }
@@ -130,7 +134,7 @@ enum EngineBench {
                 }
                 let pm = PackedMatrix(w, n: n, k: k)
                 packed += best { packedMatmul(out: &o, ldo: n, x: x, rows: rows, weight: pm, accumulate: false) }
-                blas += best { sgemm(.none, .transposed, m: rows, n: n, k: k, a: x, lda: k, b: w, ldb: k, c: &o, ldc: n) }
+                blas += best { openBLASGEMM(.none, .transposed, m: rows, n: n, k: k, a: x, lda: k, b: w, ldb: k, c: &o, ldc: n) }
                 flops += 2 * Double(rows * n * k)
             }
             lines.append(String(format: "matmul  %@  decode shapes, %2d row%@: packed row-stable kernel %6.1f GFLOP/s, OpenBLAS sgemm %6.1f GFLOP/s",

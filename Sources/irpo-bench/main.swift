@@ -21,8 +21,8 @@ struct IRPOBench: ParsableCommand {
     @Option(name: .long, help: "Threads for the GEMMs and the hand-written loops.")
     var threads: Int = 2
 
-    @Option(name: .long, help: "Parts to run, comma-separated: tokenizer, sgemm, train, dpo, matmul, decode, sample, dpo-ranks.")
-    var only: String = "tokenizer,sgemm,train,dpo,matmul,decode,sample"
+    @Option(name: .long, help: "Parts to run, comma-separated: tokenizer, gemm, train, dpo, matmul, decode, sample, dpo-ranks.")
+    var only: String = "tokenizer,gemm,train,dpo,matmul,decode,sample"
 
     @Option(name: .long, help: "Timed training steps per configuration (the median is printed).")
     var steps: Int = 5
@@ -52,14 +52,14 @@ struct IRPOBench: ParsableCommand {
             for size in sizes { try dataParallelBenchLines(config: size.rawValue, group: job.group, steps: steps).forEach { print($0) } }
             return
         }
-        print("irpo-bench: \(threads) threads, OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset")")
+        print("irpo-bench: \(MachineDescription.line(threads: threads)); OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset")")
         if parts.contains("tokenizer") {
             let train = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
                 .appendingPathComponent("../../../shared/data/gsm8k/train.jsonl").standardized.path
             do { try tokenizerBenchLines(gsm8kTrain: train).forEach { print($0) } }
             catch { print("tokenizer  skipped: \(error)") }
         }
-        if parts.contains("sgemm") { EngineBench.sgemmShapes().forEach { print($0) } }
+        if parts.contains("gemm") { EngineBench.gemmShapes().forEach { print($0) } }
         for size in sizes {
             if parts.contains("train") { EngineBench.training(size, steps: steps).forEach { print($0) } }
             if parts.contains("dpo") { try dpoBenchLines(config: size.rawValue).forEach { print($0) } }

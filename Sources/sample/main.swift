@@ -111,6 +111,7 @@ struct Sample: ParsableCommand {
         let queue = PendingRecords()
         let meter = ProgressMeter(enabled: progress || isatty(2) != 0, diagnostics: diagnostics,
                                   total: totalProblems())
+        if progress || isatty(2) != 0 { diagnostics.note(MachineDescription.line()) }
         let options = GenerationOptions(samples: n, maxTokens: maxTokens,
                                         sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP),
                                         seed: seed, stops: stop, batchSize: batch)

@@ -25,7 +25,7 @@ import IRPOCore
         return acc
     }
 
-    static func product(_ x: [Float], _ weight: PackedMatrix, rows: Int, kernel: PackedKernel, initial: Float?) -> [Float] {
+    static func product(_ x: [Float], _ weight: PackedMatrix, rows: Int, kernel: KernelPath, initial: Float?) -> [Float] {
         var out = [Float](repeating: initial ?? 0, count: rows * weight.n)
         out.withUnsafeMutableBufferPointer { o in
             x.withUnsafeBufferPointer { xp in
@@ -36,9 +36,8 @@ import IRPOCore
         return out
     }
 
-    @Test(arguments: [PackedKernel.avx2, .avx512])
-    func everyElementIsTheOrderedChain(kernel: PackedKernel) throws {
-        try #require(kernel == .avx2 || PackedKernel.avx512Available, "this CPU has no AVX-512")
+    @Test(arguments: KernelPath.available)
+    func everyElementIsTheOrderedChain(kernel: KernelPath) {
         for (n, k) in Self.shapes {
             let w = Self.random(n * k, seed: UInt64(n * 1000 + k))
             let packed = w.withUnsafeBufferPointer { PackedMatrix($0.baseAddress!, n: n, k: k) }
@@ -75,18 +74,19 @@ import IRPOCore
     }
 }
 
-/// The whole decode path (products and attention over a shared prompt) in both vector widths.
+/// The whole decode path (products and attention over a shared prompt) on every kernel path the
+/// CPU has, against the portable one.
 @Suite struct DecodeKernelTests {
     /// Head sizes 80 (a 64-column block and a 16-column scalar tail) and 32 (one 32-column block).
-    @Test(arguments: [(160, 2), (64, 2)])
-    func avx512DecodeGivesTheAVX2Bits(hidden: Int, heads: Int) throws {
-        try #require(PackedKernel.avx512Available, "this CPU has no AVX-512")
+    @Test(arguments: KernelPath.available, [(160, 2), (64, 2)])
+    func everyPathDecodesThePortableBits(path: KernelPath, shape: (hidden: Int, heads: Int)) throws {
+        let (hidden, heads) = shape
         let config = try LlamaConfig(vocabSize: 37, hiddenSize: hidden, intermediateSize: 96, numHiddenLayers: 2,
                                      numAttentionHeads: heads, numKeyValueHeads: 1, maxPositionEmbeddings: 160)
         let weights = ModelWeights.random(config: config, seed: 5, std: 0.2)
         var rng = SplitMix64(seed: 6)
         let prompt = (0..<70).map { _ in Int32(rng.next() % 37) }
-        func run(_ kernel: PackedKernel) -> [Float] {
+        func run(_ kernel: KernelPath) -> [Float] {
             let session = InferenceSession(weights: weights, slots: 4, capacity: 160, kernel: kernel)
             var all = session.step([(slot: 0, tokens: prompt)])
             for s in 1..<4 { session.share(slot: 0, with: s) }
@@ -96,8 +96,8 @@ import IRPOCore
             }
             return all
         }
-        let wide = run(.avx512), narrow = run(.avx2)
-        #expect(wide.count == narrow.count)
-        #expect(zip(wide, narrow).allSatisfy { $0.bitPattern == $1.bitPattern })
+        let fast = run(path), plain = run(.portable)
+        #expect(fast.count == plain.count)
+        #expect(zip(fast, plain).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(path)")
     }
 }

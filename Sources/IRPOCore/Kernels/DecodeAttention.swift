@@ -10,7 +10,7 @@ import IRPOKernelsAVX512
 func attendOne(out: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>,
                prefix: (keyTiles: UnsafePointer<Float>, values: UnsafePointer<Float>, count: Int),
                keyTiles: UnsafePointer<Float>, values: UnsafePointer<Float>, count n: Int, headDim HS: Int,
-               scale: Float, scores: UnsafeMutablePointer<Float>, kernel: PackedKernel) {
+               scale: Float, scores: UnsafeMutablePointer<Float>, kernel: KernelPath) {
     // whole 32-position tiles: the cache is padded to them
     let tiles = (n + 31) / 32, prefixTiles = min(prefix.count / 32, tiles), split = prefixTiles * 32
     let head = min(split, n)

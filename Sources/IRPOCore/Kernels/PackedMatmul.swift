@@ -58,35 +58,12 @@ public final class PackedMatrix: @unchecked Sendable {
 /// Floats of scratch `packedMatmul` needs for `rows` rows of length `k`.
 public func packedMatmulScratch(rows: Int, k: Int) -> Int { packedRowsCount512(rows: rows, k: k) }
 
-/// The vector width of the row-stable kernels. Both give the same bits; AVX-512 is about twice
-/// as fast where the CPU has it.
-public enum PackedKernel: String, Sendable {
-    case avx2, avx512
-
-    /// AVX-512 when the CPU has it, unless the environment sets IRPO_SIMD=avx2.
-    public static let best: PackedKernel = {
-        if ProcessInfo.processInfo.environment["IRPO_SIMD"] == "avx2" { return .avx2 }
-        return avx512Available ? .avx512 : .avx2
-    }()
-
-    /// Whether this CPU (and the kernel's saving of its registers) supports AVX-512F.
-    public static let avx512Available: Bool = {
-        #if arch(x86_64) && os(Linux)
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
-        return flags.split(separator: " ").contains("avx512f")
-        #else
-        return false
-        #endif
-    }()
-}
-
 /// out (R, ldo) (+)= x (R, K) · Wᵀ, bit-identical per element whatever R, the other rows, the
 /// thread count or the kernel. Column panels are split across threads. `scratch`, when given,
 /// holds at least `packedMatmulScratch(rows:k:)` floats (the AVX-512 kernel's copy of x);
 /// without it the product allocates its own.
 public func packedMatmul(out: UnsafeMutablePointer<Float>, ldo: Int, x: UnsafePointer<Float>, rows R: Int,
-                         weight: PackedMatrix, accumulate: Bool, kernel: PackedKernel = .best,
+                         weight: PackedMatrix, accumulate: Bool, kernel: KernelPath = .best,
                          scratch: UnsafeMutablePointer<Float>? = nil) {
     let po = SendablePointer(out), px = SendablePointer(UnsafeMutablePointer(mutating: x))
     let pw = SendablePointer(weight.panels)
@@ -105,6 +82,12 @@ public func packedMatmul(out: UnsafeMutablePointer<Float>, ldo: Int, x: UnsafePo
             withUnsafeTemporaryAllocation(of: Float.self, capacity: max(packedMatmulScratch(rows: R, k: K), 1)) {
                 run($0.baseAddress!)
             }
+        }
+        return
+    }
+    if kernel == .portable {
+        parallelFor(R) { rows in
+            for i in rows { panelsPortable(out: po + i * ldo, x: px + i * K, panels: pw.base, k: K, n: N, accumulate: accumulate) }
         }
         return
     }
@@ -210,4 +193,15 @@ private func tile1x16(_ o: SendablePointer<Float>, _ ldo: Int, _ x: UnsafeMutabl
     }
     let at = row * ldo + col, valid = N - col
     put(o, at, a0, valid, accumulate); put(o, at + 8, a1, valid - 8, accumulate)
+}
+
+/// One row of out (+)= x · Wᵀ in scalar fused multiply-adds, each element the same chain.
+private func panelsPortable(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, panels: UnsafePointer<Float>,
+                            k K: Int, n N: Int, accumulate: Bool) {
+    for col in 0..<N {
+        let w = panels + (col / 16) * 16 * K + col % 16
+        var acc: Float = 0
+        for kk in 0..<K { acc = acc.addingProduct(x[kk], w[kk * 16]) }
+        out[col] = accumulate ? out[col] + acc : acc
+    }
 }

@@ -11,7 +11,7 @@ import Foundation
 public final class InferenceSession {
     public let weights: ModelWeights
     /// The vector width of the matrix products and attention (the bits are the same for both).
-    public let kernel: PackedKernel
+    public let kernel: KernelPath
     /// Number of sequences the cache holds.
     public let slotCount: Int
     /// Tokens each slot can hold (at most max_position_embeddings).
@@ -34,7 +34,7 @@ public final class InferenceSession {
     private var released: [Bool]
 
     /// A cache of `slots` sequences of up to `capacity` tokens each.
-    public init(weights: ModelWeights, slots: Int, capacity: Int? = nil, kernel: PackedKernel = .best) {
+    public init(weights: ModelWeights, slots: Int, capacity: Int? = nil, kernel: KernelPath = .best) {
         let c = weights.config
         self.weights = weights
         self.kernel = kernel

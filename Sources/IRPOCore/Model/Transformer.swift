@@ -8,6 +8,8 @@ import Foundation
 /// log-probs, so this one pair of entry points serves them all.
 public final class Transformer {
     public let weights: ModelWeights
+    /// The kernels every product runs on; any choice gives the same bits.
+    public let kernel: KernelPath
     /// ∂L/∂θ, laid out like `weights`; `backward` adds to it, `zeroGradients` clears it.
     public let gradients: UnsafeMutablePointer<Float>
     let rope: RopeTable
@@ -17,8 +19,9 @@ public final class Transformer {
     private var blockProbOffsets: [Int] = []
 
     /// Wraps `weights` (shared, not copied) for training or scoring.
-    public init(weights: ModelWeights) {
+    public init(weights: ModelWeights, kernel: KernelPath = .best) {
         self.weights = weights
+        self.kernel = kernel
         let c = weights.config
         rope = RopeTable(headDim: c.headDim, theta: c.ropeTheta, positions: c.maxPositionEmbeddings)
         gradients = HugePages.allocate(floats: weights.count)
@@ -78,8 +81,8 @@ public final class Transformer {
                 // attention: normed1 = rmsnorm(input); qkv = normed1·Wqkv^T; rope(q, k)
                 rmsnormForward(out: a[la.normed1], rstd: a[la.rstd1], inp: a[la.input], weight: w + lw.attentionNorm,
                                rows: N, channels: C, eps: c.rmsNormEps)
-                sgemm(.none, .transposed, m: N, n: QKV, k: C, a: a[la.normed1], lda: C, b: w + lw.qkv, ldb: C,
-                      c: a[la.qkv], ldc: QKV)
+                gemm(.none, .transposed, m: N, n: QKV, k: C, a: a[la.normed1], lda: C, b: w + lw.qkv, ldb: C,
+                      c: a[la.qkv], ldc: QKV, path: kernel)
                 ropeForward(a[la.qkv], rowStride: QKV, heads: NH, positions: positions.baseAddress!, rows: N, table: rope)
                 ropeForward(a[la.qkv] + QW, rowStride: QKV, heads: c.numKeyValueHeads, positions: positions.baseAddress!,
                             rows: N, table: rope)
@@ -96,27 +99,27 @@ public final class Transformer {
                         let rows = qkvBase + start * QKV
                         let P = probsBase + offsets[b] + h * T * T
                         // P = softmax(scale · Q_h K_g^T + mask)
-                        sgemmSerial(.none, .transposed, m: T, n: T, k: HS, alpha: scale, a: rows + h * HS, lda: QKV,
-                                    b: rows + QW + g * HS, ldb: QKV, c: P, ldc: T)
+                        gemm(.none, .transposed, m: T, n: T, k: HS, alpha: scale, a: rows + h * HS, lda: QKV,
+                                    b: rows + QW + g * HS, ldb: QKV, c: P, ldc: T, path: kernel)
                         maskedSoftmaxRows(P, blockSize: T, blockStart: start, sharedEnd: se.base, branchStart: bs.base)
                         // attended_h = P V_g
-                        sgemmSerial(.none, .none, m: T, n: HS, k: T, a: P, lda: T, b: rows + QW + KW + g * HS,
-                                    ldb: QKV, c: attendedBase + start * QW + h * HS, ldc: QW)
+                        gemm(.none, .none, m: T, n: HS, k: T, a: P, lda: T, b: rows + QW + KW + g * HS,
+                                    ldb: QKV, c: attendedBase + start * QW + h * HS, ldc: QW, path: kernel)
                     }
                 }
                 // mid = input + attended·Wo^T
                 a[la.mid].update(from: a[la.input], count: N * C)
-                sgemm(.none, .transposed, m: N, n: C, k: QW, a: a[la.attended], lda: QW, b: w + lw.o, ldb: QW,
-                      beta: 1, c: a[la.mid], ldc: C)
+                gemm(.none, .transposed, m: N, n: C, k: QW, a: a[la.attended], lda: QW, b: w + lw.o, ldb: QW,
+                      accumulate: true, c: a[la.mid], ldc: C, path: kernel)
                 // MLP: next = mid + (silu(normed2·Wg^T) ⊙ normed2·Wu^T)·Wd^T
                 rmsnormForward(out: a[la.normed2], rstd: a[la.rstd2], inp: a[la.mid], weight: w + lw.mlpNorm,
                                rows: N, channels: C, eps: c.rmsNormEps)
-                sgemm(.none, .transposed, m: N, n: 2 * F, k: C, a: a[la.normed2], lda: C, b: w + lw.gateUp, ldb: C,
-                      c: a[la.gateUp], ldc: 2 * F)
+                gemm(.none, .transposed, m: N, n: 2 * F, k: C, a: a[la.normed2], lda: C, b: w + lw.gateUp, ldb: C,
+                      c: a[la.gateUp], ldc: 2 * F, path: kernel)
                 swigluForward(out: a[la.hidden], gateUp: a[la.gateUp], rows: N, width: F)
                 next.update(from: a[la.mid], count: N * C)
-                sgemm(.none, .transposed, m: N, n: C, k: F, a: a[la.hidden], lda: F, b: w + lw.down, ldb: F,
-                      beta: 1, c: next, ldc: C)
+                gemm(.none, .transposed, m: N, n: C, k: F, a: a[la.hidden], lda: F, b: w + lw.down, ldb: F,
+                      accumulate: true, c: next, ldc: C, path: kernel)
             }
         }}}
 
@@ -127,8 +130,8 @@ public final class Transformer {
         batch.scoredPredecessors.withUnsafeBufferPointer { pred in
             for s in 0..<S { (gathered + s * C).update(from: normed + Int(pred[s]) * C, count: C) }
         }
-        sgemm(.none, .transposed, m: S, n: V, k: C, a: gathered, lda: C, b: w + layout.lmHead, ldb: C,
-              c: a[a.logits], ldc: V)
+        gemm(.none, .transposed, m: S, n: V, k: C, a: gathered, lda: C, b: w + layout.lmHead, ldb: C,
+              c: a[a.logits], ldc: V, path: kernel)
         let targets = batch.scoredTokens.map { batch.tokens[Int($0)] }
         var logprobs = [Float](repeating: 0, count: S)
         targets.withUnsafeBufferPointer { t in
@@ -164,10 +167,10 @@ public final class Transformer {
                                          rows: S, vocab: V)
             }
         }
-        sgemm(.transposed, .none, m: V, n: C, k: S, a: a[a.logits], lda: V, b: a[a.gathered], ldb: C,
-              beta: 1, c: g + layout.lmHead, ldc: C)
-        sgemm(.none, .none, m: S, n: C, k: V, a: a[a.logits], lda: V, b: w + layout.lmHead, ldb: C,
-              c: d.gathered, ldc: C)
+        gemm(.transposed, .none, m: V, n: C, k: S, a: a[a.logits], lda: V, b: a[a.gathered], ldb: C,
+              accumulate: true, c: g + layout.lmHead, ldc: C, path: kernel)
+        gemm(.none, .none, m: S, n: C, k: V, a: a[a.logits], lda: V, b: w + layout.lmHead, ldb: C,
+              c: d.gathered, ldc: C, path: kernel)
         d.normed.update(repeating: 0, count: N * C)
         batch.scoredPredecessors.withUnsafeBufferPointer { pred in
             for s in 0..<S { addInPlace(d.normed + Int(pred[s]) * C, d.gathered + s * C, C) }
@@ -181,25 +184,25 @@ public final class Transformer {
                 let lw = layout.layers[l]
                 // d.residual holds ∂L/∂(layer output) = ∂L/∂(mid) through the skip connection.
                 // out = mid + hidden·Wd^T
-                sgemm(.none, .none, m: N, n: F, k: C, a: d.residual, lda: C, b: w + lw.down, ldb: F,
-                      c: d.hidden, ldc: F)
-                sgemm(.transposed, .none, m: C, n: F, k: N, a: d.residual, lda: C, b: a[la.hidden], ldb: F,
-                      beta: 1, c: g + lw.down, ldc: F)
+                gemm(.none, .none, m: N, n: F, k: C, a: d.residual, lda: C, b: w + lw.down, ldb: F,
+                      c: d.hidden, ldc: F, path: kernel)
+                gemm(.transposed, .none, m: C, n: F, k: N, a: d.residual, lda: C, b: a[la.hidden], ldb: F,
+                      accumulate: true, c: g + lw.down, ldc: F, path: kernel)
                 // hidden = silu(gate) ⊙ up
                 swigluBackward(dgateUp: d.gateUp, dout: d.hidden, gateUp: a[la.gateUp], rows: N, width: F)
                 // gateUp = normed2·Wgu^T
-                sgemm(.none, .none, m: N, n: C, k: 2 * F, a: d.gateUp, lda: 2 * F, b: w + lw.gateUp, ldb: C,
-                      c: d.normed, ldc: C)
-                sgemm(.transposed, .none, m: 2 * F, n: C, k: N, a: d.gateUp, lda: 2 * F, b: a[la.normed2], ldb: C,
-                      beta: 1, c: g + lw.gateUp, ldc: C)
+                gemm(.none, .none, m: N, n: C, k: 2 * F, a: d.gateUp, lda: 2 * F, b: w + lw.gateUp, ldb: C,
+                      c: d.normed, ldc: C, path: kernel)
+                gemm(.transposed, .none, m: 2 * F, n: C, k: N, a: d.gateUp, lda: 2 * F, b: a[la.normed2], ldb: C,
+                      accumulate: true, c: g + lw.gateUp, ldc: C, path: kernel)
                 // normed2 = rmsnorm(mid)
                 rmsnormBackward(dinp: d.residual, dweight: g + lw.mlpNorm, dout: d.normed, inp: a[la.mid],
                                 weight: w + lw.mlpNorm, rstd: a[la.rstd2], rows: N, channels: C)
                 // mid = input + attended·Wo^T
-                sgemm(.none, .none, m: N, n: QW, k: C, a: d.residual, lda: C, b: w + lw.o, ldb: QW,
-                      c: d.attended, ldc: QW)
-                sgemm(.transposed, .none, m: C, n: QW, k: N, a: d.residual, lda: C, b: a[la.attended], ldb: QW,
-                      beta: 1, c: g + lw.o, ldc: QW)
+                gemm(.none, .none, m: N, n: QW, k: C, a: d.residual, lda: C, b: w + lw.o, ldb: QW,
+                      c: d.attended, ldc: QW, path: kernel)
+                gemm(.transposed, .none, m: C, n: QW, k: N, a: d.residual, lda: C, b: a[la.attended], ldb: QW,
+                      accumulate: true, c: g + lw.o, ldc: QW, path: kernel)
                 // attended_h = softmax(scale·Q_h K_g^T + mask) V_g
                 // One task per (block, key/value head): the heads of a group add into the same dK and
                 // dV, so they run in order on one worker; each worker has its own dP scratch.
@@ -217,20 +220,20 @@ public final class Transformer {
                         for h in (gi * groupSize)..<((gi + 1) * groupSize) {
                             // the group's first head writes dK and dV, the others add to them, so the
                             // buffer needs no zeroing: every row belongs to exactly one block
-                            let first: Float = h == gi * groupSize ? 0 : 1
+                            let first = h == gi * groupSize
                             let P = probsBase + offsets[b] + h * T * T
                             let dAtt = dAttBase + start * QW + h * HS
                             // dP = dAtt V^T ; dV += P^T dAtt
-                            sgemmSerial(.none, .transposed, m: T, n: T, k: HS, a: dAtt, lda: QW,
-                                        b: rows + QW + KW + gi * HS, ldb: QKV, c: dP, ldc: T)
-                            sgemmSerial(.transposed, .none, m: T, n: HS, k: T, a: P, lda: T, b: dAtt, ldb: QW,
-                                        beta: first, c: drows + QW + KW + gi * HS, ldc: QKV)
+                            gemm(.none, .transposed, m: T, n: T, k: HS, a: dAtt, lda: QW,
+                                        b: rows + QW + KW + gi * HS, ldb: QKV, c: dP, ldc: T, path: kernel)
+                            gemm(.transposed, .none, m: T, n: HS, k: T, a: P, lda: T, b: dAtt, ldb: QW,
+                                        accumulate: !first, c: drows + QW + KW + gi * HS, ldc: QKV, path: kernel)
                             softmaxRowsBackward(dP, probs: P, blockSize: T)
                             // scores = scale·Q K^T: dQ = scale·dS K ; dK += scale·dS^T Q
-                            sgemmSerial(.none, .none, m: T, n: HS, k: T, alpha: scale, a: dP, lda: T,
-                                        b: rows + QW + gi * HS, ldb: QKV, c: drows + h * HS, ldc: QKV)
-                            sgemmSerial(.transposed, .none, m: T, n: HS, k: T, alpha: scale, a: dP, lda: T,
-                                        b: rows + h * HS, ldb: QKV, beta: first, c: drows + QW + gi * HS, ldc: QKV)
+                            gemm(.none, .none, m: T, n: HS, k: T, alpha: scale, a: dP, lda: T,
+                                        b: rows + QW + gi * HS, ldb: QKV, c: drows + h * HS, ldc: QKV, path: kernel)
+                            gemm(.transposed, .none, m: T, n: HS, k: T, alpha: scale, a: dP, lda: T,
+                                        b: rows + h * HS, ldb: QKV, accumulate: !first, c: drows + QW + gi * HS, ldc: QKV, path: kernel)
                         }
                     }
                 }
@@ -238,10 +241,10 @@ public final class Transformer {
                 ropeBackward(d.qkv + QW, rowStride: QKV, heads: c.numKeyValueHeads, positions: positions.baseAddress!,
                              rows: N, table: rope)
                 // qkv = normed1·Wqkv^T
-                sgemm(.none, .none, m: N, n: C, k: QKV, a: d.qkv, lda: QKV, b: w + lw.qkv, ldb: C,
-                      c: d.normed, ldc: C)
-                sgemm(.transposed, .none, m: QKV, n: C, k: N, a: d.qkv, lda: QKV, b: a[la.normed1], ldb: C,
-                      beta: 1, c: g + lw.qkv, ldc: C)
+                gemm(.none, .none, m: N, n: C, k: QKV, a: d.qkv, lda: QKV, b: w + lw.qkv, ldb: C,
+                      c: d.normed, ldc: C, path: kernel)
+                gemm(.transposed, .none, m: QKV, n: C, k: N, a: d.qkv, lda: QKV, b: a[la.normed1], ldb: C,
+                      accumulate: true, c: g + lw.qkv, ldc: C, path: kernel)
                 // normed1 = rmsnorm(input)
                 rmsnormBackward(dinp: d.residual, dweight: g + lw.attentionNorm, dout: d.normed, inp: a[la.input],
                                 weight: w + lw.attentionNorm, rstd: a[la.rstd1], rows: N, channels: C)

@@ -1,0 +1,240 @@
+import Foundation
+import IRPOKernelsAVX512
+
+// The matrix product of training, DPO and reference scoring. A BLAS picks its kernel (and so its
+// rounding) by CPU model and matrix shape: OpenBLAS gave other loss bits on each Xeon generation,
+// and fell back to slow SSE3 kernels on CPUs it did not know. Here every element of C is one
+// k-ordered chain of fused multiply-adds, started from zero (or from C's own value when
+// accumulating), whatever the CPU, the vector width, the thread count or the blocking:
+//
+//     acc = accumulate ? C[i,j] : 0
+//     for p in 0..<k { acc = fma(alpha·A[i,p], B[p,j], acc) }      (alpha·A[i,p] rounded first)
+//     C[i,j] = acc
+//
+// The blocking splits k into pieces of `kc`, but a piece ends by storing acc into C and the next
+// starts by loading it back, which is exact, so the chain is the same for any `kc`. Operands are
+// copied into the register tiles' layouts (BLIS style): a block of `mr` rows of A as (kc, mr),
+// a panel of `nr` columns of B as (kc, nr); the micro-kernel is an outer product of the two.
+
+/// C (m, n) = alpha·op(A) (m, k) · op(B) (k, n), or C += it with `accumulate`, row-major with
+/// explicit leading dimensions; each element the ordered chain described above, so the result
+/// does not depend on `path`, the thread count or any other element.
+public func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float = 1,
+                 a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                 accumulate: Bool = false, c: UnsafeMutablePointer<Float>, ldc: Int,
+                 path: KernelPath = .best) {
+    gemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, accumulate: accumulate,
+         c: c, ldc: ldc, tiles: GEMMTiling(path))
+}
+
+/// `gemm` on an explicit tiling (the tests run the vector paths' geometry through the portable kernel).
+func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float,
+          a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+          accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int, tiles: GEMMTiling) {
+    if m <= 0 || n <= 0 { return }
+    if GEMMRecorder.isRecording { GEMMRecorder.record(GEMMShape(transA: transA, transB: transB, m: m, n: n, k: k)) }
+    let op = GEMMOperands(transA: transA, transB: transB, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                          accumulate: accumulate, c: c, ldc: ldc, k: k)
+    // a thread is worth its hand-off for about 128k multiply-adds
+    let work = m * n * max(k, 1)
+    let rowTiles = (m + tiles.mr - 1) / tiles.mr, colTiles = (n + tiles.nr - 1) / tiles.nr
+    let splitRows = rowTiles >= colTiles
+    let parts = min(ComputeThreads.count, work / 131_072, splitRows ? rowTiles : colTiles)
+    if parts <= 1 || ParallelRegion.isActive {
+        gemmBlocked(op, rows: 0..<m, cols: 0..<n, tiles: tiles)
+        return
+    }
+    // Part boundaries fall on whole tiles; each part owns its elements of C outright.
+    parallelFor(parts) { range in
+        for part in range {
+            if splitRows {
+                let lo = rowTiles * part / parts * tiles.mr, hi = min(m, rowTiles * (part + 1) / parts * tiles.mr)
+                if lo < hi { gemmBlocked(op, rows: lo..<hi, cols: 0..<n, tiles: tiles) }
+            } else {
+                let lo = colTiles * part / parts * tiles.nr, hi = min(n, colTiles * (part + 1) / parts * tiles.nr)
+                if lo < hi { gemmBlocked(op, rows: 0..<m, cols: lo..<hi, tiles: tiles) }
+            }
+        }
+    }
+}
+
+/// The operands of one `gemm` call, sendable into its parallel parts.
+struct GEMMOperands: @unchecked Sendable {
+    let transA: Transpose, transB: Transpose
+    let alpha: Float
+    let a: UnsafePointer<Float>, lda: Int
+    let b: UnsafePointer<Float>, ldb: Int
+    let accumulate: Bool
+    let c: UnsafeMutablePointer<Float>, ldc: Int
+    let k: Int
+}
+
+/// A path's register tile (`mr` × `nr`), its block sizes, and its micro-kernel. The blocking sets
+/// the speed only: the chain through C makes every block size give the same bits.
+struct GEMMTiling {
+    let mr: Int, nr: Int
+    /// Rows of A packed at once (a multiple of `mr`), kept in L2 while the panels of B pass.
+    let mc: Int
+    /// The piece of k one pass covers: a (kc, nr) panel of B stays in L1 across the row blocks.
+    let kc: Int
+    /// Columns of B packed at once (a multiple of `nr`).
+    let nc: Int
+    /// C tile (mr, nr) at `c` (row stride `ldc`) = chain over `kc` steps of the packed `a` (kc, mr)
+    /// and `b` (kc, nr), from C's values when `load`, else from zero.
+    let kernel: (_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                 _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ load: Bool) -> Void
+
+    init(_ path: KernelPath) {
+        switch path {
+        case .avx512:
+            self.init(mr: 12, nr: 32, mc: 144, kc: 256, nc: 2048, kernel: gemmTile12x32)
+        case .avx2:
+            self.init(mr: 6, nr: 16, mc: 144, kc: 256, nc: 2048, kernel: gemmTile6x16)
+        case .portable:
+            self.init(portableTile: 4, 8, mc: 64, kc: 256, nc: 512)
+        }
+    }
+
+    /// The portable kernel on a tile and blocking of any size: with the vector paths' geometry, it
+    /// checks the packing and edge handling they rely on on any CPU.
+    init(portableTile mr: Int, _ nr: Int, mc: Int, kc: Int, nc: Int) {
+        self.init(mr: mr, nr: nr, mc: mc, kc: kc, nc: nc) { kc, a, b, c, ldc, load in
+            gemmTilePortable(mr: mr, nr: nr, kc, a, b, c, ldc, load)
+        }
+    }
+
+    private init(mr: Int, nr: Int, mc: Int, kc: Int, nc: Int,
+                 kernel: @escaping (Int, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Bool) -> Void) {
+        (self.mr, self.nr, self.mc, self.kc, self.nc) = (mr, nr, mc, kc, nc)
+        self.kernel = kernel
+    }
+
+    /// Floats of packing scratch one thread needs: a block of A and a block of B.
+    var scratchFloats: (a: Int, b: Int) { (mc * kc, kc * nc) }
+}
+
+/// The product over C's rows `rows` and columns `cols`, on the calling thread.
+func gemmBlocked(_ op: GEMMOperands, rows: Range<Int>, cols: Range<Int>, tiles t: GEMMTiling) {
+    let k = op.k
+    if k == 0 {
+        if !op.accumulate {
+            for i in rows { (op.c + i * op.ldc + cols.lowerBound).update(repeating: 0, count: cols.count) }
+        }
+        return
+    }
+    let scratch = GEMMScratch.forThisThread(floats: t.scratchFloats.a + t.scratchFloats.b + t.mr * t.nr)
+    let packedA = scratch, packedB = scratch + t.scratchFloats.a, edge = packedB + t.scratchFloats.b
+    for jc in stride(from: cols.lowerBound, to: cols.upperBound, by: t.nc) {
+        let ncur = min(t.nc, cols.upperBound - jc)
+        for pc in stride(from: 0, to: k, by: t.kc) {
+            let kcur = min(t.kc, k - pc)
+            let load = op.accumulate || pc > 0
+            for (panel, j) in stride(from: jc, to: jc + ncur, by: t.nr).enumerated() {
+                packColumns(op, k0: pc, kc: kcur, col0: j, cols: min(t.nr, jc + ncur - j), nr: t.nr,
+                            into: packedB + panel * kcur * t.nr)
+            }
+            for ic in stride(from: rows.lowerBound, to: rows.upperBound, by: t.mc) {
+                let mcur = min(t.mc, rows.upperBound - ic)
+                for (block, i) in stride(from: ic, to: ic + mcur, by: t.mr).enumerated() {
+                    packRows(op, k0: pc, kc: kcur, row0: i, rows: min(t.mr, ic + mcur - i), mr: t.mr,
+                             into: packedA + block * kcur * t.mr)
+                }
+                for (panel, j) in stride(from: jc, to: jc + ncur, by: t.nr).enumerated() {
+                    let width = min(t.nr, jc + ncur - j)
+                    let bp = UnsafePointer(packedB + panel * kcur * t.nr)
+                    for (block, i) in stride(from: ic, to: ic + mcur, by: t.mr).enumerated() {
+                        let height = min(t.mr, ic + mcur - i)
+                        let ap = UnsafePointer(packedA + block * kcur * t.mr)
+                        let tile = op.c + i * op.ldc + j
+                        if height == t.mr && width == t.nr {
+                            t.kernel(kcur, ap, bp, tile, op.ldc, load)
+                        } else {
+                            edgeTile(t, kcur, ap, bp, tile, op.ldc, load, height: height, width: width, buffer: edge)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A tile cut by the edge of C: the micro-kernel runs on a full copy, and only the part inside C
+/// goes back. Zero padding rows and columns never meet a valid element's chain.
+@inline(__always)
+private func edgeTile(_ t: GEMMTiling, _ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ load: Bool, height: Int, width: Int,
+                      buffer e: UnsafeMutablePointer<Float>) {
+    e.update(repeating: 0, count: t.mr * t.nr)
+    if load { for r in 0..<height { (e + r * t.nr).update(from: c + r * ldc, count: width) } }
+    t.kernel(kc, a, b, e, t.nr, true)
+    for r in 0..<height { (c + r * ldc).update(from: e + r * t.nr, count: width) }
+}
+
+/// Copies rows row0 ..< row0+rows, k k0 ..< k0+kc of alpha·op(A) into (kc, mr), zero past `rows`.
+private func packRows(_ op: GEMMOperands, k0: Int, kc: Int, row0: Int, rows: Int, mr: Int,
+                      into dst: UnsafeMutablePointer<Float>) {
+    let alpha = op.alpha
+    if rows < mr { dst.update(repeating: 0, count: kc * mr) }
+    if op.transA == .none {
+        for r in 0..<rows {
+            let src = op.a + (row0 + r) * op.lda + k0
+            for p in 0..<kc { dst[p * mr + r] = alpha * src[p] }
+        }
+    } else {
+        for p in 0..<kc {
+            let src = op.a + (k0 + p) * op.lda + row0, out = dst + p * mr
+            for r in 0..<rows { out[r] = alpha * src[r] }
+        }
+    }
+}
+
+/// Copies columns col0 ..< col0+cols, k k0 ..< k0+kc of op(B) into (kc, nr), zero past `cols`.
+private func packColumns(_ op: GEMMOperands, k0: Int, kc: Int, col0: Int, cols: Int, nr: Int,
+                         into dst: UnsafeMutablePointer<Float>) {
+    if cols < nr { dst.update(repeating: 0, count: kc * nr) }
+    if op.transB == .none {
+        for p in 0..<kc { (dst + p * nr).update(from: op.b + (k0 + p) * op.ldb + col0, count: cols) }
+    } else {
+        for col in 0..<cols {
+            let src = op.b + (col0 + col) * op.ldb + k0
+            for p in 0..<kc { dst[p * nr + col] = src[p] }
+        }
+    }
+}
+
+/// Packing space kept per thread and grown on demand, so a product allocates nothing once warm.
+enum GEMMScratch {
+    private final class Buffer {
+        let base: UnsafeMutablePointer<Float>
+        let count: Int
+        init(count: Int) {
+            self.count = count
+            base = HugePages.allocate(floats: count)
+        }
+        deinit { HugePages.free(base) }
+    }
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { pointer in
+            #if os(Linux)
+            if let pointer { Unmanaged<AnyObject>.fromOpaque(pointer).release() }
+            #else
+            Unmanaged<AnyObject>.fromOpaque(pointer).release()
+            #endif
+        }
+        return key
+    }()
+
+    /// At least `floats` floats of this thread's scratch (contents undefined).
+    static func forThisThread(floats: Int) -> UnsafeMutablePointer<Float> {
+        if let raw = pthread_getspecific(key) {
+            let buffer = Unmanaged<AnyObject>.fromOpaque(raw).takeUnretainedValue() as! Buffer
+            if buffer.count >= floats { return buffer.base }
+            Unmanaged<AnyObject>.fromOpaque(raw).release()
+        }
+        let buffer = Buffer(count: floats)
+        pthread_setspecific(key, Unmanaged<AnyObject>.passRetained(buffer as AnyObject).toOpaque())
+        return buffer.base
+    }
+}

@@ -1,0 +1,60 @@
+// The micro-kernels of `gemm` for AVX2 and for any CPU. Each keeps a tile of C in registers for
+// `kc` steps of k and adds one rank-1 product per step, every element its own chain of fused
+// multiply-adds; the AVX-512 one is in IRPOKernelsAVX512.
+
+/// C (6, 16) chained over `kc` steps: A packed (kc, 6), B packed (kc, 16). Twelve accumulators
+/// of 8 lanes leave room in the 16 ymm registers for the two B vectors and a broadcast.
+@inline(__always)
+func gemmTile6x16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                  _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ load: Bool) {
+    var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
+    var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
+    var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
+    let r0 = c, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc
+    if load {
+        c00 = load8(r0, 0); c01 = load8(r0, 8); c10 = load8(r1, 0); c11 = load8(r1, 8)
+        c20 = load8(r2, 0); c21 = load8(r2, 8); c30 = load8(r3, 0); c31 = load8(r3, 8)
+        c40 = load8(r4, 0); c41 = load8(r4, 8); c50 = load8(r5, 0); c51 = load8(r5, 8)
+    }
+    var ap = a, bp = b
+    for _ in 0..<kc {
+        let b0 = load8(bp, 0), b1 = load8(bp, 8)
+        var x = SIMD8<Float>(repeating: ap[0])
+        c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
+        x = SIMD8<Float>(repeating: ap[1])
+        c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+        x = SIMD8<Float>(repeating: ap[2])
+        c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+        x = SIMD8<Float>(repeating: ap[3])
+        c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+        x = SIMD8<Float>(repeating: ap[4])
+        c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+        x = SIMD8<Float>(repeating: ap[5])
+        c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+        ap += 6; bp += 16
+    }
+    store8(c00, r0, 0); store8(c01, r0, 8); store8(c10, r1, 0); store8(c11, r1, 8)
+    store8(c20, r2, 0); store8(c21, r2, 8); store8(c30, r3, 0); store8(c31, r3, 8)
+    store8(c40, r4, 0); store8(c41, r4, 8); store8(c50, r5, 0); store8(c51, r5, 8)
+}
+
+/// C (mr, nr) chained over `kc` steps in scalar fused multiply-adds: the path for CPUs without
+/// the vector kernels, and the plainest statement of what every path computes. The k loop is
+/// outside so that the tile's chains advance together instead of one long dependency at a time.
+func gemmTilePortable(mr: Int, nr: Int, _ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ load: Bool) {
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: mr * nr) { tile in
+        let acc = tile.baseAddress!
+        for r in 0..<mr {
+            for col in 0..<nr { acc[r * nr + col] = load ? c[r * ldc + col] : 0 }
+        }
+        for p in 0..<kc {
+            let ap = a + p * mr, bp = b + p * nr
+            for r in 0..<mr {
+                let x = ap[r], row = acc + r * nr
+                for col in 0..<nr { row[col] = row[col].addingProduct(x, bp[col]) }
+            }
+        }
+        for r in 0..<mr { (c + r * ldc).update(from: acc + r * nr, count: nr) }
+    }
+}
