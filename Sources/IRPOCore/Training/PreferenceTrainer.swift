@@ -110,7 +110,7 @@ public final class PreferenceTrainer {
             let chunk = start..<min(examples.count, start + microBatchSize)
             if chunkNumber % group.size == group.rank {
                 var batch = PackedBatch()
-                let packed = chunk.map { batch.append(examples[$0]) }
+                let packed = batch.appendSharing(chunk.map { examples[$0] })
                 let lp = scorer.forward(batch)
                 for (i, p) in zip(chunk, packed) {
                     out[2 * i] = sum(lp, p.chosen)
@@ -160,7 +160,7 @@ public final class PreferenceTrainer {
         while start < indices.count {
             let chunk = Array(indices[start..<min(indices.count, start + microBatchSize)])
             var batch = PackedBatch()
-            let packed = chunk.map { batch.append(examples[$0]) }
+            let packed = batch.appendSharing(chunk.map { examples[$0] })
             let lp = model.forward(batch)
             var d = [Float](repeating: 0, count: lp.count)
             for (i, p) in zip(chunk, packed) {
@@ -174,8 +174,9 @@ public final class PreferenceTrainer {
                 }
                 let l = pairLoss(logps, options.loss)
                 let dw = Float(l.dPolicyChosen * scale), dl = Float(l.dPolicyRejected * scale)
-                for t in p.chosen { d[t] = dw }
-                if let r = p.rejected { for t in r { d[t] = dl } }
+                // a completion shared by several pairs gets the sum of their gradients
+                for t in p.chosen { d[t] += dw }
+                if let r = p.rejected { for t in r { d[t] += dl } }
                 m.loss += l.loss * scale
                 m.nll += l.nll * scale
                 m.rewardsChosen += l.rewardChosen * scale

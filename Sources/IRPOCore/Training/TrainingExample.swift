@@ -47,6 +47,43 @@ public struct PackedExample: Sendable, Equatable {
 }
 
 extension PackedBatch {
+    /// Appends `examples` with each distinct prompt once and, under it, each distinct completion
+    /// once: pairs that share a prompt (a problem's K pairs) or a completion (round-robin pairing
+    /// reuses winners and losers) are scored from one copy, and a caller adds the pairs' gradients
+    /// into it. Every log-prob is the same bits as when its example is packed alone (no product
+    /// mixes rows, and attention stays inside a sequence's own prompt and branch). SFT examples,
+    /// which have no second completion, keep one sequence each.
+    public mutating func appendSharing(_ examples: [TrainingExample]) -> [PackedExample] {
+        var placed = [PackedExample?](repeating: nil, count: examples.count)
+        var groups: [(prompt: [Int32], completions: [[Int32]], members: [Int])] = []
+        var groupOf: [[Int32]: Int] = [:]
+        for (i, example) in examples.enumerated() {
+            guard example.rejected != nil else { placed[i] = append(example); continue }
+            if let g = groupOf[example.prompt] {
+                groups[g].members.append(i)
+            } else {
+                groupOf[example.prompt] = groups.count
+                groups.append((example.prompt, [], [i]))
+            }
+        }
+        for group in groups {
+            var branchOf: [[Int32]: Int] = [:]
+            var completions: [[Int32]] = []
+            for i in group.members {
+                for completion in [examples[i].chosen, examples[i].rejected!] where branchOf[completion] == nil {
+                    branchOf[completion] = completions.count
+                    completions.append(completion)
+                }
+            }
+            let ranges = appendTree(prefix: group.prompt, branches: completions)
+            for i in group.members {
+                placed[i] = PackedExample(chosen: ranges[branchOf[examples[i].chosen]!],
+                                          rejected: ranges[branchOf[examples[i].rejected!]!])
+            }
+        }
+        return placed.map { $0! }
+    }
+
     /// Appends the prompt once with its completions as branches of one tree, so the prompt's
     /// forward and backward are computed once per pair (equal to the separate computation).
     public mutating func append(_ example: TrainingExample) -> PackedExample {
