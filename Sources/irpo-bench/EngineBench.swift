@@ -38,7 +38,7 @@ enum EngineBench {
         return [
             String(format: "train   %@  batch 8x256  %8.0f tok/s  %6.1f GFLOP/s  step %6.1f ms  (median of %d)",
                    bench.rawValue, tokens / step, gflops, step * 1e3, steps),
-            String(format: "sgemm   %@  the step's %d GEMMs alone: %6.1f GFLOP/s (%.2f GFLOP, formula %.2f)  -> training at %.0f%% of sgemm (median of per-step ratios)",
+            String(format: "gemm    %@  the step's %d products alone: %6.1f GFLOP/s (%.2f GFLOP, formula %.2f)  -> training at %.0f%% of that (median of per-step ratios)",
                    bench.rawValue, timing.shapes.count, timing.gemmRate, timing.flops / 1e9, formulaFlops / 1e9,
                    100 * timing.fractionOfGEMMRate * formulaFlops / timing.flops),
         ]

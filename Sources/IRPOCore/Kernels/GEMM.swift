@@ -176,14 +176,26 @@ private func packRows(_ op: GEMMOperands, k0: Int, kc: Int, row0: Int, rows: Int
     let alpha = op.alpha
     if rows < mr { dst.update(repeating: 0, count: kc * mr) }
     if op.transA == .none {
+        // Rows of A run along k: read 8 of a row at once, store each where its step of k starts.
+        let scale = SIMD8<Float>(repeating: alpha)
         for r in 0..<rows {
-            let src = op.a + (row0 + r) * op.lda + k0
-            for p in 0..<kc { dst[p * mr + r] = alpha * src[p] }
+            let src = op.a + ((row0 + r) &* op.lda &+ k0)
+            var out = dst + r, p = 0
+            while p &+ 8 <= kc {
+                let v = load8(src, p) * scale
+                out[0] = v[0]; out[mr] = v[1]; out[2 &* mr] = v[2]; out[3 &* mr] = v[3]
+                out[4 &* mr] = v[4]; out[5 &* mr] = v[5]; out[6 &* mr] = v[6]; out[7 &* mr] = v[7]
+                out += 8 &* mr
+                p &+= 8
+            }
+            while p < kc { out[0] = alpha * src[p]; out += mr; p &+= 1 }
         }
     } else {
-        for p in 0..<kc {
-            let src = op.a + (k0 + p) * op.lda + row0, out = dst + p * mr
+        var src = op.a + (k0 &* op.lda &+ row0), out = dst
+        for _ in 0..<kc {
             for r in 0..<rows { out[r] = alpha * src[r] }
+            src += op.lda
+            out += mr
         }
     }
 }
@@ -193,11 +205,25 @@ private func packColumns(_ op: GEMMOperands, k0: Int, kc: Int, col0: Int, cols: 
                          into dst: UnsafeMutablePointer<Float>) {
     if cols < nr { dst.update(repeating: 0, count: kc * nr) }
     if op.transB == .none {
-        for p in 0..<kc { (dst + p * nr).update(from: op.b + (k0 + p) * op.ldb + col0, count: cols) }
+        var src = op.b + (k0 &* op.ldb &+ col0), out = dst
+        for _ in 0..<kc {
+            out.update(from: src, count: cols)
+            src += op.ldb
+            out += nr
+        }
     } else {
+        // Columns of B (rows of the stored matrix) run along k, as rows of A do above.
         for col in 0..<cols {
-            let src = op.b + (col0 + col) * op.ldb + k0
-            for p in 0..<kc { dst[p * nr + col] = src[p] }
+            let src = op.b + ((col0 + col) &* op.ldb &+ k0)
+            var out = dst + col, p = 0
+            while p &+ 8 <= kc {
+                let v = load8(src, p)
+                out[0] = v[0]; out[nr] = v[1]; out[2 &* nr] = v[2]; out[3 &* nr] = v[3]
+                out[4 &* nr] = v[4]; out[5 &* nr] = v[5]; out[6 &* nr] = v[6]; out[7 &* nr] = v[7]
+                out += 8 &* nr
+                p &+= 8
+            }
+            while p < kc { out[0] = src[p]; out += nr; p &+= 1 }
         }
     }
 }
