@@ -3,7 +3,9 @@
 #   make deps     install the system libraries and tools (apt-get, when root)
 #   make build    release binaries in .build/release
 #   make test     every test (unit and CLI), from a fresh clone
-#   make bench    speed: training/decoding tokens/s, GFLOP/s, sgemm GFLOP/s, tokenizer MB/s
+#   make bench    speed: training/decoding tokens/s, GFLOP/s, gemm GFLOP/s (ours beside OpenBLAS), tokenizer
+#                 MB/s, and PyTorch's training and DPO rates beside ours when BENCH_PYTHON has torch
+#   make bench-deps  a Python with torch and transformers for the PyTorch side (about 4 GB, from PyPI)
 #                 (and data-parallel dpo-train pairs/s with 1 and 2 MPI ranks, when Open MPI is installed)
 #   make build-mpi / test-mpi / bench-mpi   the same with Open MPI (IRPO_MPI=1, in .build-mpi;
 #                 needs libopenmpi-dev and openmpi-bin, which `make deps` does not install)
@@ -15,6 +17,9 @@ BIN        := .build/release
 COMMANDS   := sample grade pair dpo-train eval
 APT_PKGS   := libopenblas-dev libarchive-dev pkg-config jq groff-base gzip xz-utils zstd parallel
 BENCH_ARGS ?=
+# The Python that runs bench/pytorch beside irpo-bench; make bench-deps creates it.
+TORCH_VENV   ?= $(HOME)/.torchref
+BENCH_PYTHON ?= $(wildcard $(TORCH_VENV)/bin/python)
 BENCH_MPI_ARGS ?=
 # The optional Open MPI build, apart so that switching does not rebuild the default one.
 MPI_SCRATCH := .build-mpi
@@ -25,7 +30,7 @@ HAVE_MPI    := $(shell pkg-config --exists ompi-c 2>/dev/null && command -v mpir
 
 DEMO_ARGS  ?=
 
-.PHONY: all deps build test bench install clean demo build-mpi test-mpi bench-mpi
+.PHONY: all deps build test bench bench-deps install clean demo build-mpi test-mpi bench-mpi
 
 all: build
 
@@ -57,10 +62,15 @@ test: deps
 
 bench: deps
 	$(SWIFT) build -c release --product irpo-bench
-	$(BIN)/irpo-bench $(BENCH_ARGS)
+	@[ -n "$(BENCH_PYTHON)" ] || echo "irpo: no PyTorch side (BENCH_PYTHON unset; make bench-deps installs it)"
+	$(BIN)/irpo-bench $(if $(BENCH_PYTHON),--peer $(BENCH_PYTHON)) $(BENCH_ARGS)
 ifeq ($(HAVE_MPI),yes)
 	$(MAKE) bench-mpi
 endif
+
+bench-deps:
+	[ -x $(TORCH_VENV)/bin/python ] || python3 -m venv $(TORCH_VENV)
+	$(TORCH_VENV)/bin/pip install -q torch transformers
 
 build-mpi: deps
 	$(MPI_SWIFT) build -c release --scratch-path $(MPI_SCRATCH)

@@ -12,7 +12,8 @@ struct UnknownBenchConfig: Error, CustomStringConvertible {
 /// exactly as dpo-train runs it: the reference log-probs computed once before training (timed
 /// apart, one forward per pair, which PyTorch repeats every step), each prompt packed once.
 /// Tokens/s counts PyTorch's 16 × 256 = 4,096 tokens a step, so the two rates compare the same work.
-func dpoBenchLines(config: String, steps: Int = 5) throws -> [String] {
+/// Returns the lines and the pairs/s without and with the reference forward.
+func dpoBench(config: String, steps: Int = 5) throws -> (lines: [String], pairsPerSecond: Double, withReference: Double) {
     guard let bench = BenchConfig(rawValue: config) else { throw UnknownBenchConfig(name: config) }
     let c = bench.llama
     let pairs = 8, promptLength = 64, completionLength = 192, batches = 3
@@ -34,12 +35,12 @@ func dpoBenchLines(config: String, steps: Int = 5) throws -> [String] {
     let timing = timeAgainstGEMMs(runs: steps) { _ in _ = try? trainer.trainStep() }
     let t = timing.step
     let torchTokens = Double(2 * pairs * (promptLength + completionLength))
-    return [
+    return ([
         String(format: "dpo     %@  8 pairs 64+2x192  %6.2f pairs/s  %8.0f tok/s  step %6.1f ms  (median of %d; reference precomputed as dpo-train does)",
                bench.rawValue, Double(pairs) / t, torchTokens / t, t * 1e3, steps),
         String(format: "dpo     %@  the same with its reference forward (%.1f ms a step's pairs)  %6.2f pairs/s  %8.0f tok/s",
                bench.rawValue, referenceSeconds * 1e3, Double(pairs) / (t + referenceSeconds), torchTokens / (t + referenceSeconds)),
         String(format: "gemm    %@  the DPO step's %d products alone: %6.1f GFLOP/s (%.2f GFLOP)  -> DPO step at %.0f%% of that (median of per-step ratios)",
                bench.rawValue, timing.shapes.count, timing.gemmRate, timing.flops / 1e9, 100 * timing.fractionOfGEMMRate),
-    ]
+    ], Double(pairs) / t, Double(pairs) / (t + referenceSeconds))
 }

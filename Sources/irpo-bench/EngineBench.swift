@@ -21,8 +21,9 @@ enum EngineBench {
         optimizer.update(parameters: model.weights.data, gradients: model.gradients, learningRate: 1e-4)
     }
 
-    /// fwd+bwd+AdamW on 8 × 256 tokens: tokens/s, GFLOP/s, and the GFLOP/s of the same GEMMs alone.
-    static func training(_ bench: BenchConfig, steps: Int) -> [String] {
+    /// fwd+bwd+AdamW on 8 × 256 tokens: tokens/s, GFLOP/s, and the GFLOP/s of the same GEMMs alone;
+    /// the lines and the tokens/s.
+    static func training(_ bench: BenchConfig, steps: Int) -> (lines: [String], tokensPerSecond: Double) {
         let config = bench.llama
         let weights = ModelWeights.random(config: config, seed: 1)
         let model = Transformer(weights: weights)
@@ -35,13 +36,13 @@ enum EngineBench {
         let tokens = 8.0 * 256
         let gflops = bench.trainFlopsPerToken * tokens / step / 1e9
         let formulaFlops = bench.trainFlopsPerToken * tokens
-        return [
+        return ([
             String(format: "train   %@  batch 8x256  %8.0f tok/s  %6.1f GFLOP/s  step %6.1f ms  (median of %d)",
                    bench.rawValue, tokens / step, gflops, step * 1e3, steps),
             String(format: "gemm    %@  the step's %d products alone: %6.1f GFLOP/s (%.2f GFLOP, formula %.2f)  -> training at %.0f%% of that (median of per-step ratios)",
                    bench.rawValue, timing.shapes.count, timing.gemmRate, timing.flops / 1e9, formulaFlops / 1e9,
                    100 * timing.fractionOfGEMMRate * formulaFlops / timing.flops),
-        ]
+        ], tokens / step)
     }
 
     /// Sampling with the KV cache: a 64-token prompt prefilled once and shared by `streams` slots

@@ -27,6 +27,10 @@ struct IRPOBench: ParsableCommand {
     @Option(name: .long, help: "Timed training steps per configuration (the median is printed).")
     var steps: Int = 5
 
+    @Option(help: ArgumentHelp("A Python with torch and transformers: runs bench/pytorch's scripts beside ours and prints both with the ratio.",
+                               valueName: "python"))
+    var peer: String?
+
     @Option(name: .long, help: "Decode stream counts, comma-separated.")
     var streams: String = "1,32"
 
@@ -61,8 +65,9 @@ struct IRPOBench: ParsableCommand {
         }
         if parts.contains("gemm") { EngineBench.gemmShapes().forEach { print($0) } }
         for size in sizes {
-            if parts.contains("train") { EngineBench.training(size, steps: steps).forEach { print($0) } }
-            if parts.contains("dpo") { try dpoBenchLines(config: size.rawValue).forEach { print($0) } }
+            let torch = peer.map { PeerBench(python: $0) }
+            if parts.contains("train") { printTraining(size, steps: steps, threads: threads, peer: torch) }
+            if parts.contains("dpo") { try printDPO(size, threads: threads, peer: torch) }
             if parts.contains("matmul") { EngineBench.decodeMatmul(size).forEach { print($0) } }
             if parts.contains("decode") {
                 for n in streams.split(separator: ",").compactMap({ Int($0) }) {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import IRPOCore
 
 /// The bundled example task and the Makefile pipelines, run end to end through the real binaries.
 @Suite struct ExamplePipelineTests {
@@ -111,14 +112,16 @@ import Testing
     }
 
     /// examples/m0 is shipped; its recipe in example.mk must still produce it. The full rebuild
-    /// (make -f pipelines/example.mk check-m0) takes about 15 minutes, so the suite replays the
+    /// (make -f pipelines/example.mk check-m0) takes about 20 minutes, so the suite replays the
     /// first steps and compares them with the shipped metrics, which were written by the run
-    /// that made examples/m0: same data, same code, same bits.
-    @Test func shippedM0RecipeReplaysItsFirstSteps() throws {
+    /// that made examples/m0: same data, same code, same bits, on every kernel path this CPU has
+    /// (and so on any CPU: the paths compute the same chains).
+    @Test(arguments: KernelPath.available)
+    func shippedM0RecipeReplaysItsFirstSteps(path: KernelPath) throws {
         let root = Shell.packageRoot.path
         let r = try Shell.run("""
         here=$(pwd)
-        cd '\(root)' && make -f pipelines/example.mk check-m0-start BIN="$BIN" DATA="$here/data" M0_OUT="$here/m0"
+        cd '\(root)' && IRPO_SIMD=\(path.rawValue) make -f pipelines/example.mk check-m0-start BIN="$BIN" DATA="$here/data" M0_OUT="$here/m0"
         """)
         #expect(r.status == 0, "\(r.out)\n\(r.err)")
         #expect(r.out.contains("the first 2 steps of the M0 recipe match examples/m0.metrics.jsonl"), "\(r.out)")

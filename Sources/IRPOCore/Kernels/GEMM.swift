@@ -89,7 +89,7 @@ struct GEMMTiling {
         case .avx512:
             self.init(mr: 12, nr: 32, mc: 144, kc: 256, nc: 2048, kernel: gemmTile12x32)
         case .avx2:
-            self.init(mr: 6, nr: 16, mc: 144, kc: 256, nc: 2048, kernel: gemmTile6x16)
+            self.init(mr: 4, nr: 24, mc: 144, kc: 256, nc: 2016, kernel: gemmTile4x24)
         case .portable:
             self.init(portableTile: 4, 8, mc: 64, kc: 256, nc: 512)
         }

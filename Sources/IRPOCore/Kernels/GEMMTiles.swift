@@ -2,40 +2,41 @@
 // `kc` steps of k and adds one rank-1 product per step, every element its own chain of fused
 // multiply-adds; the AVX-512 one is in IRPOKernelsAVX512.
 
-/// C (6, 16) chained over `kc` steps: A packed (kc, 6), B packed (kc, 16). Twelve accumulators
-/// of 8 lanes leave room in the 16 ymm registers for the two B vectors and a broadcast.
+/// C (4, 24) chained over `kc` steps: A packed (kc, 4), B packed (kc, 24). Twelve accumulators
+/// of 8 lanes, three B vectors and a broadcast fill the 16 ymm registers; each step is 12
+/// multiply-adds against 7 loads, where a 6 × 16 tile needs 8 and leaves the loads, not the
+/// FMA units, setting the pace on CPUs with two vector loads a cycle.
 @inline(__always)
-func gemmTile6x16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+func gemmTile4x24(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                   _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ load: Bool) {
-    var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
-    var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
-    var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
-    let r0 = c, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc, r5 = r4 + ldc
+    var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c02 = SIMD8<Float>()
+    var c10 = SIMD8<Float>(), c11 = SIMD8<Float>(), c12 = SIMD8<Float>()
+    var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c22 = SIMD8<Float>()
+    var c30 = SIMD8<Float>(), c31 = SIMD8<Float>(), c32 = SIMD8<Float>()
+    let r0 = c, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc
     if load {
-        c00 = load8(r0, 0); c01 = load8(r0, 8); c10 = load8(r1, 0); c11 = load8(r1, 8)
-        c20 = load8(r2, 0); c21 = load8(r2, 8); c30 = load8(r3, 0); c31 = load8(r3, 8)
-        c40 = load8(r4, 0); c41 = load8(r4, 8); c50 = load8(r5, 0); c51 = load8(r5, 8)
+        c00 = load8(r0, 0); c01 = load8(r0, 8); c02 = load8(r0, 16)
+        c10 = load8(r1, 0); c11 = load8(r1, 8); c12 = load8(r1, 16)
+        c20 = load8(r2, 0); c21 = load8(r2, 8); c22 = load8(r2, 16)
+        c30 = load8(r3, 0); c31 = load8(r3, 8); c32 = load8(r3, 16)
     }
     var ap = a, bp = b
     for _ in 0..<kc {
-        let b0 = load8(bp, 0), b1 = load8(bp, 8)
+        let b0 = load8(bp, 0), b1 = load8(bp, 8), b2 = load8(bp, 16)
         var x = SIMD8<Float>(repeating: ap[0])
-        c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
+        c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1); c02 = c02.addingProduct(x, b2)
         x = SIMD8<Float>(repeating: ap[1])
-        c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+        c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1); c12 = c12.addingProduct(x, b2)
         x = SIMD8<Float>(repeating: ap[2])
-        c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+        c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1); c22 = c22.addingProduct(x, b2)
         x = SIMD8<Float>(repeating: ap[3])
-        c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
-        x = SIMD8<Float>(repeating: ap[4])
-        c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
-        x = SIMD8<Float>(repeating: ap[5])
-        c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
-        ap += 6; bp += 16
+        c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1); c32 = c32.addingProduct(x, b2)
+        ap += 4; bp += 24
     }
-    store8(c00, r0, 0); store8(c01, r0, 8); store8(c10, r1, 0); store8(c11, r1, 8)
-    store8(c20, r2, 0); store8(c21, r2, 8); store8(c30, r3, 0); store8(c31, r3, 8)
-    store8(c40, r4, 0); store8(c41, r4, 8); store8(c50, r5, 0); store8(c51, r5, 8)
+    store8(c00, r0, 0); store8(c01, r0, 8); store8(c02, r0, 16)
+    store8(c10, r1, 0); store8(c11, r1, 8); store8(c12, r1, 16)
+    store8(c20, r2, 0); store8(c21, r2, 8); store8(c22, r2, 16)
+    store8(c30, r3, 0); store8(c31, r3, 8); store8(c32, r3, 16)
 }
 
 /// C (mr, nr) chained over `kc` steps in scalar fused multiply-adds: the path for CPUs without
