@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import IRPOCore
 
 /// dpo-train run as a binary: M0 from scratch, a DPO step in a pipe, bad input, resume, help.
 @Suite struct DPOTrainCLITests {
@@ -24,6 +25,28 @@ import Testing
         }
         // The first step's policy is its reference: DPO's part is log 2 and every reward 0.
         #expect(r.out.contains("\"rewards/chosen\":0.0,\"rewards/rejected\":0.0"))
+    }
+
+    /// The trained model is the same bytes on every kernel path, and --progress names the CPU,
+    /// the kernel path and the threads before anything else.
+    @Test func sameModelOnEveryKernelPathAndTheMachineLineSaysWhich() throws {
+        let runs = KernelPath.available.map { path in
+            """
+            IRPO_SIMD=\(path.rawValue) "$BIN/dpo-train" --model m0 --out \(path.rawValue) --batch-size 4 --max-steps 2 --lr 1e-3 \
+              --threads 2 --progress pairs.jsonl 2> \(path.rawValue).err
+            cksum < \(path.rawValue)/model.safetensors; head -n 1 \(path.rawValue).err
+            """
+        }
+        let r = try Shell.run("set -e\n\(DPOTrainFixture.makeM0)\n" + runs.joined(separator: "\n"), files: DPOTrainFixture.files)
+        #expect(r.status == 0, "\(r.err)")
+        let lines = r.out.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2 * KernelPath.available.count, "\(r.out)")
+        for (i, path) in KernelPath.available.enumerated() where 2 * i + 1 < lines.count {
+            #expect(lines[2 * i] == lines[0], "\(path) wrote another model")
+            let first = lines[2 * i + 1]
+            #expect(first.hasPrefix("dpo-train: cpu: ") && first.contains("; kernels: \(path.rawValue) (IRPO_SIMD=\(path.rawValue))")
+                    && first.hasSuffix("; threads: 2"), "\(first)")
+        }
     }
 
     @Test func badLineStopsTheRunUnlessSkipped() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import IRPOCore
 
 /// `sample` run as a built binary in real pipes.
 @Suite struct SampleCLITests {
@@ -38,6 +39,25 @@ import Testing
             let other = try sample("-n 4 --max-tokens 16 --temperature 0.9 --top-p 0.95 --seed 7 \(args)", stdin: input)
             #expect(other.out == base.out, "\(args) changed the output")
         }
+    }
+
+    /// IRPO_SIMD picks the kernels; the bytes out are the same on each, and --progress names the
+    /// CPU, the kernel path and the threads first.
+    @Test func sameBytesOnEveryKernelPathAndTheMachineLineSaysWhich() throws {
+        let input = SampleFixture.problems(3)
+        var outputs: [String] = []
+        for path in KernelPath.available {
+            let r = try Shell.run("""
+                IRPO_SIMD=\(path.rawValue) "$BIN/sample" --model '\(model)' --template plain -n 3 --max-tokens 12 \
+                  --temperature 0.8 --seed 2 --threads 2 --progress
+                """, stdin: input)
+            #expect(r.status == 0, "\(r.err)")
+            outputs.append(r.out)
+            let first = r.err.split(separator: "\n").first.map(String.init) ?? ""
+            #expect(first.hasPrefix("sample: cpu: ") && first.contains("; kernels: \(path.rawValue) (IRPO_SIMD=\(path.rawValue))")
+                    && first.hasSuffix("; threads: 2"), "\(first)")
+        }
+        #expect(!outputs[0].isEmpty && Set(outputs).count == 1)
     }
 
     @Test func shardsPartitionTheInput() throws {
