@@ -1,7 +1,7 @@
 import Dispatch
 import IRPOCore
 
-/// The two model sizes of ../shared/bench/README.md, so our numbers and PyTorch's describe the same work.
+/// The two model sizes of bench/pytorch/README.md, so our numbers and PyTorch's describe the same work.
 enum BenchConfig: String, CaseIterable {
     case S, M
 

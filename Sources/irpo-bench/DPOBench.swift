@@ -7,7 +7,7 @@ struct UnknownBenchConfig: Error, CustomStringConvertible {
     var description: String { "unknown config \(name) (S or M)" }
 }
 
-/// One IRPO step on the pairs ../shared/bench/dpo_bench.py uses: 8 pairs of a 64-token prompt and
+/// One IRPO step on the pairs bench/pytorch/dpo_bench.py uses: 8 pairs of a 64-token prompt and
 /// two 192-token completions, DPO(β = 0.1) + NLL(chosen)/|yw|, AdamW, run by `PreferenceTrainer`
 /// exactly as dpo-train runs it: the reference log-probs computed once before training (timed
 /// apart, one forward per pair, which PyTorch repeats every step), each prompt packed once.

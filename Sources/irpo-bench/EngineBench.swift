@@ -89,7 +89,7 @@ enum EngineBench {
         return Int32(logits.count - 1)
     }
 
-    /// GFLOP/s of our `gemm` beside OpenBLAS's sgemm for the shapes of ../shared/bench/matmul_bench.py
+    /// GFLOP/s of our `gemm` beside OpenBLAS's sgemm for the shapes of bench/pytorch/matmul_bench.py
     /// and the training step's three product forms (forward NT, backward to inputs NN, to weights TN).
     static func gemmShapes() -> [String] {
         var lines: [String] = []

@@ -3,7 +3,7 @@ import IRPOCore
 
 /// The real generation path of `sample` (Generator: shared prefill, batched decode, sampler,
 /// streaming detokenizer) on the bench's random models: 32 samples and one stream of 192
-/// tokens from a 64-token prompt, temperature 1, as ../shared/bench/gen_bench.py.
+/// tokens from a 64-token prompt, temperature 1, as bench/pytorch/gen_bench.py.
 func sampleBenchLines(config: String) throws -> [String] {
     guard let bench = BenchConfig(rawValue: config) else {
         throw SampleBenchError(message: "unknown bench config \(config) (S or M)")

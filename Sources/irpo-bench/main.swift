@@ -3,13 +3,13 @@ import Foundation
 import IRPOCore
 import IRPOMPI
 
-/// `make bench`: prints the engine's speed on the bench configurations of ../shared/bench.
+/// `make bench`: prints the engine's speed on the bench configurations of bench/pytorch.
 struct IRPOBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "irpo-bench",
         abstract: "Measure irpo's speed: training and DPO tokens/s and GFLOP/s, sgemm GFLOP/s, decode and sample tokens/s.",
         discussion: """
-        Runs on randomly initialised models of the two sizes of ../shared/bench/README.md (S and M) \
+        Runs on randomly initialised models of the two sizes of bench/pytorch/README.md (S and M) \
         and prints one line per measurement. Compare with the PyTorch scripts there, run one after \
         the other on an idle machine. Built with IRPO_MPI=1, `mpirun -np P irpo-bench --only \
         dpo-ranks` measures data-parallel training steps over P ranks (make bench-mpi).
@@ -59,7 +59,7 @@ struct IRPOBench: ParsableCommand {
         print("irpo-bench: \(MachineDescription.line(threads: threads)); OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset")")
         if parts.contains("tokenizer") {
             let train = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-                .appendingPathComponent("../../../shared/data/gsm8k/train.jsonl").standardized.path
+                .appendingPathComponent("../../data/gsm8k/train.jsonl").standardized.path
             do { try tokenizerBenchLines(gsm8kTrain: train).forEach { print($0) } }
             catch { print("tokenizer  skipped: \(error)") }
         }

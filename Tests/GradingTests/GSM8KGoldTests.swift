@@ -6,7 +6,7 @@ import IRPOCore
 @Suite struct GSM8KGoldTests {
     static let dataDir = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("shared/data/gsm8k")
+        .appendingPathComponent("data/gsm8k")
 
     @Test func allGoldSolutionsGradeCorrect() throws {
         let grader = try Grader(task: .gsm8k)

@@ -41,7 +41,7 @@ import Testing
         }
     }
 
-    /// The products of a training step of ../shared/bench's S and M models (8 × 256 tokens): the
+    /// The products of a training step of bench/pytorch's S and M models (8 × 256 tokens): the
     /// forward's x·Wᵀ, the backward's dY·W and dYᵀ·X, the lm_head's, and one head's attention.
     static func benchShapes(hidden C: Int, ffn F: Int) -> [GEMMTests.Case] {
         let N = 2048, V = 512, T = 256, HS = 64

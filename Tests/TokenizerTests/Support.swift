@@ -68,11 +68,10 @@ enum Support {
         """
     }
 
-    /// <package root>/../shared/data/gsm8k, found from this file's path.
+    /// <package root>/data/gsm8k, found from this file's path.
     static var gsm8kDirectory: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("shared/data/gsm8k")
+            .deletingLastPathComponent().appendingPathComponent("data/gsm8k")
     }
 
     /// Every "question" and "answer" string of a GSM8K JSONL file.
