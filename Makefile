@@ -14,8 +14,8 @@
 PREFIX     ?= /usr/local
 SWIFT      ?= swift
 BIN        := .build/release
-COMMANDS   := sample grade pair dpo-train eval
-APT_PKGS   := libopenblas-dev libarchive-dev pkg-config jq groff-base gzip xz-utils zstd parallel
+COMMANDS   := irpo sample grade pair dpo-train eval arith-problems
+APT_PKGS   := libopenblas-dev libarchive-dev pkg-config jq groff-base man-db gzip xz-utils zstd parallel
 BENCH_ARGS ?=
 # The Python that runs bench/pytorch beside irpo-bench; make bench-deps creates it.
 TORCH_VENV   ?= $(HOME)/.torchref
@@ -38,7 +38,7 @@ deps:
 	@missing=""; \
 	pkg-config --exists openblas 2>/dev/null || missing="$$missing libopenblas-dev"; \
 	pkg-config --exists libarchive 2>/dev/null || missing="$$missing libarchive-dev"; \
-	for t in pkg-config jq groff gzip xz zstd parallel; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	for t in pkg-config jq groff man gzip xz zstd parallel; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	echo "irpo: missing:$$missing"; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

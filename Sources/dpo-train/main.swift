@@ -57,7 +57,8 @@ struct DPOTrain: ParsableCommand {
         OUT.state and --metrics and shows progress; --threads 0 divides a machine's cores among \
         its ranks. If a rank fails or dies the whole run stops; --resume continues from the last \
         OUT.state.
-        """)
+        """,
+        version: IRPOVersion.string)
 
     @Option(help: ArgumentHelp("Starting policy: a checkpoint directory or bundle.", valueName: "dir"))
     var model: String?

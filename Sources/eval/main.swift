@@ -25,7 +25,8 @@ struct Eval: ParsableCommand {
         accuracy, beside maj@k of the sampled file. \
         Memory grows with the number of problems, not of samples. "eval" is also a shell \
         builtin: call this program by path (for example .build/release/eval) or as "env eval".
-        """)
+        """,
+        version: IRPOVersion.string)
 
     @Option(name: .customLong("k"), help: ArgumentHelp("Comma-separated k values for maj@k and pass@k.", valueName: "list"))
     var kList = "1,8,32"

@@ -24,7 +24,8 @@ struct Grade: ParsableCommand {
         A bad line (invalid JSON, a missing field, a gold field with no answer) is reported as \
         "grade: FILE:LINE: reason", not written, and makes the exit status 1. Memory holds one \
         line; output is in input order.
-        """)
+        """,
+        version: IRPOVersion.string)
 
     @Option(help: "Answer format: gsm8k, math, arc or regex.")
     var task: GradingTask = .gsm8k

@@ -28,7 +28,8 @@ struct Pair: ParsableCommand {
         group. An id that comes back after its group ended is an error naming both lines, unless \
         --unsorted, which holds every group in memory and writes problems in order of first \
         appearance. The same input and seed give the same bytes.
-        """)
+        """,
+        version: IRPOVersion.string)
 
     @Option(help: ArgumentHelp("Most pairs per problem.", valueName: "k"))
     var maxPairs = 10

@@ -35,7 +35,8 @@ struct Sample: ParsableCommand {
         A line that is not a JSON object or has neither "question" nor "prompt", and a prompt \
         that does not fit the model's context, are reported as "sample: FILE:LINE: reason", \
         skipped, and make the exit status 1.
-        """)
+        """,
+        version: IRPOVersion.string)
 
     @Option(help: ArgumentHelp("Model directory or .tar/.tar.gz bundle (config.json, model.safetensors, tokenizer.json).",
                                valueName: "dir"))

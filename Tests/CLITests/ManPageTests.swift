@@ -31,7 +31,7 @@ import Testing
         })
     }
 
-    static let commands = ["sample", "grade", "pair", "dpo-train", "eval"]
+    static let commands = ["irpo", "sample", "grade", "pair", "dpo-train", "eval", "arith-problems"]
     static let pages = commands.map { "man1/\($0).1" } + ["man7/irpo.7"]
 
     static func page(_ path: String) throws -> String {
@@ -97,7 +97,8 @@ import Testing
         return out
     }
 
-    @Test(arguments: commands) func helpAndManPageDefaultsAgree(_ command: String) throws {
+    /// `irpo` has no option with a default to compare.
+    @Test(arguments: commands.filter { $0 != "irpo" }) func helpAndManPageDefaultsAgree(_ command: String) throws {
         let items = try manItems(command)
         let defaults = try helpDefaults(command)
         #expect(!defaults.isEmpty)
