@@ -56,6 +56,7 @@ let package = Package(
         .executableTarget(name: "sample", dependencies: ["IRPOCore", "IRPOCLI"]),
         .target(name: "IRPOMPI", dependencies: ["IRPOCore"] + (mpi ? ["CMPI"] : []), swiftSettings: mpiSettings),
         .executableTarget(name: "dpo-train", dependencies: ["IRPOCore", "IRPOCLI", "IRPOMPI"]),
+        .executableTarget(name: "irpo", dependencies: ["IRPOCore", "IRPOCLI"]),
 
         // MARK: the bundled example task's problem generator
         .executableTarget(name: "arith-problems", dependencies: [
@@ -68,7 +69,7 @@ let package = Package(
         // MARK: tests
         .testTarget(name: "TokenizerTests", dependencies: ["IRPOCore"]),
         .testTarget(name: "GradingTests", dependencies: ["IRPOCore", "IRPOCLI"]),
-        .testTarget(name: "CLITests", dependencies: ["IRPOCore", "grade", "pair", "eval", "dpo-train", "sample", "arith-problems"],
+        .testTarget(name: "CLITests", dependencies: ["IRPOCore", "grade", "pair", "eval", "dpo-train", "sample", "arith-problems", "irpo"],
                     swiftSettings: mpiSettings),
         .testTarget(name: "ModelTests", dependencies: ["IRPOCore"]),
         .testTarget(name: "CheckpointTests", dependencies: ["IRPOCore"]),

@@ -69,6 +69,9 @@ struct DPOTrain: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the trained model (directory, or .tar/.tar.gz bundle).", valueName: "dir"))
     var out: String
 
+    @Flag(help: "Replace a model that already exists at --out.")
+    var overwrite = false
+
     @Option(name: .customLong("init"),
             help: ArgumentHelp("Start from a seeded random init of this config.json instead of --model.", valueName: "config.json"))
     var initConfig: String?
@@ -198,6 +201,16 @@ struct DPOTrain: ParsableCommand {
         let lead = group.rank == 0
         let showProgress = (progress || isatty(2) == 1) && lead
         if showProgress { diagnostics.note(MachineDescription.line()) }
+        // Where the results go is checked before any work, not after the training.
+        try CheckpointIO.checkCanWrite(out, overwrite: overwrite, inputs: [model, ref].compactMap { $0 })
+        let metricsFile: UnsafeMutablePointer<FILE>?
+        if let metrics, lead {
+            guard let f = fopen(metrics, resume ? "a" : "w") else { throw LineError("\(metrics): cannot open for writing") }
+            metricsFile = f
+        } else {
+            metricsFile = nil
+        }
+        defer { if let metricsFile { fclose(metricsFile) } }
 
         // The starting policy and its tokenizer.
         let start: Checkpoint
@@ -278,15 +291,6 @@ struct DPOTrain: ParsableCommand {
             start.weights.data.update(from: saved.weights.data, count: start.weights.count)
             try trainer.restore(state)
         }
-
-        let metricsFile: UnsafeMutablePointer<FILE>?
-        if let metrics, lead {
-            guard let f = fopen(metrics, resume ? "a" : "w") else { throw LineError("\(metrics): cannot open for writing") }
-            metricsFile = f
-        } else {
-            metricsFile = nil
-        }
-        defer { if let metricsFile { fclose(metricsFile) } }
 
         // What killed runs left half written beside the outputs goes now, whether or not this
         // run saves the state again.

@@ -49,6 +49,40 @@ import IRPOCore
         }
     }
 
+    /// Where the model and metrics go is checked before any work, so a mistake costs no training.
+    @Test func outputsAreCheckedBeforeTraining() throws {
+        let train = #""$BIN/dpo-train" --model m0 --batch-size 4 --max-steps 1 --lr 1e-3"#
+        let r = try Shell.run("""
+            \(DPOTrainFixture.makeM0)
+            mkdir notes && echo x > notes/a.txt
+            \(train) --out m0 pairs.jsonl 2>&1; echo "same $?"
+            \(train) --out ./m0/ pairs.jsonl > /dev/null 2>&1; echo "same spelled otherwise $?"
+            \(train) --out notes pairs.jsonl 2>&1; echo "not a model $?"
+            \(train) --out m1 --metrics no/such/dir/m.jsonl pairs.jsonl 2>&1; echo "metrics $?"
+            test -e m1 || echo "no m1"
+            \(train) --out m1 pairs.jsonl && echo "first $?"
+            \(train) --out m1 --metrics m.jsonl pairs.jsonl 2>&1; echo "exists $?"
+            test -e m.jsonl || echo "no metrics written"
+            \(train) --out m1 --overwrite pairs.jsonl && echo "overwrite $?"
+            """, files: DPOTrainFixture.files)
+        #expect(r.out == """
+            dpo-train: m0: is also the model being read (m0); write the new model elsewhere
+            same 1
+            same spelled otherwise 1
+            dpo-train: notes: exists and is not a checkpoint (no config.json); refusing to replace it
+            not a model 1
+            dpo-train: no/such/dir/m.jsonl: cannot open for writing
+            metrics 1
+            no m1
+            first 0
+            dpo-train: m1: exists; give --overwrite to replace it
+            exists 1
+            no metrics written
+            overwrite 0
+
+            """, "\(r.out)\(r.err)")
+    }
+
     @Test func badLineStopsTheRunUnlessSkipped() throws {
         var files = DPOTrainFixture.files
         files["bad.jsonl"] = #"{"prompt":"a","chosen":" 1","rejected":" 2"}"# + "\n" + #"{"prompt":"b","chosen":" 1"}"# + "\nnot json\n"
@@ -76,7 +110,7 @@ import IRPOCore
         "$BIN/dpo-train" --model m0 --out b \(flags) --resume --metrics b.jsonl pairs.jsonl
         cmp a/model.safetensors b/model.safetensors && echo same
         wc -l < b.jsonl | tr -d ' '
-        "$BIN/dpo-train" --model m0 --out b --batch-size 2 --max-steps 6 --seed 5 --resume pairs.jsonl || echo "refused $?"
+        "$BIN/dpo-train" --model m0 --out b --overwrite --batch-size 2 --max-steps 6 --seed 5 --resume pairs.jsonl || echo "refused $?"
         """, files: DPOTrainFixture.files)
         #expect(r.out == "same\n6\nrefused 1\n", "\(r.out)\n\(r.err)")
         #expect(r.err.contains("cannot resume: batch_size"), "\(r.err)")

@@ -156,6 +156,10 @@ import Testing
         let dir = try Shell.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         _ = try Shell.run("cp -a '\(ExampleFixture.dir)/.' .", in: dir)
+        // A model an example trains is new there, as in a reader's directory (dpo-train refuses
+        // to replace one without --overwrite); other pages read the fixture's copy.
+        let outputs = blocks.flatMap { $0.components(separatedBy: "--out ").dropFirst().map { $0.prefix { !$0.isWhitespace } } }
+        for name in outputs where !name.isEmpty { try? FileManager.default.removeItem(atPath: dir + "/" + name) }
         // Blocks run in order in one directory: a later one may read what an earlier one wrote.
         for block in blocks {
             let r = try Shell.run(#"PATH="$BIN:$PATH" bash -eo pipefail example.sh"#, in: dir, files: ["example.sh": block + "\n"])

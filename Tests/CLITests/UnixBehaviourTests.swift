@@ -175,7 +175,7 @@ import Glibc
             // A state set aside but not yet replaced would mean a moment with no k.state at all.
             #expect(try run.leftovers().filter { $0.contains(".old-") } == [], "kill \(i) after \(delay) s")
             let resume = state == true ? " --resume" : ""
-            let r = try Shell.run(#""$BIN/dpo-train" \#(run.flags.joined(separator: " ")) --out k\#(resume) pairs.jsonl"#, in: run.dir)
+            let r = try Shell.run(#""$BIN/dpo-train" \#(run.flags.joined(separator: " ")) --out k --overwrite\#(resume) pairs.jsonl"#, in: run.dir)
             #expect(r.status == 0, "kill \(i) after \(delay) s: \(r.err)")
             let weights = try? Data(contentsOf: URL(fileURLWithPath: run.dir + "/k/model.safetensors"))
             #expect(weights == run.reference, "kill \(i) after \(delay) s:\(resume) did not end with the uninterrupted weights")

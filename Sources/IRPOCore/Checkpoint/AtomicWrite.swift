@@ -126,7 +126,7 @@ enum AtomicWrite {
     }
 
     /// Replacing a directory means deleting it: only do that to an empty one or a checkpoint.
-    private static func refuseToReplaceNonCheckpoint(_ target: String) throws {
+    static func refuseToReplaceNonCheckpoint(_ target: String) throws {
         var info = stat()
         guard lstat(target, &info) == 0 else { return }
         guard (info.st_mode & S_IFMT) == S_IFDIR else {

@@ -133,6 +133,32 @@ public enum CheckpointIO {
         }
     }
 
+    /// Throws unless a model can later be written to `path`, before any work: its folder exists
+    /// and is writable, it is none of `inputs` (the model being read), and it holds no model
+    /// already unless `overwrite` (never anything that is not a model). A run that would fail to
+    /// save fails at once, not after hours of training.
+    public static func checkCanWrite(_ path: String, overwrite: Bool, inputs: [String]) throws {
+        let target = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        for input in inputs where URL(fileURLWithPath: input).standardizedFileURL.resolvingSymlinksInPath().path == target {
+            throw CheckpointError(file: path, "is also the model being read (\(input)); write the new model elsewhere")
+        }
+        let (parent, _) = AtomicWrite.split(path)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CheckpointError(file: path, "cannot be written: \(parent) is not a directory")
+        }
+        guard access(parent, W_OK) == 0 else { throw CheckpointError(file: path, "cannot be written: \(parent) is not writable") }
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        let empty: Bool
+        if CheckpointBundle.compression(forPath: path) != nil {
+            empty = false
+        } else {
+            try AtomicWrite.refuseToReplaceNonCheckpoint(path)
+            empty = (try? FileManager.default.contentsOfDirectory(atPath: path).isEmpty) ?? false
+        }
+        if !overwrite && !empty { throw CheckpointError(file: path, "exists; give --overwrite to replace it") }
+    }
+
     /// Removes the half-written copies that killed writers of `path` left beside it (saving
     /// does this too; a run that may never save, such as a resumed one, calls it at its start).
     public static func removeStaleTemporaries(of path: String) {
