@@ -44,6 +44,10 @@ public final class Diagnostics {
     public let command: String
     /// How many errors were reported.
     public private(set) var errorCount = 0
+    /// How many of them were whole inputs that could not be read (a missing file, a JSON array).
+    public private(set) var unreadableInputs = 0
+    /// Errors that concern one line each.
+    public var badLineCount: Int { errorCount - unreadableInputs }
 
     /// Diagnostics for a command.
     public init(command: String) { self.command = command }
@@ -61,6 +65,12 @@ public final class Diagnostics {
     public func error(_ message: String) {
         errorCount += 1
         emit("\(command): \(message)")
+    }
+
+    /// Reports an input that could not be read at all: `command: message`.
+    public func unreadable(_ message: String) {
+        unreadableInputs += 1
+        error(message)
     }
 
     /// Prints an informational line (`command: message`) that does not change the exit status.

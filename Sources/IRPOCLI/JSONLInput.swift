@@ -56,11 +56,12 @@ public struct JSONLInput {
         do {
             source = try DecompressingReader(path: path)
         } catch {
-            diagnostics.error(Self.describe(error, path: path))
+            diagnostics.unreadable("cannot open " + Self.describe(error, path: path))
             return
         }
         defer { source.close() }
         let reader = LineReader(source: source)
+        var first = true
         while true {
             let line: UnsafeBufferPointer<UInt8>
             do {
@@ -73,8 +74,23 @@ public struct JSONLInput {
                 return
             }
             if Self.isBlank(line) { continue }
+            if first, let hint = Self.notJSONL(line) {
+                // One message for the whole file rather than one per physical line.
+                diagnostics.unreadable("\(DisplayName.of(path)): expected JSONL, one object per line; try \(hint)")
+                return
+            }
+            first = false
             try body(line, InputPosition(file: path, line: reader.lineNumber))
         }
+    }
+
+    /// For a first line that opens a JSON array or a pretty-printed object, the jq command that
+    /// turns the file into JSONL; nil for anything else.
+    static func notJSONL(_ line: UnsafeBufferPointer<UInt8>) -> String? {
+        let text = line.filter { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }
+        if text.first == UInt8(ascii: "[") { return "`jq -c '.[]'`" }
+        if text == [UInt8(ascii: "{")] { return "`jq -c .`" }
+        return nil
     }
 
     static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {

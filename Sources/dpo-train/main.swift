@@ -82,55 +82,55 @@ struct DPOTrain: ParsableCommand {
     @Option(help: "The objective (see above).")
     var loss: PreferenceLossKind = .irpo
 
-    @Option(help: "Weight of the winner's length-normalised NLL (irpo).")
+    @Option(parsing: .unconditional, help: "Weight of the winner's length-normalised NLL (irpo).")
     var alpha: Double = 1.0
 
-    @Option(help: "Beta of DPO, DPOP and IPO.")
+    @Option(parsing: .unconditional, help: "Beta of DPO, DPOP and IPO.")
     var beta: Double = 0.1
 
-    @Option(help: "Lambda of DPOP.")
+    @Option(parsing: .unconditional, help: "Lambda of DPOP.")
     var lambda: Double = 50
 
-    @Option(help: "Peak learning rate.")
+    @Option(parsing: .unconditional, help: "Peak learning rate.")
     var lr: Float = 1e-6
 
-    @Option(help: ArgumentHelp("Pairs per optimizer step.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Pairs per optimizer step.", valueName: "n"))
     var batchSize = 16
 
-    @Option(help: ArgumentHelp("Micro-batches each step is split into (same gradient, less memory).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Micro-batches each step is split into (same gradient, less memory).", valueName: "n"))
     var gradAccum = 1
 
-    @Option(help: ArgumentHelp("Passes over the data.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Passes over the data.", valueName: "n"))
     var epochs = 1
 
-    @Option(help: ArgumentHelp("Number of steps, overriding --epochs (the data wraps around).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Number of steps, overriding --epochs (the data wraps around).", valueName: "n"))
     var maxSteps: Int?
 
-    @Option(help: ArgumentHelp("Linear warmup steps.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Linear warmup steps.", valueName: "n"))
     var warmup = 0
 
     @Option(help: "Learning-rate shape after warmup: constant or cosine (to 0 at the last step).")
     var schedule: LearningRateSchedule.Shape = .constant
 
-    @Option(help: "AdamW decoupled weight decay (matrices only).")
+    @Option(parsing: .unconditional, help: "AdamW decoupled weight decay (matrices only).")
     var weightDecay: Float = 0
 
-    @Option(help: "Clip the global gradient norm to this (0: no clipping).")
+    @Option(parsing: .unconditional, help: "Clip the global gradient norm to this (0: no clipping).")
     var clip: Float = 1.0
 
-    @Option(help: "Seed of the per-epoch shuffles (and of --init's weights).")
+    @Option(parsing: .unconditional, help: "Seed of the per-epoch shuffles (and of --init's weights).")
     var seed: UInt64 = 0
 
-    @Option(help: ArgumentHelp("Most tokens of prompt + longer completion (default: the model's max_position_embeddings).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Most tokens of prompt + longer completion (default: the model's max_position_embeddings).", valueName: "n"))
     var maxLength: Int?
 
-    @Option(help: ArgumentHelp("Write a resumable state to OUT.state every n steps.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Write a resumable state to OUT.state every n steps.", valueName: "n"))
     var saveEvery: Int?
 
     @Flag(help: "Continue from OUT.state.")
     var resume = false
 
-    @Option(help: ArgumentHelp("Stop after step n, writing OUT.state but not --out (for time-limited jobs).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop after step n, writing OUT.state but not --out (for time-limited jobs).", valueName: "n"))
     var stopAfter: Int?
 
     @Option(help: ArgumentHelp("Write each step's metrics as JSONL to this file (appended to with --resume).", valueName: "file"))
@@ -142,7 +142,7 @@ struct DPOTrain: ParsableCommand {
     @Flag(help: "Skip and count bad input lines instead of refusing to train.")
     var skipBad = false
 
-    @Option(help: ArgumentHelp("Compute threads (0: all cores).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Compute threads (0: all cores).", valueName: "n"))
     var threads = 0
 
     @OptionGroup var input: InputOptions
@@ -259,12 +259,16 @@ struct DPOTrain: ParsableCommand {
             if ex.prompt.isEmpty { throw LineError("empty prompt: the first completion token has nothing to be predicted from") }
             if ex.packedTokens > 0, let fitted = ex.fitted(maxLength: maxLength) { examples.append(fitted) } else { dropped += 1 }
         }
+        if diagnostics.unreadableInputs > 0 {
+            diagnostics.note("\(diagnostics.unreadableInputs) input(s) could not be read; not training")
+            throw ExitCode(ExitStatus.failure)
+        }
         if diagnostics.failed {
             if !skipBad {
-                diagnostics.note("\(diagnostics.errorCount) bad input line(s); not training (--skip-bad skips them)")
+                diagnostics.note("\(diagnostics.badLineCount) bad input line(s); not training (--skip-bad skips them)")
                 throw ExitCode(ExitStatus.failure)
             }
-            if lead { diagnostics.note("skipped \(diagnostics.errorCount) bad input line(s)") }
+            if lead { diagnostics.note("skipped \(diagnostics.badLineCount) bad input line(s)") }
         }
         if dropped > 0 && lead { diagnostics.note("dropped \(dropped) pair(s) whose completion does not fit --max-length \(maxLength)") }
 

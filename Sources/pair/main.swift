@@ -31,10 +31,10 @@ struct Pair: ParsableCommand {
         """,
         version: IRPOVersion.string)
 
-    @Option(help: ArgumentHelp("Most pairs per problem.", valueName: "k"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Most pairs per problem.", valueName: "k"))
     var maxPairs = 10
 
-    @Option(help: "Seed of the shuffles; the same seed gives the same pairs.")
+    @Option(parsing: .unconditional, help: "Seed of the shuffles; the same seed gives the same pairs.")
     var seed: UInt64 = 0
 
     @Flag(help: "Add each problem's gold solution to its winners (the paper's GSM8K setting).")

@@ -42,22 +42,22 @@ struct Sample: ParsableCommand {
                                valueName: "dir"))
     var model: String
 
-    @Option(name: .short, help: ArgumentHelp("Samples per problem.", valueName: "n"))
+    @Option(name: .short, parsing: .unconditional, help: ArgumentHelp("Samples per problem.", valueName: "n"))
     var n = 1
 
-    @Option(help: ArgumentHelp("Sampling temperature; 0 is greedy decoding.", valueName: "t"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Sampling temperature; 0 is greedy decoding.", valueName: "t"))
     var temperature: Float = 1
 
-    @Option(help: ArgumentHelp("Keep the most likely tokens whose probability reaches p (1 keeps all).", valueName: "p"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Keep the most likely tokens whose probability reaches p (1 keeps all).", valueName: "p"))
     var topP: Float = 1
 
-    @Option(help: ArgumentHelp("Keep the k most likely tokens (0 keeps all).", valueName: "k"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Keep the k most likely tokens (0 keeps all).", valueName: "k"))
     var topK = 0
 
-    @Option(help: ArgumentHelp("Most completion tokens per sample, the EOS included.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Most completion tokens per sample, the EOS included.", valueName: "n"))
     var maxTokens = 512
 
-    @Option(help: "Seed of the random streams; the same seed gives the same output.")
+    @Option(parsing: .unconditional, help: "Seed of the random streams; the same seed gives the same output.")
     var seed: UInt64 = 0
 
     @Option(help: ArgumentHelp("Text that ends a completion, cut before it (repeatable); EOS always ends one.",
@@ -71,10 +71,10 @@ struct Sample: ParsableCommand {
     @Option(help: ArgumentHelp("Keep only the problems whose 0-based input index modulo N is I.", valueName: "I/N"))
     var shard: Shard = .all
 
-    @Option(help: ArgumentHelp("Most sequences decoded together in one step.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Most sequences decoded together in one step.", valueName: "n"))
     var batch = 64
 
-    @Option(help: ArgumentHelp("Compute threads (0: all cores).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Compute threads (0: all cores).", valueName: "n"))
     var threads = 0
 
     @Flag(help: "Show progress on standard error even when it is not a terminal.")

@@ -103,7 +103,7 @@ import Testing
     @Test func missingFileIsReportedAndOthersStillRead() throws {
         let r = try Shell.run(#""$BIN/grade" nope.jsonl in.jsonl"#, files: ["in.jsonl": Self.samples])
         #expect(r.status == 1)
-        #expect(r.err.hasPrefix("grade: nope.jsonl: "))
+        #expect(r.err.hasPrefix("grade: cannot open nope.jsonl: "))
         #expect(r.out.split(separator: "\n").count == 3)
     }
 

@@ -27,19 +27,19 @@ struct ArithProblems: ParsableCommand {
         """,
         version: IRPOVersion.string)
 
-    @Option(help: "Seed of the problem stream.")
+    @Option(parsing: .unconditional, help: "Seed of the problem stream.")
     var seed: UInt64 = 1
 
     @Option(help: ArgumentHelp("Directory to write the splits into (created if missing).", valueName: "dir"))
     var outDir: String
 
-    @Option(help: "Training problems.")
+    @Option(parsing: .unconditional, help: "Training problems.")
     var train = 8000
 
-    @Option(help: "Held-out problems for checkpoint selection.")
+    @Option(parsing: .unconditional, help: "Held-out problems for checkpoint selection.")
     var dev = 300
 
-    @Option(help: "Test problems.")
+    @Option(parsing: .unconditional, help: "Test problems.")
     var test = 500
 
     @Flag(help: "Write sums, products and a bill's costs in either order, a coin per step.")

@@ -58,7 +58,10 @@ public struct TrainingMetrics: Sendable, Equatable {
             var e = 0, m = abs(x)
             while m >= 10 { m /= 10; e += 1 }
             while m < 1 { m *= 10; e -= 1 }
-            return "\(x < 0 ? "-" : "")\(Double(Int((m * 100).rounded())) / 100)e\(e)"
+            var rounded = Double(Int((m * 100).rounded())) / 100
+            // 9.999 rounds up to 10.0: write 1.0e(e+1), never 10.0e(e)
+            if rounded >= 10 { rounded /= 10; e += 1 }
+            return "\(x < 0 ? "-" : "")\(rounded)e\(e)"
         }
         return "\(Double(Int((x * 10000).rounded())) / 10000)"
     }
