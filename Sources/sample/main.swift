@@ -54,19 +54,19 @@ struct Sample: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Keep the k most likely tokens (0 keeps all).", valueName: "k"))
     var topK = 0
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Most completion tokens per sample, the EOS included.", valueName: "n"))
-    var maxTokens = 512
+    @Option(parsing: .unconditional, help: ArgumentHelp("Most completion tokens per sample, the EOS included (default: the model's irpo.json, else 512).", valueName: "n"))
+    var maxTokens: Int?
 
     @Option(parsing: .unconditional, help: "Seed of the random streams; the same seed gives the same output.")
     var seed: UInt64 = 0
 
-    @Option(help: ArgumentHelp("Text that ends a completion, cut before it (repeatable); EOS always ends one.",
+    @Option(help: ArgumentHelp("Text that ends a completion, cut before it (repeatable; default: the model's irpo.json); EOS always ends one.",
                                valueName: "string"))
     var stop: [String] = []
 
-    @Option(help: ArgumentHelp("Prompt template: gsm8k, arc, plain, or a file with a {question} placeholder.",
+    @Option(help: ArgumentHelp("Prompt template: gsm8k, arc, plain, or a file with a {question} placeholder (default: the model's irpo.json, else gsm8k).",
                                valueName: "name|file"))
-    var template = "gsm8k"
+    var template: String?
 
     @Option(help: ArgumentHelp("Keep only the problems whose 0-based input index modulo N is I.", valueName: "I/N"))
     var shard: Shard = .all
@@ -87,15 +87,15 @@ struct Sample: ParsableCommand {
         if !(temperature >= 0) || !temperature.isFinite { throw ValidationError("--temperature must be 0 or more") }
         if !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
         if topK < 0 { throw ValidationError("--top-k must be 0 or more") }
-        if maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
+        if let maxTokens, maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
         if threads < 0 { throw ValidationError("--threads must not be negative") }
         if stop.contains("") { throw ValidationError("--stop needs a non-empty string") }
-        _ = try resolvedTemplate()
+        if let template { _ = try resolvedTemplate(template) }
     }
 
     /// The built-in template of that name, else the file's text.
-    func resolvedTemplate() throws -> PromptTemplate {
+    func resolvedTemplate(_ template: String) throws -> PromptTemplate {
         if let t = PromptTemplate.named(template) { return t }
         guard let text = try? String(contentsOfFile: template, encoding: .utf8) else {
             throw ValidationError("--template \(template): not gsm8k, arc or plain, and not a readable file")
@@ -106,16 +106,17 @@ struct Sample: ParsableCommand {
     func run() throws {
         let diagnostics = Diagnostics(command: "sample")
         if threads > 0 { ComputeThreads.set(threads) }
-        let promptTemplate = try resolvedTemplate()
-        let (weights, tokenizer) = try loadModel(diagnostics)
+        let (weights, tokenizer, defaults) = try loadModel(diagnostics)
+        // Flags first, then the model's irpo.json, then the built-in defaults.
+        let promptTemplate = try template.map(resolvedTemplate) ?? defaultTemplate(defaults, diagnostics)
         let writer = LineWriter(command: "sample")
         let queue = PendingRecords()
         let meter = ProgressMeter(enabled: progress || isatty(2) != 0, diagnostics: diagnostics,
                                   total: totalProblems())
         if progress || isatty(2) != 0 { diagnostics.note(MachineDescription.line()) }
-        let options = GenerationOptions(samples: n, maxTokens: maxTokens,
+        let options = GenerationOptions(samples: n, maxTokens: maxTokens ?? defaults.maxTokens ?? 512,
                                         sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP),
-                                        seed: seed, stops: stop, batchSize: batch)
+                                        seed: seed, stops: stop.isEmpty ? defaults.stop ?? [] : stop, batchSize: batch)
         let modelName = model
         var generator: Generator!
         generator = Generator(weights: weights, tokenizer: tokenizer, options: options) { samples in
@@ -155,8 +156,17 @@ struct Sample: ParsableCommand {
         try CommandEnd.finish(writer: writer, diagnostics: diagnostics)
     }
 
-    /// The weights and tokenizer, or a clear error before any output.
-    func loadModel(_ diagnostics: Diagnostics) throws -> (ModelWeights, Tokenizer) {
+    /// The template irpo.json names (a built-in name or the template's text), else gsm8k.
+    func defaultTemplate(_ defaults: ModelDefaults, _ diagnostics: Diagnostics) throws -> PromptTemplate {
+        guard let text = defaults.template else { return PromptTemplate.named("gsm8k")! }
+        do { return try PromptTemplate.named(text) ?? PromptTemplate(text: text) } catch {
+            diagnostics.error("\(model)/\(ModelDefaults.fileName): template: \(error)")
+            throw ExitCode(ExitStatus.failure)
+        }
+    }
+
+    /// The weights, tokenizer and irpo.json defaults, or a clear error before any output.
+    func loadModel(_ diagnostics: Diagnostics) throws -> (ModelWeights, Tokenizer, ModelDefaults) {
         do {
             let checkpoint = try CheckpointIO.load(model)
             guard let json = checkpoint.tokenizerJSON else {
@@ -168,7 +178,7 @@ struct Sample: ParsableCommand {
             if checkpoint.config.eosTokenIds.isEmpty {
                 diagnostics.note("\(model): config.json names no eos_token_id; only --stop and --max-tokens end samples")
             }
-            return (checkpoint.weights, tokenizer)
+            return (checkpoint.weights, tokenizer, try ModelDefaults(of: checkpoint, display: model))
         } catch let e as ExitCode {
             throw e
         } catch let e as CheckpointError {

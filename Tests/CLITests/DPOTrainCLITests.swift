@@ -49,6 +49,17 @@ import IRPOCore
         }
     }
 
+    @Test func theModelsDefaultsTravelToTheTrainedModel() throws {
+        let r = try Shell.run("""
+            set -e
+            \(DPOTrainFixture.makeM0)
+            echo '{"template": "plain", "max_tokens": 7}' > m0/irpo.json
+            "$BIN/dpo-train" --model m0 --out m1 --batch-size 4 --max-steps 1 --lr 1e-3 pairs.jsonl
+            cmp m0/irpo.json m1/irpo.json && echo carried
+            """, files: DPOTrainFixture.files)
+        #expect(r.out == "carried\n", "\(r.out)\(r.err)")
+    }
+
     /// Where the model and metrics go is checked before any work, so a mistake costs no training.
     @Test func outputsAreCheckedBeforeTraining() throws {
         let train = #""$BIN/dpo-train" --model m0 --batch-size 4 --max-steps 1 --lr 1e-3"#

@@ -60,6 +60,34 @@ import IRPOCore
         #expect(!outputs[0].isEmpty && Set(outputs).count == 1)
     }
 
+    /// A model's irpo.json sets the template, max tokens and stops where the flags are absent;
+    /// flags win; dpo-train carries the file to the model it writes; a bad file is named.
+    @Test func modelDefaultsApplyWhereFlagsAreAbsent() throws {
+        let r = try Shell.run("""
+            cp -r '\(model)' m && cp defaults.json m/irpo.json && cp -r '\(model)' plain
+            "$BIN/sample" --model m -n 2 --seed 1 < in.jsonl | sed 's/"model":"m"/"model":"X"/' > by-defaults
+            "$BIN/sample" --model plain -n 2 --seed 1 --template plain --max-tokens 3 < in.jsonl | sed 's/"model":"plain"/"model":"X"/' > by-flags
+            cmp by-defaults by-flags && echo "defaults applied"
+            "$BIN/sample" --model m -n 2 --seed 1 --max-tokens 6 < in.jsonl | sed 's/"model":"m"/"model":"X"/' > flags-win
+            "$BIN/sample" --model plain -n 2 --seed 1 --template plain --max-tokens 6 < in.jsonl | sed 's/"model":"plain"/"model":"X"/' | cmp - flags-win && echo "flags win"
+            cp text.json m/irpo.json
+            "$BIN/sample" --model m < in.jsonl | jq -c .prompt
+            echo '{"max_tokens": 0}' > m/irpo.json
+            "$BIN/sample" --model m < in.jsonl; echo "status $?"
+            """, stdin: "", files: ["in.jsonl": SampleFixture.problems(2),
+                                    "defaults.json": #"{"template": "plain", "max_tokens": 3}"#,
+                                    "text.json": #"{"template": "Q: {question}\nA:"}"#])
+        #expect(r.out == """
+            defaults applied
+            flags win
+            "Q: What is 1 plus 3?\\nA:"
+            "Q: What is 2 plus 6?\\nA:"
+            status 1
+
+            """, "\(r.out)\(r.err)")
+        #expect(r.err == "sample: m/irpo.json: \"max_tokens\" must be at least 1\n", "\(r.err)")
+    }
+
     @Test func shardsPartitionTheInput() throws {
         let input = SampleFixture.problems(7)
         let whole = try sample("-n 2 --max-tokens 10 --seed 1", stdin: input)
