@@ -35,7 +35,7 @@ $(eval $(call remember,v-$(1),$(FLAGS_$(1)) $(STEP_$(1))))
 $(OUT)/v-$(1)/config.json: $(OUT)/pairs-1$(if $(filter 1,$(STEP_$(1))),.step).jsonl $(call model_file,$(MODEL)) \
 		$(OUT)/.vars/train $(OUT)/.vars/v-$(1)
 	rm -rf $(OUT)/v-$(1) $(OUT)/v-$(1).state
-	$(BIN)/dpo-train --model $(MODEL) --out $(OUT)/v-$(1) $(train_flags) $(FLAGS_$(1)) \
+	$(IRPO) dpo-train --model $(MODEL) --out $(OUT)/v-$(1) $(train_flags) $(FLAGS_$(1)) \
 	  --metrics $(OUT)/v-$(1).train.jsonl $$<
 $(call evaluate,v-$(1),$(OUT)/v-$(1))
 endef

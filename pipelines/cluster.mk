@@ -9,7 +9,7 @@
 #   make -f pipelines/cluster.mk cluster-samples  MODEL=m0 TRAIN=train.jsonl SAMPLES=30 \
 #        SAMPLES_FILE=samples-1.jsonl SAMPLE_FLAGS='--temperature 0.8' SHARDS=8 SSHLOGIN=4/node1,4/node2
 #   make -f pipelines/cluster.mk cluster-samples  ... SCHEDULER=slurm SBATCH_FLAGS='--partition=gpu --time=4:00:00'
-#   "$BIN"/grade --task gsm8k < samples-1.jsonl | "$BIN"/pair --max-pairs 10 > pairs-1.jsonl
+#   irpo grade --task gsm8k < samples-1.jsonl | irpo pair --max-pairs 10 > pairs-1.jsonl
 #   make -f pipelines/cluster.mk cluster-train    MODEL=m0 NEXT=m1 PAIRS_FILE=pairs-1.jsonl RANKS=4 \
 #        MPIRUN='mpirun --hostfile hosts' TRAIN_FLAGS='--save-every 50'
 #
@@ -17,7 +17,9 @@
 # mean in irpo.mk (SAMPLES per problem, TRAIN the problems, TRAIN_FLAGS more dpo-train flags).
 
 PIPELINES           := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
-BIN                 ?= .build/release
+ROOT                := $(patsubst ./%,%,$(patsubst %pipelines,%,$(PIPELINES)))
+# The clone's release build when there is one, else the irpo on PATH (make install).
+BIN                 ?= $(or $(if $(wildcard $(ROOT).build/release/irpo),$(ROOT).build/release),$(patsubst %/,%,$(dir $(shell command -v irpo))),$(error no irpo: run make build (or make install), or set BIN to the folder of the binaries))
 MPI_BIN             ?= .build-mpi/release
 
 MODEL               ?= m0
@@ -43,7 +45,7 @@ MPIRUN              ?= mpirun
 TRAIN_FLAGS         ?=
 
 shard_indices := $(shell seq 0 $$(($(SHARDS) - 1)))
-sample_command = $(BIN)/sample --model $(MODEL) -n $(SAMPLES) $(SAMPLE_FLAGS)
+sample_command = $(BIN)/irpo sample --model $(MODEL) -n $(SAMPLES) $(SAMPLE_FLAGS)
 shard_command = $(PIPELINES)/sample-shard.sh $(SHARDS) $(TRAIN) $(SHARD_DIR) $(sample_command)
 
 .PHONY: cluster-samples cluster-train

@@ -5,7 +5,12 @@
 # so changing a knob remakes exactly the files that depend on it.
 
 PIPELINES    := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
-BIN          ?= .build/release
+# The clone these pipelines are in, as a prefix ("" when make runs from it), so they run from
+# any directory; outputs (OUT) land in the directory make runs in.
+ROOT         := $(patsubst ./%,%,$(patsubst %pipelines,%,$(PIPELINES)))
+# The commands: the clone's release build when there is one, else the irpo on PATH (make install).
+BIN          ?= $(or $(if $(wildcard $(ROOT).build/release/irpo),$(ROOT).build/release),$(patsubst %/,%,$(dir $(shell command -v irpo))),$(error no irpo: run make build (or make install), or set BIN to the folder of the binaries))
+IRPO         := $(BIN)/irpo
 OUT          ?= runs/irpo
 TEST         ?= $(error set TEST to the test problems (JSONL))
 TASK         ?= gsm8k
@@ -22,9 +27,9 @@ THREADS      ?= 0
 PROGRESS     ?=
 
 # sample with the shared knobs; $(call sample_on,THREADS) for another thread count.
-sample_on     = $(BIN)/sample --template $(TEMPLATE) --max-tokens $(MAX_TOKENS) --threads $(1) $(PROGRESS)
+sample_on     = $(IRPO) sample --template $(TEMPLATE) --max-tokens $(MAX_TOKENS) --threads $(1) $(PROGRESS)
 SAMPLE        = $(call sample_on,$(THREADS))
-GRADE         = $(BIN)/grade --task $(TASK)
+GRADE         = $(IRPO) grade --task $(TASK)
 
 # The directory's config.json stands for a model directory in prerequisites; a bundle is its file.
 model_file = $(if $(filter %.tar %.tar.gz %.tgz,$(1)),$(1),$(1)/config.json)
@@ -38,12 +43,10 @@ FORCE:
 .DELETE_ON_ERROR:
 
 # $(call remember_at,FILE,VALUE): FILE holds VALUE and changes only when VALUE does, so a
-# target that depends on FILE is remade when VALUE changes, and only then.
-define remember_at
-$(1): FORCE
-	@mkdir -p $$(@D)
-	@printf '%s\n' '$(2)' | cmp -s - $$@ || printf '%s\n' '$(2)' > $$@
-endef
+# target that depends on FILE is remade when VALUE changes, and only then. It is written while
+# make reads this file, not by a rule: a rule would count as remade on every run, and the
+# merged-away sampling shards would be sampled again.
+remember_at = $(shell mkdir -p $(dir $(1)) && { printf '%s\n' '$(2)' | cmp -s - $(1) || printf '%s\n' '$(2)' > $(1); })
 # $(call remember,NAME,VALUE): the same for $(OUT)/.vars/NAME.
 remember = $(call remember_at,$(OUT)/.vars/$(1),$(2))
 
@@ -58,9 +61,9 @@ $(OUT)/$(1).jsonl: $(call model_file,$(2)) $(TEST) $(OUT)/.vars/eval
 	$(SAMPLE) --model $(2) -n $(EVAL_SAMPLES) --temperature $(EVAL_TEMPERATURE) --seed $(SEED) $(TEST) \
 	  | $(GRADE) > $$@.tmp && mv $$@.tmp $$@
 $(OUT)/$(1).eval.json: $(OUT)/$(1).greedy.jsonl $(OUT)/$(1).jsonl
-	$(BIN)/eval --json --k $(EVAL_SAMPLES) --greedy $(OUT)/$(1).greedy.jsonl $(OUT)/$(1).jsonl > $$@.tmp && mv $$@.tmp $$@
+	$(IRPO) eval --json --k $(EVAL_SAMPLES) --greedy $(OUT)/$(1).greedy.jsonl $(OUT)/$(1).jsonl > $$@.tmp && mv $$@.tmp $$@
 endef
 
 # $(call table,NAMES): the rows NAME.jsonl with their greedy accuracy, as a table and a plot.
-table = cd $(OUT) && $(abspath $(BIN))/eval --k $(EVAL_SAMPLES) $(foreach n,$(1),--greedy $(n).greedy.jsonl) \
+table = cd $(OUT) && $(abspath $(BIN))/irpo eval --k $(EVAL_SAMPLES) $(foreach n,$(1),--greedy $(n).greedy.jsonl) \
 	--plot $(2) $(foreach n,$(1),$(n).jsonl)

@@ -13,7 +13,7 @@ EXAMPLE_SEED ?= 1
 DATA         ?= runs/example/data
 SEED         ?= 1
 OUT          ?= runs/example/seed-$(SEED)
-MODEL        ?= examples/m0
+MODEL        ?= $(EXAMPLES)m0
 IRPO_PROBLEMS ?= 1000
 # arith-problems' path flags, none by default: gold solutions follow the question's order.
 # --varied-steps (README.md, majority voting) takes commuting steps in any order instead.
@@ -43,6 +43,8 @@ ITERS        ?= 2
 # The ablation rows of make demo; "step" (IRPO on step-level pairs) is in README.md's table.
 VARIANTS     ?= dpo sft
 
+# The bundled example's files, wherever make runs from.
+EXAMPLES     = $(ROOT)examples/
 include $(dir $(lastword $(MAKEFILE_LIST)))ablations.mk
 
 .PHONY: demo data m0 check-m0 check-m0-start
@@ -58,8 +60,8 @@ data: $(TRAIN) $(TEST) $(DEV)
 $(eval $(call remember_at,$(DATA)/.vars/problems,$(strip $(EXAMPLE_SEED) $(PATHS))))
 $(eval $(call remember_at,$(DATA)/.vars/irpo-problems,$(IRPO_PROBLEMS)))
 
-$(DATA)/test.jsonl $(DATA)/dev.jsonl $(DATA)/train.jsonl &: $(DATA)/.vars/problems | $(BIN)/arith-problems
-	$(BIN)/arith-problems --seed $(EXAMPLE_SEED) $(PATHS) --out-dir $(DATA)
+$(DATA)/test.jsonl $(DATA)/dev.jsonl $(DATA)/train.jsonl &: $(DATA)/.vars/problems
+	$(IRPO) problems --seed $(EXAMPLE_SEED) $(PATHS) --out-dir $(DATA)
 $(DATA)/irpo-train.jsonl: $(DATA)/train.jsonl $(DATA)/.vars/irpo-problems
 	awk -v n=$(IRPO_PROBLEMS) 'NR > 6000 && NR <= 6000 + n' $< > $@.tmp && mv $@.tmp $@
 # M0's supervised data: the gold solutions after the same prompt sample --template plain builds.
@@ -77,26 +79,26 @@ $(DATA)/m0-sft.jsonl: $(DATA)/train.jsonl
 M0_OUT         ?= runs/example/m0
 M0_STEPS       ?= 1000
 M0_CHECK_STEPS ?= 2
-M0_FLAGS        = --init examples/m0-config.json --tokenizer examples/tokenizer.json --loss sft --lr 1e-3 \
+M0_FLAGS        = --init $(EXAMPLES)m0-config.json --tokenizer $(EXAMPLES)tokenizer.json --loss sft --lr 1e-3 \
 	--batch-size 32 --max-steps 2000 --warmup 100 --schedule cosine --seed 1 --threads $(THREADS) $(PROGRESS)
 m0_fields       = jq -c '[.step, .loss, .grad_norm, .learning_rate, ."logps/chosen"]'
 
 m0: $(M0_OUT)/config.json
-$(M0_OUT)/config.json: $(DATA)/m0-sft.jsonl examples/m0-config.json examples/tokenizer.json
+$(M0_OUT)/config.json: $(DATA)/m0-sft.jsonl $(EXAMPLES)m0-config.json $(EXAMPLES)tokenizer.json
 	rm -rf $(M0_OUT) $(M0_OUT).run.state $(M0_OUT).metrics.jsonl
-	$(BIN)/dpo-train $(M0_FLAGS) --stop-after $(M0_STEPS) --out $(M0_OUT).run --metrics $(M0_OUT).metrics.jsonl $<
+	$(IRPO) dpo-train $(M0_FLAGS) --stop-after $(M0_STEPS) --out $(M0_OUT).run --metrics $(M0_OUT).metrics.jsonl $<
 	mkdir -p $(M0_OUT).tmp
 	cp $(M0_OUT).run.state/config.json $(M0_OUT).run.state/model.safetensors $(M0_OUT).run.state/tokenizer.json $(M0_OUT).tmp/
 	mv $(M0_OUT).tmp $(M0_OUT) && rm -rf $(M0_OUT).run.state
 
 check-m0: $(M0_OUT)/config.json
-	cmp $(M0_OUT)/model.safetensors examples/m0/model.safetensors
-	$(m0_fields) $(M0_OUT).metrics.jsonl | cmp - <($(m0_fields) examples/m0.metrics.jsonl)
+	cmp $(M0_OUT)/model.safetensors $(EXAMPLES)m0/model.safetensors
+	$(m0_fields) $(M0_OUT).metrics.jsonl | cmp - <($(m0_fields) $(EXAMPLES)m0.metrics.jsonl)
 	@echo "$(M0_OUT) is examples/m0, byte for byte"
 
 check-m0-start: $(DATA)/m0-sft.jsonl
 	rm -rf $(M0_OUT)-start $(M0_OUT)-start.state $(M0_OUT)-start.metrics.jsonl
-	$(BIN)/dpo-train $(M0_FLAGS) --stop-after $(M0_CHECK_STEPS) --out $(M0_OUT)-start \
+	$(IRPO) dpo-train $(M0_FLAGS) --stop-after $(M0_CHECK_STEPS) --out $(M0_OUT)-start \
 	  --metrics $(M0_OUT)-start.metrics.jsonl $<
-	$(m0_fields) $(M0_OUT)-start.metrics.jsonl | cmp - <(head -n $(M0_CHECK_STEPS) examples/m0.metrics.jsonl | $(m0_fields))
+	$(m0_fields) $(M0_OUT)-start.metrics.jsonl | cmp - <(head -n $(M0_CHECK_STEPS) $(EXAMPLES)m0.metrics.jsonl | $(m0_fields))
 	@echo "the first $(M0_CHECK_STEPS) steps of the M0 recipe match examples/m0.metrics.jsonl"

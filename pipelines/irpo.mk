@@ -54,11 +54,10 @@ $(eval $(call remember,pair,$(TASK) $(PAIRS) $(GOLD) $(STEP) $(SEED)))
 $(eval $(call remember,train,$(LOSS) $(ALPHA) $(BETA) $(LR) $(BATCH) $(EPOCHS) $(WARMUP) $(SCHEDULE) $(SEED) $(TRAIN_FLAGS)))
 
 # Threads per shard: the cores shared among the shards make runs at once (-jN), at least one.
-shard_threads = $$(n=$$(nproc); j=$$(printf '%s\n' "$(MAKEFLAGS)" | sed -n 's/.*-j\([0-9][0-9]*\).*/\1/p'); \
-	j=$${j:-1}; [ $$j -gt $(SHARDS) ] && j=$(SHARDS); t=$$((n / j)); echo $$((t > 0 ? t : 1)))
+shard_threads = $$($(PIPELINES)/shard-threads.sh $(SHARDS))
 
 # pair with the iteration's knobs, shared with ablations.mk's step-level pairs.
-PAIR = $(BIN)/pair --max-pairs $(PAIRS) --seed $(SEED) $(if $(filter 1,$(GOLD)),--gold-winners)
+PAIR = $(IRPO) pair --max-pairs $(PAIRS) --seed $(SEED) $(if $(filter 1,$(GOLD)),--gold-winners)
 
 # dpo-train's flags other than the loss, shared with ablations.mk.
 train_flags = --lr $(LR) --batch-size $(BATCH) --epochs $(EPOCHS) --warmup $(WARMUP) --schedule $(SCHEDULE) \
@@ -71,15 +70,16 @@ $(OUT)/samples-$(1).shard-%.jsonl: $(call model_file,$(call model_of,$(2))) $(TR
 	  --shard $$*/$(SHARDS) $(TRAIN) > $$@.tmp && mv $$@.tmp $$@
 # Shard s holds problems s, s+SHARDS, ...: interleave.awk takes SAMPLES lines from each shard
 # in turn, which restores the input order, byte for byte what one unsharded run writes.
+# The shards go once merged; .SECONDARY keeps make from sampling them again.
 $(OUT)/samples-$(1).jsonl: $(foreach s,$(shard_ids),$(OUT)/samples-$(1).shard-$(s).jsonl)
-	LC_ALL=C awk -v per=$(SAMPLES) -f $(PIPELINES)/interleave.awk $$^ > $$@.tmp && mv $$@.tmp $$@
+	LC_ALL=C awk -v per=$(SAMPLES) -f $(PIPELINES)/interleave.awk $$^ > $$@.tmp && mv $$@.tmp $$@ && rm $$^
 $(OUT)/graded-$(1).jsonl: $(OUT)/samples-$(1).jsonl
 	$(GRADE) $$< > $$@.tmp && mv $$@.tmp $$@
 $(OUT)/pairs-$(1).jsonl: $(OUT)/graded-$(1).jsonl $(OUT)/.vars/pair
 	$(PAIR) $(if $(filter 1,$(STEP)),--step) $$< > $$@.tmp && mv $$@.tmp $$@
 $(OUT)/m$(1)/config.json: $(OUT)/pairs-$(1).jsonl $(call model_file,$(call model_of,$(2))) $(OUT)/.vars/train
 	rm -rf $(OUT)/m$(1) $(OUT)/m$(1).state $(OUT)/train-$(1).jsonl
-	$(BIN)/dpo-train --model $(call model_of,$(2)) --out $(OUT)/m$(1) --loss $(LOSS) --alpha $(ALPHA) \
+	$(IRPO) dpo-train --model $(call model_of,$(2)) --out $(OUT)/m$(1) --loss $(LOSS) --alpha $(ALPHA) \
 	  --beta $(BETA) $(train_flags) --metrics $(OUT)/train-$(1).jsonl $(OUT)/pairs-$(1).jsonl
 endef
 

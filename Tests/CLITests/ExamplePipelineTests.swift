@@ -166,7 +166,7 @@ import IRPOCore
             #expect(tables.contains("\n" + row + " "), "no row \(row):\n\(tables)")
         }
         // Nothing left to do: the second run only prints the table.
-        #expect(!(sections["again"] ?? "").contains("/sample "), "\(sections["again"] ?? "")")
+        #expect(!(sections["again"] ?? "").contains(" sample "), "\(sections["again"] ?? "")")
         #expect((sections["again"] ?? "").contains("M1.jsonl"))
         // A new alpha retrains M1 and re-evaluates it, but samples nothing for training again.
         let alpha = sections["alpha"] ?? ""
