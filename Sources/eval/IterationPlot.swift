@@ -21,7 +21,7 @@ enum IterationPlot {
         func y(_ v: Double) -> Double { top + plotH * (1 - v) }
 
         var series: [(label: String, values: [Double?], dashed: Bool)] = []
-        if rows.contains(where: { $0.greedy != nil }) { series.append(("greedy", rows.map(\.greedy), false)) }
+        if rows.contains(where: { $0.greedyFile != nil }) { series.append(("greedy", rows.map { $0.greedy?.accuracy }, false)) }
         series.append((series.isEmpty ? "accuracy" : "sample accuracy", rows.map { $0.summary.accuracy }, false))
         for (j, k) in ks.enumerated() {
             let values = rows.map { $0.summary.perK[j].majority }
