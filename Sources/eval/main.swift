@@ -27,8 +27,8 @@ struct Eval: ParsableCommand {
         problems have unequal numbers of samples, "sampled" uses the same formula weighted by \
         samples, as the accuracy is.
 
-        With one file per iteration the rows form the iteration table, and --plot draws it. \
-        --greedy names, for each input file in order, a file of the same \
+        With one file per iteration the rows form the iteration table, and --plot draws it with \
+        ±1 standard error bars. --greedy names, for each input file in order, a file of the same \
         model's greedy samples (one per problem; a file with more is refused): its accuracy \
         becomes the row's "greedy" column, the paper's accuracy, beside maj@k of the sampled \
         file. Memory grows with the number of problems, not of samples. "eval" is also a shell \
@@ -42,8 +42,14 @@ struct Eval: ParsableCommand {
     @Flag(help: "Print one JSON object per input file instead of the table.")
     var json = false
 
-    @Option(help: ArgumentHelp("Also draw accuracy and maj@k per input file as an SVG image.", valueName: "file.svg"))
+    @Option(help: ArgumentHelp("Also draw greedy and sampled accuracy and maj@k per model as an SVG image.", valueName: "file.svg"))
     var plot: String?
+
+    @Option(help: ArgumentHelp("The plot's title: say the task and split, for example \"gsm8k test: accuracy by model\".", valueName: "text"))
+    var title = "accuracy by model"
+
+    @Option(help: ArgumentHelp("Join each series' points by lines (line) or draw them as dots (dots). Default line when the models are named M0, M1, ... in increasing order, else dots.", valueName: "line|dots"))
+    var style: PlotStyle?
 
     @Option(help: ArgumentHelp("Greedy samples of the same model as the input file in the same position (repeatable), one per problem: adds a greedy accuracy column.", valueName: "file"))
     var greedy: [String] = []
@@ -75,8 +81,9 @@ struct Eval: ParsableCommand {
         }
         writer.flush()
         if let plot {
+            let drawn = style ?? PlotStyle.automatic(for: rows.map(\.name))
             do {
-                try IterationPlot.svg(rows: rows, ks: ks).write(toFile: plot, atomically: true, encoding: .utf8)
+                try IterationPlot.svg(rows: rows, ks: ks, title: title, style: drawn).write(toFile: plot, atomically: true, encoding: .utf8)
             } catch {
                 diagnostics.error("\(plot): \(error.localizedDescription)")
             }
@@ -84,5 +91,7 @@ struct Eval: ParsableCommand {
         try CommandEnd.finish(writer: writer, diagnostics: diagnostics)
     }
 }
+
+extension PlotStyle: ExpressibleByArgument {}
 
 Eval.main()

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// `eval` as a built binary: rows named by model, standard errors and the --greedy check.
+/// `eval` as a built binary: rows named by model, standard errors, the --greedy check and the plot.
 @Suite struct EvalCLITests {
     /// Graded samples, one line each: per problem (id 1, 2, ...) its samples' correctness.
     static func graded(_ problems: [[Bool]], model: String? = nil) -> String {
@@ -92,5 +92,83 @@ import Testing
                               files: ["s.jsonl": Self.greedy(3, right: 1, model: "m2"), "g.jsonl": Self.greedy(3, right: 2, model: "m1")])
         #expect(r.status == 0)
         #expect(r.err == #"eval: note: g.jsonl is from model "m1", s.jsonl from "m2""# + "\n")
+    }
+
+    /// Each `class="NAME"` element's text content, in order.
+    static func texts(_ svg: String, class name: String) -> [String] {
+        let re = try! NSRegularExpression(pattern: #"class="\#(name)"[^>]*>(?:<title>[^<]*</title>)?([^<]*)<"#)
+        let ns = svg as NSString
+        return re.matches(in: svg, range: NSRange(location: 0, length: ns.length)).map { ns.substring(with: $0.range(at: 1)) }
+    }
+
+    static func count(_ needle: String, in text: String) -> Int { text.components(separatedBy: needle).count - 1 }
+
+    @Test func plotShowsCategoriesAsDotsWithErrorBarsOnAFittedAxis() throws {
+        let files = ["base.jsonl": Self.greedy(20, right: 8, model: "base"),
+                     "dpo.jsonl": Self.greedy(20, right: 12, model: "dpo"),
+                     "sft.jsonl": Self.greedy(20, right: 11, model: "sft & <co>")]
+        let r = try Shell.run(#"""
+            "$BIN/eval" --k 1 --json --plot p.svg --title 'gsm8k test: accuracy by model' base.jsonl dpo.jsonl sft.jsonl
+            echo '=='; cat p.svg
+            """#, files: files)
+        #expect(r.status == 0 && r.err == "", "\(r.err)")
+        let parts = r.out.components(separatedBy: "==\n")
+        let rows = try Self.jsonLines(parts[0]), svg = parts[1]
+        #expect(svg.hasPrefix("<svg ") && svg.hasSuffix("</svg>\n"))
+        #expect(svg.contains("<title>gsm8k test: accuracy by model</title>"))
+        #expect(Self.texts(svg, class: "title") == ["gsm8k test: accuracy by model"])
+        #expect(Self.texts(svg, class: "xtick") == ["base", "dpo", "sft &amp; &lt;co&gt;"])
+        #expect(Self.texts(svg, class: "axis-title") == ["model", "accuracy (%)"])
+        // Models are categories: dots, never lines; every point (sampled and maj@1 of 3 models) has its bar.
+        #expect(!svg.contains("<polyline"))
+        #expect(Self.count(#"class="point""#, in: svg) == 6 && Self.count(#"class="errorbar""#, in: svg) == 6)
+        // The y axis covers every bar, with at most 10 points of padding and rounding on each side.
+        var lo = 100.0, hi = 0.0
+        for row in rows {
+            let pairs = [(row["accuracy"], row["accuracy_se"]),
+                         ((row["maj"] as? [String: Any])?["1"], (row["maj_se"] as? [String: Any])?["1"])]
+            for (v, se) in pairs {
+                let (v, se) = (try #require(v as? Double) * 100, try #require(se as? Double) * 100)
+                (lo, hi) = (min(lo, v - se), max(hi, v + se))
+            }
+        }
+        let ticks = Self.texts(svg, class: "ytick").compactMap { Double($0.dropLast()) }
+        let (axisLo, axisHi) = (try #require(ticks.min()), try #require(ticks.max()))
+        #expect(ticks.count >= 3 && ticks.count <= 11, "\(ticks)")
+        #expect(axisLo <= lo && axisHi >= hi, "axis \(axisLo)-\(axisHi), bars \(lo)-\(hi)")
+        #expect(axisLo >= lo - 10 && axisHi <= hi + 10, "axis \(axisLo)-\(axisHi), bars \(lo)-\(hi)")
+    }
+
+    @Test func plotJoinsIterationsOnlyAndRotatesLongNames() throws {
+        let files = ["M0.jsonl": Self.greedy(10, right: 3), "M1.jsonl": Self.greedy(10, right: 5), "M2.jsonl": Self.greedy(10, right: 6),
+                     "a.jsonl": Self.greedy(10, right: 3, model: "sweep/lr-1e-4-batch-16-run-a"),
+                     "b.jsonl": Self.greedy(10, right: 4, model: "runs/a-very-long-directory-name/and-a-model-b"),
+                     "c.jsonl": Self.greedy(10, right: 5, model: "sweep/lr-1e-4-batch-16-run-c"),
+                     "d.jsonl": Self.greedy(10, right: 6, model: "sweep/lr-1e-4-batch-16-run-d")]
+        let r = try Shell.run(#"""
+            e() { "$BIN/eval" --k 1 --plot p.svg "$@" > /dev/null && cat p.svg; echo ==; }
+            e M0.jsonl M1.jsonl M2.jsonl; e M1.jsonl M0.jsonl M2.jsonl; e --style dots M0.jsonl M1.jsonl M2.jsonl
+            e --style line a.jsonl b.jsonl; e a.jsonl b.jsonl; e a.jsonl b.jsonl c.jsonl d.jsonl
+            """#, files: files)
+        #expect(r.status == 0 && r.err == "", "\(r.err)")
+        let svgs = r.out.components(separatedBy: "==\n")
+        #expect(svgs.count == 7)
+        // M0, M1, M2 in order: an iteration curve, one line per series (sampled, maj@1).
+        #expect(Self.count("<polyline", in: svgs[0]) == 2)
+        #expect(svgs[0].contains("<title>accuracy by model</title>"))
+        #expect(!svgs[1].contains("<polyline") && !svgs[2].contains("<polyline"))
+        #expect(Self.count("<polyline", in: svgs[3]) == 2 && !svgs[4].contains("<polyline"))
+        // Names that fit their slot stay level; wider ones (four of 28 characters) are rotated.
+        // A name too long keeps its end, where models differ, and its tooltip holds it whole.
+        #expect(!svgs[0].contains("rotate(-35") && !svgs[4].contains("rotate(-35") && svgs[5].contains("rotate(-35"))
+        #expect(Self.texts(svgs[5], class: "xtick") == ["sweep/lr-1e-4-batch-16-run-a", "…irectory-name/and-a-model-b",
+                                                        "sweep/lr-1e-4-batch-16-run-c", "sweep/lr-1e-4-batch-16-run-d"])
+        #expect(svgs[5].contains("<title>runs/a-very-long-directory-name/and-a-model-b</title>"))
+        #expect(Self.count(#"class="errorbar""#, in: svgs[5]) == 8)
+    }
+
+    @Test func plotStyleMustBeKnown() throws {
+        let r = try Shell.run(#""$BIN/eval" --style curve --plot p.svg < /dev/null"#)
+        #expect(r.status == 64 && r.err.contains("curve"), "\(r.err)")
     }
 }

@@ -80,7 +80,7 @@ import Testing
         // No "model" field: the rows are named by the files, without .jsonl and .gz.
         let a = #"{"id":1,"pred":"1","correct":true}"# + "\n" + #"{"id":2,"pred":null,"correct":false}"# + "\n"
         let b = #"{"id":1,"pred":"1","correct":true}"# + "\n" + #"{"id":2,"pred":"2","correct":true}"# + "\n"
-        let r = try Shell.run(#"gzip b.jsonl; "$BIN/eval" --plot it.svg a.jsonl b.jsonl.gz && grep -c '<polyline' it.svg"#,
+        let r = try Shell.run(#"gzip b.jsonl; "$BIN/eval" --plot it.svg a.jsonl b.jsonl.gz && grep -c '<circle class="point"' it.svg"#,
                               files: ["a.jsonl": a, "b.jsonl": b])
         #expect(r.status == 0)
         #expect(r.out == """
@@ -91,7 +91,7 @@ import Testing
         note: a: no problem has 32 samples, so maj@32 and pass@32 are not measured
         note: b: no problem has 8 samples, so maj@8 and pass@8 are not measured
         note: b: no problem has 32 samples, so maj@32 and pass@32 are not measured
-        2
+        4
 
         """)
     }
