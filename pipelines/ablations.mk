@@ -44,7 +44,7 @@ $(foreach v,$(VARIANTS),$(eval $(call variant,$(v))))
 rows := M0 M1 $(addprefix v-,$(VARIANTS))
 
 $(OUT)/ablations.txt: $(foreach r,$(rows),$(OUT)/$(r).eval.json)
-	$(call table,$(rows),ablations.svg) > ablations.txt.tmp && mv ablations.txt.tmp ablations.txt
+	$(call table,$(rows),ablations.svg,accuracy by training objective) > ablations.txt.tmp && mv ablations.txt.tmp ablations.txt
 
 ablations: $(OUT)/ablations.txt
 	@cat $<

@@ -64,6 +64,8 @@ $(OUT)/$(1).eval.json: $(OUT)/$(1).greedy.jsonl $(OUT)/$(1).jsonl
 	$(IRPO) eval --json --k $(EVAL_SAMPLES) --greedy $(OUT)/$(1).greedy.jsonl $(OUT)/$(1).jsonl > $$@.tmp && mv $$@.tmp $$@
 endef
 
-# $(call table,NAMES): the rows NAME.jsonl with their greedy accuracy, as a table and a plot.
+# $(call table,NAMES,PLOT,WHAT[,FLAGS]): the rows NAME.jsonl with their greedy accuracy, as a
+# table and a plot titled with the task, the test file and WHAT; FLAGS go to eval (--style line
+# for the iterations: their rows are named by the model directories, not M0, M1, ...).
 table = cd $(OUT) && $(abspath $(BIN))/irpo eval --k $(EVAL_SAMPLES) $(foreach n,$(1),--greedy $(n).greedy.jsonl) \
-	--plot $(2) $(foreach n,$(1),$(n).jsonl)
+	--plot $(2) --title '$(TASK) $(notdir $(basename $(TEST))): $(3)' $(4) $(foreach n,$(1),$(n).jsonl)

@@ -90,7 +90,7 @@ $(foreach i,0 $(iters),$(eval $(call evaluate,M$(i),$(call model_of,$(i)))))
 .SECONDARY:
 
 $(OUT)/table.txt: $(foreach m,$(models),$(OUT)/$(m).eval.json)
-	$(call table,$(models),iterations.svg) > table.txt.tmp && mv table.txt.tmp table.txt
+	$(call table,$(models),iterations.svg,accuracy by iteration,--style line) > table.txt.tmp && mv table.txt.tmp table.txt
 
 table: $(OUT)/table.txt
 	@cat $<

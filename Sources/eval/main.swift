@@ -3,27 +3,35 @@ import Foundation
 import IRPOCLI
 import IRPOCore
 
-/// `eval`: accuracy, maj@k and pass@k of graded samples, one row per input file.
+/// `eval`: accuracy, maj@k and pass@k of graded samples with their standard errors, one row per model.
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Report accuracy, maj@k and pass@k of graded samples.",
         discussion: """
         Reads graded samples (JSONL with "id", "pred" and "correct", as grade writes them; \
-        "finish" and "tokens" when sample wrote them) and prints one row per input file: \
-        problems, samples per problem, accuracy (mean correctness over samples; with one greedy \
-        sample per problem this is the paper's accuracy), maj@k (majority vote of "pred" over \
-        the first k samples of each problem; ties go to the answer seen first; a missing answer \
-        never wins), pass@k (the unbiased estimator), the rate of samples with no answer, the \
-        rate of truncated samples ("finish" is "length") and the mean completion tokens. maj@k \
-        and pass@k are computed over the problems with at least k samples; a note says when \
-        that leaves some out, and "-" (null in JSON) means no problem has k samples.
+        "model", "finish" and "tokens" when sample wrote them) and prints one row per input file, \
+        named by the records' "model" (else the file name without .jsonl and .gz): problems, \
+        samples per problem, "sampled" (the accuracy of the file's samples, mean correctness over \
+        samples; with one greedy sample per problem this is the paper's accuracy), maj@k (majority \
+        vote of "pred" over the first k samples of each problem; ties go to the answer seen first; \
+        a missing answer never wins), pass@k (the unbiased estimator), the rate of samples with no \
+        answer, the rate of truncated samples ("finish" is "length") and the mean completion \
+        tokens. maj@k and pass@k are computed over the problems with at least k samples; a note \
+        says when that leaves some out, and "-" (null in JSON) means no problem has k samples.
 
-        With one file per iteration the rows form the iteration table, and --plot draws it. \
-        --greedy names, for each input file in order, a file of the same model's greedy samples \
-        (one per problem): its accuracy becomes the row's "greedy" column, the paper's \
-        accuracy, beside maj@k of the sampled file. \
-        Memory grows with the number of problems, not of samples. "eval" is also a shell \
+        Every accuracy, maj@k and pass@k comes with its standard error over problems (the table \
+        prints 32.2±2.1, in percent; JSON adds "accuracy_se", "greedy_se", "maj_se" and "pass_se"): \
+        the sample standard deviation of the per-problem scores (accuracy, vote right or wrong, \
+        pass@k estimate) over the square root of the number of problems, 0 for one problem. When \
+        problems have unequal numbers of samples, "sampled" uses the same formula weighted by \
+        samples, as the accuracy is.
+
+        With one file per iteration the rows form the iteration table, and --plot draws it with \
+        ±1 standard error bars. --greedy names, for each input file in order, a file of the same \
+        model's greedy samples (one per problem; a file with more is refused): its accuracy \
+        becomes the row's "greedy" column, the paper's accuracy, beside maj@k of the sampled \
+        file. Memory grows with the number of problems, not of samples. "eval" is also a shell \
         builtin: call this program by path (for example .build/release/eval) or as "env eval".
         """,
         version: IRPOVersion.string)
@@ -34,10 +42,16 @@ struct Eval: ParsableCommand {
     @Flag(help: "Print one JSON object per input file instead of the table.")
     var json = false
 
-    @Option(help: ArgumentHelp("Also draw accuracy and maj@k per input file as an SVG image.", valueName: "file.svg"))
+    @Option(help: ArgumentHelp("Also draw greedy and sampled accuracy and maj@k per model as an SVG image.", valueName: "file.svg"))
     var plot: String?
 
-    @Option(help: ArgumentHelp("Greedy samples of the same model as the input file in the same position (repeatable): adds a greedy accuracy column.", valueName: "file"))
+    @Option(help: ArgumentHelp("The plot's title: say the task and split, for example \"gsm8k test: accuracy by model\".", valueName: "text"))
+    var title = "accuracy by model"
+
+    @Option(help: ArgumentHelp("Join each series' points by lines (line) or draw them as dots (dots). Default line when the models are named M0, M1, ... in increasing order, else dots.", valueName: "line|dots"))
+    var style: PlotStyle?
+
+    @Option(help: ArgumentHelp("Greedy samples of the same model as the input file in the same position (repeatable), one per problem: adds a greedy accuracy column.", valueName: "file"))
     var greedy: [String] = []
 
     @OptionGroup var input: InputOptions
@@ -59,30 +73,7 @@ struct Eval: ParsableCommand {
         let diagnostics = Diagnostics(command: "eval")
         let writer = LineWriter(command: "eval")
         let paths = input.files.isEmpty ? ["-"] : input.files
-        func summarize(_ path: String, ks: [Int]) throws -> EvalSummary {
-            var acc = EvalAccumulator(ks: ks)
-            try JSONLInput(paths: [path], diagnostics: diagnostics).forEachRecord { record, _ in
-                guard let key = try record.idKey else { throw RecordFieldError.missing("id") }
-                guard let correct = try record.correct() else {
-                    throw LineError("missing field \"correct\" (grade the samples first)")
-                }
-                acc.add(problem: key, pred: try record.pred(), correct: correct,
-                        finish: try record.finish(), tokens: try record.tokens())
-            }
-            return acc.summary
-        }
-        var rows: [EvalRow] = []
-        for (i, path) in paths.enumerated() {
-            var row = EvalRow(name: DisplayName.of(path), summary: try summarize(path, ks: ks))
-            if !greedy.isEmpty {
-                let g = try summarize(greedy[i], ks: [1])
-                row.greedy = g.accuracy
-                if g.problems != row.summary.problems {
-                    diagnostics.note("note: \(DisplayName.of(greedy[i])) has \(g.problems) problems, \(row.name) \(row.summary.problems)")
-                }
-            }
-            rows.append(row)
-        }
+        let rows = try EvalInput.rows(paths: paths, greedy: greedy, ks: ks, diagnostics: diagnostics)
         if json {
             for r in rows { writer.write(EvalReport.json(r)) }
         } else {
@@ -90,8 +81,9 @@ struct Eval: ParsableCommand {
         }
         writer.flush()
         if let plot {
+            let drawn = style ?? PlotStyle.automatic(for: rows.map(\.name))
             do {
-                try IterationPlot.svg(rows: rows, ks: ks).write(toFile: plot, atomically: true, encoding: .utf8)
+                try IterationPlot.svg(rows: rows, ks: ks, title: title, style: drawn).write(toFile: plot, atomically: true, encoding: .utf8)
             } catch {
                 diagnostics.error("\(plot): \(error.localizedDescription)")
             }
@@ -99,5 +91,7 @@ struct Eval: ParsableCommand {
         try CommandEnd.finish(writer: writer, diagnostics: diagnostics)
     }
 }
+
+extension PlotStyle: ExpressibleByArgument {}
 
 Eval.main()

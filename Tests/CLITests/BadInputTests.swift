@@ -210,7 +210,7 @@ import Testing
             grade 0
             pair 0
             blank lines 0
-            {"file":"empty.jsonl","problems":0,"samples":0,"samples_per_problem":{"min":0,"max":0,"mean":null},"accuracy":null,"maj":{"1":null,"8":null,"32":null},"pass":{"1":null,"8":null,"32":null},"problems_with_k_samples":{"1":0,"8":0,"32":0},"missing":null,"truncated":null,"mean_tokens":null}
+            {"file":"empty.jsonl","model":"empty","problems":0,"samples":0,"samples_per_problem":{"min":0,"max":0,"mean":null},"accuracy":null,"accuracy_se":null,"maj":{"1":null,"8":null,"32":null},"maj_se":{"1":null,"8":null,"32":null},"pass":{"1":null,"8":null,"32":null},"pass_se":{"1":null,"8":null,"32":null},"problems_with_k_samples":{"1":0,"8":0,"32":0},"missing":null,"truncated":null,"mean_tokens":null}
             eval 0
             sample 0
             dpo-train 1

@@ -162,12 +162,13 @@ import IRPOCore
         #expect(sections["eval"] == "[\"run/M0.jsonl\",\"number\",[\"3\"]]\n[\"run/M1.jsonl\",\"number\",[\"3\"]]")
         let tables = sections["tables"] ?? ""
         #expect(tables.contains("greedy") && tables.contains("maj@3"), "\(tables)")
-        for row in ["M0.jsonl", "M1.jsonl", "v-dpo.jsonl", "v-sft.jsonl", "v-step.jsonl"] {
+        // Rows are named by the models that wrote the samples (sample's --model, as given).
+        for row in ["m0", "run/m1", "run/v-dpo", "run/v-sft", "run/v-step"] {
             #expect(tables.contains("\n" + row + " "), "no row \(row):\n\(tables)")
         }
         // Nothing left to do: the second run only prints the table.
         #expect(!(sections["again"] ?? "").contains(" sample "), "\(sections["again"] ?? "")")
-        #expect((sections["again"] ?? "").contains("M1.jsonl"))
+        #expect((sections["again"] ?? "").contains("\nrun/m1 "))
         // A new alpha retrains M1 and re-evaluates it, but samples nothing for training again.
         let alpha = sections["alpha"] ?? ""
         #expect(alpha.contains("dpo-train --model m0 --out run/m1") && alpha.contains("--alpha 2"), "\(alpha)")

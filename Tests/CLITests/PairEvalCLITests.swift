@@ -60,10 +60,10 @@ import Testing
 
     @Test func fullPipelineGradePairEval() throws {
         let samples = """
-        {"id":1,"prompt":"Q1","completion":"Final answer: 5","answer":"#### 5","finish":"stop","tokens":10}
-        {"id":1,"prompt":"Q1","completion":"Final answer: 4","answer":"#### 5","finish":"length","tokens":30}
-        {"id":2,"prompt":"Q2","completion":"Final answer: 2","answer":"#### 2","finish":"stop","tokens":20}
-        {"id":2,"prompt":"Q2","completion":"no idea","answer":"#### 2","finish":"stop","tokens":20}
+        {"id":1,"prompt":"Q1","completion":"Final answer: 5","answer":"#### 5","finish":"stop","tokens":10,"model":"m2"}
+        {"id":1,"prompt":"Q1","completion":"Final answer: 4","answer":"#### 5","finish":"length","tokens":30,"model":"m2"}
+        {"id":2,"prompt":"Q2","completion":"Final answer: 2","answer":"#### 2","finish":"stop","tokens":20,"model":"m2"}
+        {"id":2,"prompt":"Q2","completion":"no idea","answer":"#### 2","finish":"stop","tokens":20,"model":"m2"}
 
         """
         let r = try Shell.run(#""$BIN/grade" s.jsonl | "$BIN/pair" --quiet | wc -l; "$BIN/grade" s.jsonl | "$BIN/eval" --k 1,2 --json"#,
@@ -72,24 +72,26 @@ import Testing
         #expect(r.err == "")
         let lines = r.out.split(separator: "\n")
         #expect(lines[0].trimmingCharacters(in: .whitespaces) == "2")
-        #expect(String(lines[1]) == #"{"file":"<stdin>","problems":2,"samples":4,"samples_per_problem":{"min":2,"max":2,"mean":2.0},"accuracy":0.5,"maj":{"1":1.0,"2":1.0},"pass":{"1":0.5,"2":1.0},"problems_with_k_samples":{"1":2,"2":2},"missing":0.25,"truncated":0.25,"mean_tokens":20.0}"#)
+        // Each problem is half right, so the standard errors over problems are 0.
+        #expect(String(lines[1]) == #"{"file":"<stdin>","model":"m2","problems":2,"samples":4,"samples_per_problem":{"min":2,"max":2,"mean":2.0},"accuracy":0.5,"accuracy_se":0.0,"maj":{"1":1.0,"2":1.0},"maj_se":{"1":0.0,"2":0.0},"pass":{"1":0.5,"2":1.0},"pass_se":{"1":0.0,"2":0.0},"problems_with_k_samples":{"1":2,"2":2},"missing":0.25,"truncated":0.25,"mean_tokens":20.0}"#)
     }
 
     @Test func evalTableOneRowPerFileAndPlot() throws {
+        // No "model" field: the rows are named by the files, without .jsonl and .gz.
         let a = #"{"id":1,"pred":"1","correct":true}"# + "\n" + #"{"id":2,"pred":null,"correct":false}"# + "\n"
         let b = #"{"id":1,"pred":"1","correct":true}"# + "\n" + #"{"id":2,"pred":"2","correct":true}"# + "\n"
-        let r = try Shell.run(#"gzip b.jsonl; "$BIN/eval" --plot it.svg a.jsonl b.jsonl.gz && grep -c '<polyline' it.svg"#,
+        let r = try Shell.run(#"gzip b.jsonl; "$BIN/eval" --plot it.svg a.jsonl b.jsonl.gz && grep -c '<circle class="point"' it.svg"#,
                               files: ["a.jsonl": a, "b.jsonl": b])
         #expect(r.status == 0)
         #expect(r.out == """
-        file        problems  samples/problem  accuracy  maj@1  maj@8  maj@32  pass@1  pass@8  pass@32  missing  truncated  tokens
-        a.jsonl            2                1      50.0   50.0      -       -    50.0       -        -     50.0          -       -
-        b.jsonl.gz         2                1     100.0  100.0      -       -   100.0       -        -      0.0          -       -
-        note: a.jsonl: no problem has 8 samples, so maj@8 and pass@8 are not measured
-        note: a.jsonl: no problem has 32 samples, so maj@32 and pass@32 are not measured
-        note: b.jsonl.gz: no problem has 8 samples, so maj@8 and pass@8 are not measured
-        note: b.jsonl.gz: no problem has 32 samples, so maj@32 and pass@32 are not measured
-        2
+        model  problems  samples/problem    sampled      maj@1  maj@8  maj@32     pass@1  pass@8  pass@32  missing  truncated  tokens
+        a             2                1  50.0±50.0  50.0±50.0      -       -  50.0±50.0       -        -     50.0          -       -
+        b             2                1  100.0±0.0  100.0±0.0      -       -  100.0±0.0       -        -      0.0          -       -
+        note: a: no problem has 8 samples, so maj@8 and pass@8 are not measured
+        note: a: no problem has 32 samples, so maj@32 and pass@32 are not measured
+        note: b: no problem has 8 samples, so maj@8 and pass@8 are not measured
+        note: b: no problem has 32 samples, so maj@32 and pass@32 are not measured
+        4
 
         """)
     }
@@ -101,6 +103,6 @@ import Testing
         #expect(r.out.contains(#""problems":1"#))
         #expect(try Shell.run(#""$BIN/eval" --k 0 < /dev/null"#).status == 64)
         #expect(try Shell.run(#""$BIN/eval" --k 1,x < /dev/null"#).status == 64)
-        #expect(try Shell.run(#"env PATH="$BIN:$PATH" env eval --json < /dev/null"#).out.hasPrefix(#"{"file":"<stdin>","problems":0"#))
+        #expect(try Shell.run(#"env PATH="$BIN:$PATH" env eval --json < /dev/null"#).out.hasPrefix(#"{"file":"<stdin>","model":"<stdin>","problems":0"#))
     }
 }

@@ -12,7 +12,7 @@ import Glibc
     static let setups: [String: (input: String, run: String)] = [
         "grade": (GradeCLITests.samples, #"run() { "$BIN/grade" "$@"; }"#),
         "pair": (PairEvalCLITests.graded, #"run() { "$BIN/pair" --quiet "$@"; }"#),
-        "eval": (PairEvalCLITests.graded, #"run() { "$BIN/eval" --json "$@" | sed 's/"file":"[^"]*",//'; }"#),
+        "eval": (PairEvalCLITests.graded, #"run() { "$BIN/eval" --json "$@" | sed 's/"file":"[^"]*","model":"[^"]*",//'; }"#),
         "sample": (SampleFixture.problems(3),
                    #"run() { "$BIN/sample" --model '\#(SampleFixture.modelDir)' --template plain --max-tokens 3 -n 2 "$@"; }"#),
         "dpo-train": (DPOTrainFixture.records(count: 12, pairs: true), """

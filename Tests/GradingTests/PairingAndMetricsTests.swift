@@ -90,5 +90,49 @@ import IRPOCore
         #expect(abs(s.missingRate! - 1.0 / 6) < 1e-12)
         #expect(abs(s.truncationRate! - 1.0 / 3) < 1e-12)
         #expect(s.meanTokens == 20)
+        // Standard errors over the two problems, from the per-problem scores worked out above.
+        #expect(s.problemsWithSeveralSamples == 2)
+        #expect(abs(s.accuracySE! - 1.0 / 6) < 1e-12)      // sd(1/3, 2/3) / sqrt 2
+        #expect(s.perK[0].majoritySE == 0)                  // both votes right
+        #expect(abs(s.perK[0].passSE! - 1.0 / 6) < 1e-12)   // sd(1/3, 2/3) / sqrt 2
+        #expect(abs(s.perK[1].majoritySE! - 0.5) < 1e-12)   // sd(0, 1) / sqrt 2
+        #expect(s.perK[1].passSE == 0)                      // pass@3 is 1 for both
+        #expect(s.perK[2].majoritySE == nil && s.perK[2].passSE == nil)
+    }
+
+    @Test func standardErrorOfAMean() {
+        var m = RunningMean()
+        #expect(m.mean == nil && m.standardError == nil)
+        m.add(1)
+        #expect(m.mean == 1 && m.standardError == 0)       // one value: no spread to measure
+        for x in [0.0, 1, 1] { m.add(x) }
+        // mean 3/4, sample variance (3 * 1/16 + 9/16) / 3 = 1/4, SE = 1/2 / sqrt 4
+        #expect(m.mean == 0.75 && abs(m.standardError! - 0.25) < 1e-15)
+        // Many equal values far from zero: Welford's update keeps the spread at exactly 0.
+        var flat = RunningMean()
+        for _ in 0..<1000 { flat.add(0.1) }
+        #expect(flat.standardError == 0)
+    }
+
+    @Test func pooledAccuracyStandardError() {
+        typealias P = (n: Int, c: Int)
+        #expect(EvalMetrics.pooledAccuracyStandardError([P]()) == nil)
+        #expect(EvalMetrics.pooledAccuracyStandardError([(n: 4, c: 1)] as [P]) == 0)
+        // Equal samples per problem: the SE of the mean of per-problem accuracies, sd / sqrt P.
+        let equal: [P] = [(4, 1), (4, 4), (4, 0), (4, 2)]
+        var perProblem = RunningMean()
+        for p in equal { perProblem.add(Double(p.c) / Double(p.n)) }
+        #expect(abs(EvalMetrics.pooledAccuracyStandardError(equal)! - perProblem.standardError!) < 1e-15)
+        // Unequal: accuracy 4/8, residuals c - n/2 = 0, 1, -1, so sqrt(3/2 * 2) / 8.
+        let unequal: [P] = [(2, 1), (2, 2), (4, 1)]
+        #expect(abs(EvalMetrics.pooledAccuracyStandardError(unequal)! - 3.0.squareRoot() / 8) < 1e-15)
+    }
+
+    @Test func greedyFileShapeIsCounted() {
+        var acc = EvalAccumulator(ks: [1])
+        for (key, ok) in [("a", true), ("b", false), ("a", true), ("c", true), ("c", false)] {
+            acc.add(problem: key, pred: "1", correct: ok, finish: nil, tokens: nil)
+        }
+        #expect(acc.summary.problemsWithSeveralSamples == 2)   // a and c; b has one sample
     }
 }

@@ -66,22 +66,26 @@ public struct EvalAccumulator: Sendable {
         s.samples = samples
         s.minSamplesPerProblem = problems.map(\.n).min() ?? 0
         s.maxSamplesPerProblem = problems.map(\.n).max() ?? 0
+        s.problemsWithSeveralSamples = problems.reduce(0) { $0 + ($1.n > 1 ? 1 : 0) }
         s.accuracy = samples > 0 ? Double(correct) / Double(samples) : nil
+        s.accuracySE = EvalMetrics.pooledAccuracyStandardError(problems.lazy.map { (n: $0.n, c: $0.correct) })
         s.missingRate = samples > 0 ? Double(missing) / Double(samples) : nil
         s.truncationRate = finishSeen > 0 ? Double(truncated) / Double(finishSeen) : nil
         s.meanTokens = tokenSamples > 0 ? tokenSum / Double(tokenSamples) : nil
         for k in ks {
-            let eligible = problems.filter { $0.n >= k }
-            var maj = 0.0, pass = 0.0
-            for p in eligible {
+            // Per-problem scores (the vote's 0/1 outcome, the pass@k estimate) feed a mean over
+            // problems, so its standard error comes from their spread across problems.
+            var maj = RunningMean(), pass = RunningMean()
+            for p in problems where p.n >= k {
                 let answers = Array(p.firstAnswers.prefix(k))
-                if let w = EvalMetrics.majorityVote(answers), p.firstCorrect[w] { maj += 1 }
-                pass += EvalMetrics.passAtK(n: p.n, c: p.correct, k: k) ?? 0
+                let won = EvalMetrics.majorityVote(answers).map { p.firstCorrect[$0] } ?? false
+                maj.add(won ? 1 : 0)
+                pass.add(EvalMetrics.passAtK(n: p.n, c: p.correct, k: k) ?? 0)
             }
-            let m = eligible.count
+            let m = maj.count
             s.perK.append(EvalSummary.AtK(k: k, problems: m,
-                                          majority: m > 0 ? maj / Double(m) : nil,
-                                          pass: m > 0 ? pass / Double(m) : nil))
+                                          majority: maj.mean, pass: pass.mean,
+                                          majoritySE: maj.standardError, passSE: pass.standardError))
         }
         return s
     }
@@ -99,13 +103,20 @@ public struct EvalSummary: Sendable, Equatable {
         public var majority: Double?
         /// The unbiased pass@k estimate.
         public var pass: Double?
+        /// The standard error of `majority` over the measured problems.
+        public var majoritySE: Double?
+        /// The standard error of `pass` over the measured problems.
+        public var passSE: Double?
 
         /// The measures for one k.
-        public init(k: Int, problems: Int, majority: Double?, pass: Double?) {
+        public init(k: Int, problems: Int, majority: Double?, pass: Double?,
+                    majoritySE: Double? = nil, passSE: Double? = nil) {
             self.k = k
             self.problems = problems
             self.majority = majority
             self.pass = pass
+            self.majoritySE = majoritySE
+            self.passSE = passSE
         }
     }
 
@@ -117,8 +128,12 @@ public struct EvalSummary: Sendable, Equatable {
     public var minSamplesPerProblem = 0
     /// The most samples of any problem.
     public var maxSamplesPerProblem = 0
+    /// How many problems have more than one sample (none in a file of greedy samples).
+    public var problemsWithSeveralSamples = 0
     /// Mean correctness over all samples.
     public var accuracy: Double?
+    /// The standard error of `accuracy`, the problems being the sampled units.
+    public var accuracySE: Double?
     /// Per k, in the order asked.
     public var perK: [AtK] = []
     /// Samples with no answer found.
