@@ -32,7 +32,7 @@ struct Eval: ParsableCommand {
         model's greedy samples (one per problem; a file with more is refused): its accuracy \
         becomes the row's "greedy" column, the paper's accuracy, beside maj@k of the sampled \
         file. Memory grows with the number of problems, not of samples. "eval" is also a shell \
-        builtin: call this program by path (for example .build/release/eval) or as "env eval".
+        builtin: call this program as "irpo eval".
         """,
         version: IRPOVersion.string)
 
