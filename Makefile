@@ -1,6 +1,6 @@
 # irpo: Iterative Reasoning Preference Optimization as small Unix filters.
 #   make demo     the main job: IRPO iterations and the ablation on the bundled example task
-#   make deps     install the system libraries and tools (apt-get, when root)
+#   make deps     check the system libraries and tools; INSTALL=1 installs the missing ones (apt-get, as root)
 #   make build    release binaries in .build/release
 #   make test     every test (unit and CLI), from a fresh clone
 #   make bench    speed: training/decoding tokens/s, GFLOP/s, gemm GFLOP/s (ours beside OpenBLAS), tokenizer
@@ -30,7 +30,7 @@ HAVE_MPI    := $(shell pkg-config --exists ompi-c 2>/dev/null && command -v mpir
 
 DEMO_ARGS  ?=
 
-.PHONY: all deps build test bench bench-deps install clean demo build-mpi test-mpi bench-mpi
+.PHONY: all deps deps-install build test bench bench-deps install clean demo build-mpi test-mpi bench-mpi
 
 all: build
 
@@ -41,22 +41,27 @@ deps:
 	for t in pkg-config jq groff man gzip xz zstd parallel; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	echo "irpo: missing:$$missing"; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	if [ "$(INSTALL)" = 1 ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PKGS); \
 	else \
-		echo "irpo: run: sudo apt-get update && sudo apt-get install -y $(APT_PKGS)"; exit 1; \
+		echo "irpo: run: sudo apt-get update && sudo apt-get install -y $(APT_PKGS)"; \
+		echo "irpo: (or, as root, make deps INSTALL=1)"; exit 1; \
 	fi
+
+# make demo and make test set everything up on a fresh machine, so they install what is missing.
+deps-install:
+	@$(MAKE) --no-print-directory deps INSTALL=1
 
 build: deps
 	$(SWIFT) build -c release
 
 # Release build, then pipelines/example.mk: M0 (shipped in examples/m0) evaluated, ITERS IRPO
 # iterations, the ablation from the same M0, and both tables. Files land in runs/example/.
-demo: deps
+demo: deps-install
 	$(SWIFT) build -c release
 	$(MAKE) -j2 -f pipelines/example.mk demo THREADS=1 PROGRESS=--progress $(DEMO_ARGS)
 
-test: deps
+test: deps-install
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
