@@ -79,9 +79,11 @@ public final class Diagnostics {
     }
 
     /// Writes one whole line to standard error, unbuffered.
-    public func emit(_ line: String) {
-        var bytes = Array(line.utf8)
-        bytes.append(0x0A)
+    public func emit(_ line: String) { send(line + "\n") }
+
+    /// Writes `text` to standard error as it is (a progress line rewritten in place), unbuffered.
+    public func send(_ text: String) {
+        let bytes = Array(text.utf8)
         bytes.withUnsafeBytes { raw in
             var off = 0
             while off < raw.count {

@@ -20,6 +20,13 @@ public enum Interrupts {
     /// `nohup` and `&` in scripts arrange) stays ignored.
     public static func install() { _ = Watcher.installed }
 
+    /// The line written to standard error when a signal ends the command (a long command keeps
+    /// it saying what was saved); nil writes nothing.
+    public static var farewell: String? {
+        get { uninterrupted { Watcher.shared.farewell } }
+        set { uninterrupted { Watcher.shared.farewell = newValue } }
+    }
+
     /// Runs `body` with the signals held off: one arriving meanwhile ends the process right after.
     public static func uninterrupted<T>(_ body: () throws -> T) rethrows -> T {
         let lock = Watcher.shared.lock
@@ -57,6 +64,8 @@ private final class Watcher: @unchecked Sendable {
     let lock: UnsafeMutablePointer<pthread_mutex_t>
     /// The handler writes the signal number here; `watch` reads the other end.
     let writeFD: Int32
+    /// `Interrupts.farewell`, guarded by `lock`.
+    var farewell: String?
     private let readFD: Int32
 
     private init() {
@@ -86,6 +95,10 @@ private final class Watcher: @unchecked Sendable {
             return
         }
         pthread_mutex_lock(lock)
+        if let farewell {
+            let bytes = Array((farewell + "\n").utf8)
+            _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        }
         signal(number, SIG_DFL)
         kill(getpid(), number)
         while true { pause() }

@@ -242,6 +242,10 @@ struct DPOTrain: ParsableCommand {
         let maxLength = min(self.maxLength ?? config.maxPositionEmbeddings, config.maxPositionEmbeddings)
 
         // The whole data set, tokenized; nothing trains unless every line was good (or --skip-bad).
+        let began = DispatchTime.now().uptimeNanoseconds
+        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9 }
+        if showProgress { diagnostics.note("reading and tokenising \(input.files.isEmpty ? "standard input" : input.files.joined(separator: ", "))") }
+        Interrupts.farewell = "dpo-train: interrupted while reading the pairs; nothing saved"
         var examples: [TrainingExample] = []
         var dropped = 0
         try JSONLInput(paths: input.files, diagnostics: diagnostics).forEachRecord { record, _ in
@@ -278,6 +282,11 @@ struct DPOTrain: ParsableCommand {
         options.epochs = epochs; options.maxSteps = maxSteps; options.warmupSteps = warmup
         options.schedule = schedule; options.weightDecay = weightDecay; options.clip = clip; options.seed = seed
         let trainer = try PreferenceTrainer(weights: start.weights, examples: examples, options: options, group: group)
+        if showProgress {
+            diagnostics.note("\(examples.count) \(loss == .sft ? "examples" : "pairs"), \(trainer.totalSteps) steps of \(batchSize)"
+                             + (loss.needsReference ? "; reference log-probs first" : ""))
+        }
+        Interrupts.farewell = "dpo-train: interrupted before the first step; nothing saved"
 
         // Reference log-probs once; a separate reference is loaded only for this and then released.
         if let ref, ref != model, loss.needsReference {
@@ -294,7 +303,9 @@ struct DPOTrain: ParsableCommand {
             guard saved.config == config else { throw LineError("\(statePath) has a different config.json from the policy") }
             start.weights.data.update(from: saved.weights.data, count: start.weights.count)
             try trainer.restore(state)
+            if showProgress { diagnostics.note("resuming from step \(trainer.step) of \(trainer.totalSteps)") }
         }
+        if showProgress && loss.needsReference { diagnostics.note("reference log-probs done (\(TrainingMetrics.duration(elapsed())))") }
 
         // What killed runs left half written beside the outputs goes now, whether or not this
         // run saves the state again.
@@ -302,9 +313,15 @@ struct DPOTrain: ParsableCommand {
         CheckpointIO.removeStaleTemporaries(of: statePath)
         let output = Checkpoint(weights: start.weights, tokenizerJSON: tokenizerJSON, extraFiles: start.extraFiles)
         let lastStep = min(trainer.totalSteps, stopAfter ?? Int.max)
-        let began = DispatchTime.now().uptimeNanoseconds
+        let trainingBegan = elapsed(), firstStep = trainer.step
+        var savedStep: Int? = resume ? trainer.step : nil
+        // On a terminal one line is rewritten in place; with --progress each step gets its own.
+        let inPlace = showProgress && !progress
         var pairsTrained = 0
         while trainer.step < lastStep {
+            Interrupts.farewell = "dpo-train: interrupted at step \(trainer.step + 1); "
+                + (savedStep.map { "state from step \($0) saved in \(statePath); run again with --resume" }
+                   ?? "no state saved; use --save-every N to keep one")
             let m = try trainer.trainStep()
             pairsTrained += m.pairs
             if let metricsFile {
@@ -313,13 +330,21 @@ struct DPOTrain: ParsableCommand {
                     fflush(metricsFile)
                 }
             }
-            if showProgress { diagnostics.note(m.progressLine(totalSteps: trainer.totalSteps)) }
+            if showProgress {
+                let done = Double(trainer.step - firstStep), spent = elapsed() - trainingBegan
+                let eta = spent / max(done, 1) * Double(lastStep - trainer.step)
+                let line = "dpo-train: " + m.progressLine(totalSteps: trainer.totalSteps)
+                    + "  elapsed \(TrainingMetrics.duration(elapsed()))  eta \(TrainingMetrics.duration(eta))"
+                if inPlace { diagnostics.send("\r\u{1B}[K" + line) } else { diagnostics.emit(line) }
+            }
             let step = trainer.step
             if (saveEvery.map { step % $0 == 0 } ?? false) || step == stopAfter, step < trainer.totalSteps, lead {
                 try Interrupts.uninterrupted { try CheckpointIO.save(output, to: statePath, trainingState: trainer.trainingState()) }
+                savedStep = step
             }
         }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+        if inPlace { diagnostics.send("\n") }
+        let seconds = elapsed() - trainingBegan
         // Ranks that drifted apart must not leave a model behind.
         try trainer.checkProcessesAgree()
         if trainer.finished {
@@ -327,10 +352,10 @@ struct DPOTrain: ParsableCommand {
             if showProgress {
                 let rate = String(format: "%.1f", Double(pairsTrained) / max(seconds, 1e-9))
                 diagnostics.note("\(examples.count) pairs, \(trainer.totalSteps) steps, \(rate) pairs/s on \(group.size) rank(s) "
-                                 + "of \(ComputeThreads.count) thread(s); wrote \(out)")
+                                 + "of \(ComputeThreads.count) thread(s); wrote \(out) in \(TrainingMetrics.duration(elapsed()))")
             }
         } else if showProgress {
-            diagnostics.note("stopped after step \(trainer.step); resume with --resume")
+            diagnostics.note("stopped after step \(trainer.step) (\(TrainingMetrics.duration(elapsed()))); resume with --resume")
         }
     }
 }

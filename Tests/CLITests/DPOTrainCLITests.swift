@@ -60,6 +60,37 @@ import IRPOCore
         #expect(r.out == "carried\n", "\(r.out)\(r.err)")
     }
 
+    /// --progress says what the run is doing from the start, each step with its time, where a
+    /// resumed run starts, and the total time; a run ended by a signal says what it saved.
+    @Test func progressSaysWhatTheRunIsDoingAndWhatASignalLeft() throws {
+        let flags = "--model m0 --batch-size 2 --lr 1e-3 --seed 2 --progress"
+        let r = try Shell.run("""
+            set -e
+            \(DPOTrainFixture.makeM0)
+            "$BIN/dpo-train" \(flags) --max-steps 6 --save-every 2 --stop-after 4 --out b pairs.jsonl 2> first.err
+            "$BIN/dpo-train" \(flags) --max-steps 6 --save-every 2 --resume --out b pairs.jsonl 2> second.err
+            cat first.err second.err | sed -E 's/-?[0-9]+([.][0-9]+)?(e-?[0-9]+)?/N/g'
+            "$BIN/dpo-train" \(flags) --max-steps 100000 --save-every 1 --out c pairs.jsonl 2> third.err &
+            while [ ! -e c.state ]; do sleep 0.1; done
+            kill -TERM $!; wait $! || true
+            tail -n 1 third.err
+            """, files: DPOTrainFixture.files)
+        #expect(r.status == 0, "\(r.err)")
+        let lines = r.out.split(separator: "\n").map(String.init)
+        for expected in ["dpo-train: reading and tokenising pairs.jsonl", "dpo-train: N pairs, N steps of N; reference log-probs first",
+                         "dpo-train: reference log-probs done (Ns)", "dpo-train: step N/N  loss N  nll N  margin N  acc N  |g| N",
+                         "dpo-train: stopped after step N (Ns); resume with --resume", "dpo-train: resuming from step N of N",
+                         "dpo-train: N pairs, N steps, N pairs/s on N rank(s) of N thr"] {
+            #expect(lines.contains { $0.hasPrefix(expected) }, "no line \(expected) in\n\(r.out)")
+        }
+        #expect(r.out.contains("  elapsed ") && r.out.contains("  eta "), "\(r.out)")
+        let last = lines.last ?? ""
+        let parts = last.split(separator: " ")
+        let atStep = parts.count > 4 ? Int(parts[4].dropLast()) : nil, savedStep = parts.count > 8 ? Int(parts[8]) : nil
+        #expect(last.hasPrefix("dpo-train: interrupted at step ") && last.hasSuffix(" saved in c.state; run again with --resume")
+                && atStep != nil && savedStep != nil && savedStep! < atStep!, "\(last)")
+    }
+
     /// Where the model and metrics go is checked before any work, so a mistake costs no training.
     @Test func outputsAreCheckedBeforeTraining() throws {
         let train = #""$BIN/dpo-train" --model m0 --batch-size 4 --max-steps 1 --lr 1e-3"#

@@ -52,6 +52,14 @@ public struct TrainingMetrics: Sendable, Equatable {
     /// JSON has no NaN or infinity: they become null.
     static func number(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
 
+    /// Seconds as "45s", "3m12s" or "2h05m", for progress lines.
+    public static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
+        return "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m"
+    }
+
     static func short(_ x: Double) -> String {
         guard x.isFinite else { return "\(x)" }
         if x != 0 && (abs(x) < 1e-3 || abs(x) >= 1e5) {
