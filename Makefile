@@ -91,11 +91,15 @@ bench-mpi: deps
 	$(MPI_SCRATCH)/release/irpo-bench --only dpo-ranks --threads 1 $(BENCH_MPI_ARGS)
 	$(MPIRUN) -np 2 $(MPI_SCRATCH)/release/irpo-bench --only dpo-ranks --threads 1 $(BENCH_MPI_ARGS)
 
-install: build
+# Installed binaries carry the Swift runtime and Foundation (--static-swift-stdlib), so they run
+# on a machine without the Swift toolchain; built apart, in $(STATIC_SCRATCH).
+STATIC_SCRATCH := .build-static
+install: deps
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(STATIC_SCRATCH)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man7
-	for c in $(COMMANDS); do if [ -x $(BIN)/$$c ]; then install -m 755 $(BIN)/$$c $(DESTDIR)$(PREFIX)/bin/; fi; done
+	for c in $(COMMANDS); do install -m 755 $(STATIC_SCRATCH)/release/$$c $(DESTDIR)$(PREFIX)/bin/; done
 	for p in man/man1/*.1; do install -m 644 $$p $(DESTDIR)$(PREFIX)/share/man/man1/; done
 	if ls man/man7/*.7 >/dev/null 2>&1; then install -m 644 man/man7/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/; fi
 
 clean:
-	rm -rf .build $(MPI_SCRATCH)
+	rm -rf .build $(MPI_SCRATCH) $(STATIC_SCRATCH)
