@@ -100,6 +100,16 @@ import Testing
         #expect(r.err == "")
     }
 
+    /// --flexible is a fallback: a marked answer wins over a later number.
+    @Test func flexibleFallsBackOnlyWithoutAMarker() throws {
+        let r = try Shell.run(#""$BIN/grade" --flexible | jq -c '[.pred, .correct]'"#, stdin: """
+            {"completion":"Final answer: 40. So 24 clips were sold.","answer":"#### 40"}
+            {"completion":"So 24 clips were sold in all.","answer":"#### 24"}
+
+            """)
+        #expect(r.status == 0 && r.out == "[\"40\",true]\n[\"24\",true]\n", "\(r.out)\(r.err)")
+    }
+
     @Test func missingFileIsReportedAndOthersStillRead() throws {
         let r = try Shell.run(#""$BIN/grade" nope.jsonl in.jsonl"#, files: ["in.jsonl": Self.samples])
         #expect(r.status == 1)

@@ -53,12 +53,26 @@ import IRPOCore
         #expect(g.correct == c.correct)
     }
 
-    @Test func gsm8kFlexibleTakesTheLastNumber() throws {
+    @Test func gsm8kFlexibleTakesTheLastNumberOnlyWithoutAMarker() throws {
         let g = try Grader(task: .gsm8k, flexible: true)
         #expect(g.prediction(from: "3 + 4 = 7 apples.") == "7")
-        #expect(g.prediction(from: "Final answer: 5, checked with 6") == "6")
         #expect(g.prediction(from: "none") == nil)
         #expect(try Grader(task: .gsm8k).prediction(from: "3 + 4 = 7") == nil)
+        // A marked answer followed by more numbers: the marker decides, with or without --flexible.
+        let marked: [(String, String)] = [
+            ("Final answer: 40. So 24 clips were sold.", "40"),
+            ("Final answer: 5, checked with 6", "5"),
+            ("The total is 12.\nFinal answer: $1,250 (that is 1250 dollars, 3 more than 1247)", "1250"),
+            ("#### 18\nThen 20 more.", "18"),
+            ("The answer is 7 apples and 2 pears.", "7"),
+            ("Final answer: -3 degrees, up from -8", "-3"),
+            ("final answer: 3/4 of the 12 slices", "0.75"),
+            ("Final answer:\n9 * 2 = 18", "9"),
+        ]
+        for (completion, expected) in marked {
+            #expect(g.prediction(from: completion) == expected, "flexible: \(completion)")
+            #expect(try Grader(task: .gsm8k).prediction(from: completion) == expected, "strict: \(completion)")
+        }
     }
 
     @Test func gsm8kGoldWithoutMarkerMustHoldOneNumber() throws {

@@ -10,10 +10,10 @@ public enum NumericAnswer {
     /// The markers tried, in order of preference.
     public static let markers = ["final answer:", "####", "the answer is"]
 
-    /// The canonical final number of a completion; with `flexible`, the last number anywhere.
+    /// The canonical final number of a completion; with `flexible`, the last number anywhere
+    /// when no marker is followed by one (a fallback: a marked answer always wins).
     public static func extract(from text: String, flexible: Bool = false) -> String? {
         TextScan.withBytes(text) { bytes in
-            if flexible { return lastNumber(in: bytes).map(canonical) }
             for marker in markers {
                 for start in TextScan.occurrences(of: marker, in: bytes) {
                     if let n = firstNumber(in: bytes, from: start + marker.utf8.count) {
@@ -21,7 +21,7 @@ public enum NumericAnswer {
                     }
                 }
             }
-            return nil
+            return flexible ? lastNumber(in: bytes).map(canonical) : nil
         }
     }
 
