@@ -16,10 +16,7 @@
 # Other makefiles may include this one and set the variables first; the names mean what they
 # mean in irpo.mk (SAMPLES per problem, TRAIN the problems, TRAIN_FLAGS more dpo-train flags).
 
-PIPELINES           := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
-ROOT                := $(patsubst ./%,%,$(patsubst %pipelines,%,$(PIPELINES)))
-# The clone's release build when there is one, else the irpo on PATH (make install).
-BIN                 ?= $(or $(if $(wildcard $(ROOT).build/release/irpo),$(ROOT).build/release),$(patsubst %/,%,$(dir $(shell command -v irpo))),$(error no irpo: run make build (or make install), or set BIN to the folder of the binaries))
+include $(dir $(lastword $(MAKEFILE_LIST)))bin.mk
 MPI_BIN             ?= .build-mpi/release
 
 MODEL               ?= m0
@@ -45,7 +42,7 @@ MPIRUN              ?= mpirun
 TRAIN_FLAGS         ?=
 
 shard_indices := $(shell seq 0 $$(($(SHARDS) - 1)))
-sample_command = $(BIN)/irpo sample --model $(MODEL) -n $(SAMPLES) $(SAMPLE_FLAGS)
+sample_command = $(IRPO) sample --model $(MODEL) -n $(SAMPLES) $(SAMPLE_FLAGS)
 shard_command = $(PIPELINES)/sample-shard.sh $(SHARDS) $(TRAIN) $(SHARD_DIR) $(sample_command)
 
 .PHONY: cluster-samples cluster-train

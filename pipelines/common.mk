@@ -4,13 +4,7 @@
 # Every knob is a variable; the values a target was made with are remembered in $(OUT)/.vars/,
 # so changing a knob remakes exactly the files that depend on it.
 
-PIPELINES    := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
-# The clone these pipelines are in, as a prefix ("" when make runs from it), so they run from
-# any directory; outputs (OUT) land in the directory make runs in.
-ROOT         := $(patsubst ./%,%,$(patsubst %pipelines,%,$(PIPELINES)))
-# The commands: the clone's release build when there is one, else the irpo on PATH (make install).
-BIN          ?= $(or $(if $(wildcard $(ROOT).build/release/irpo),$(ROOT).build/release),$(patsubst %/,%,$(dir $(shell command -v irpo))),$(error no irpo: run make build (or make install), or set BIN to the folder of the binaries))
-IRPO         := $(BIN)/irpo
+include $(dir $(lastword $(MAKEFILE_LIST)))bin.mk
 OUT          ?= runs/irpo
 TEST         ?= $(error set TEST to the test problems (JSONL))
 TASK         ?= gsm8k

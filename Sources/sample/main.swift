@@ -111,9 +111,9 @@ struct Sample: ParsableCommand {
         let promptTemplate = try template.map(resolvedTemplate) ?? defaultTemplate(defaults, diagnostics)
         let writer = LineWriter(command: "sample")
         let queue = PendingRecords()
-        let meter = ProgressMeter(enabled: progress || isatty(2) != 0, diagnostics: diagnostics,
-                                  total: totalProblems())
-        if progress || isatty(2) != 0 { diagnostics.note(MachineDescription.line()) }
+        let showProgress = progress || isatty(2) != 0
+        let meter = ProgressMeter(enabled: showProgress, diagnostics: diagnostics, total: totalProblems())
+        if showProgress { diagnostics.note(MachineDescription.line()) }
         let options = GenerationOptions(samples: n, maxTokens: maxTokens ?? defaults.maxTokens ?? 512,
                                         sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP),
                                         seed: seed, stops: stop.isEmpty ? defaults.stop ?? [] : stop, batchSize: batch)

@@ -173,57 +173,47 @@ private func edgeTile(_ t: GEMMTiling, _ kc: Int, _ a: UnsafePointer<Float>, _ b
 /// Copies rows row0 ..< row0+rows, k k0 ..< k0+kc of alpha·op(A) into (kc, mr), zero past `rows`.
 private func packRows(_ op: GEMMOperands, k0: Int, kc: Int, row0: Int, rows: Int, mr: Int,
                       into dst: UnsafeMutablePointer<Float>) {
-    let alpha = op.alpha
-    if rows < mr { dst.update(repeating: 0, count: kc * mr) }
-    if op.transA == .none {
-        // Rows of A run along k: read 8 of a row at once, store each where its step of k starts.
-        let scale = SIMD8<Float>(repeating: alpha)
-        for r in 0..<rows {
-            let src = op.a + ((row0 + r) &* op.lda &+ k0)
-            var out = dst + r, p = 0
-            while p &+ 8 <= kc {
-                let v = load8(src, p) * scale
-                out[0] = v[0]; out[mr] = v[1]; out[2 &* mr] = v[2]; out[3 &* mr] = v[3]
-                out[4 &* mr] = v[4]; out[5 &* mr] = v[5]; out[6 &* mr] = v[6]; out[7 &* mr] = v[7]
-                out += 8 &* mr
-                p &+= 8
-            }
-            while p < kc { out[0] = alpha * src[p]; out += mr; p &+= 1 }
-        }
-    } else {
-        var src = op.a + (k0 &* op.lda &+ row0), out = dst
-        for _ in 0..<kc {
-            for r in 0..<rows { out[r] = alpha * src[r] }
-            src += op.lda
-            out += mr
-        }
-    }
+    // A[i, p] is a[i·lda + p] as stored, a[p·lda + i] transposed.
+    packPanel(op.a, ld: op.lda, alongK: op.transA == .none, k0: k0, kc: kc, first: row0, count: rows, width: mr,
+              scale: op.alpha, into: dst)
 }
 
 /// Copies columns col0 ..< col0+cols, k k0 ..< k0+kc of op(B) into (kc, nr), zero past `cols`.
 private func packColumns(_ op: GEMMOperands, k0: Int, kc: Int, col0: Int, cols: Int, nr: Int,
                          into dst: UnsafeMutablePointer<Float>) {
-    if cols < nr { dst.update(repeating: 0, count: kc * nr) }
-    if op.transB == .none {
-        var src = op.b + (k0 &* op.ldb &+ col0), out = dst
-        for _ in 0..<kc {
-            out.update(from: src, count: cols)
-            src += op.ldb
-            out += nr
-        }
-    } else {
-        // Columns of B (rows of the stored matrix) run along k, as rows of A do above.
-        for col in 0..<cols {
-            let src = op.b + ((col0 + col) &* op.ldb &+ k0)
-            var out = dst + col, p = 0
+    // B[p, j] is b[p·ldb + j] as stored, b[j·ldb + p] transposed.
+    packPanel(op.b, ld: op.ldb, alongK: op.transB == .transposed, k0: k0, kc: kc, first: col0, count: cols, width: nr,
+              scale: 1, into: dst)
+}
+
+/// Copies lanes first ..< first+count, k k0 ..< k0+kc of a strided operand, times `scale` (1 is
+/// exact), into (kc, width), zero past `count`. With `alongK` a lane's values are consecutive in
+/// memory (lane j, step p at src[j·ld + p]), else a step's lanes are (src[p·ld + j]).
+private func packPanel(_ src: UnsafePointer<Float>, ld: Int, alongK: Bool, k0: Int, kc: Int, first: Int, count: Int,
+                       width: Int, scale: Float, into dst: UnsafeMutablePointer<Float>) {
+    if count < width { dst.update(repeating: 0, count: kc * width) }
+    if alongK {
+        // Read 8 steps of a lane at once and store each where its step of k starts.
+        let scale8 = SIMD8<Float>(repeating: scale)
+        for lane in 0..<count {
+            let run = src + ((first + lane) &* ld &+ k0)
+            var out = dst + lane, p = 0
             while p &+ 8 <= kc {
-                let v = load8(src, p)
-                out[0] = v[0]; out[nr] = v[1]; out[2 &* nr] = v[2]; out[3 &* nr] = v[3]
-                out[4 &* nr] = v[4]; out[5 &* nr] = v[5]; out[6 &* nr] = v[6]; out[7 &* nr] = v[7]
-                out += 8 &* nr
+                let v = load8(run, p) * scale8
+                out[0] = v[0]; out[width] = v[1]; out[2 &* width] = v[2]; out[3 &* width] = v[3]
+                out[4 &* width] = v[4]; out[5 &* width] = v[5]; out[6 &* width] = v[6]; out[7 &* width] = v[7]
+                out += 8 &* width
                 p &+= 8
             }
-            while p < kc { out[0] = src[p]; out += nr; p &+= 1 }
+            while p < kc { out[0] = scale * run[p]; out += width; p &+= 1 }
+        }
+    } else {
+        var row = src + (k0 &* ld &+ first), out = dst
+        for _ in 0..<kc {
+            // a plain copy where there is nothing to scale (B always): the same values, faster
+            if scale == 1 { out.update(from: row, count: count) } else { for lane in 0..<count { out[lane] = scale * row[lane] } }
+            row += ld
+            out += width
         }
     }
 }

@@ -55,15 +55,18 @@ public enum MachineDescription {
 }
 
 /// The value of the first `key : value` line of /proc/cpuinfo.
-func cpuInfoField(_ key: String) -> String? {
+func cpuInfoField(_ key: String) -> String? { cpuInfoFields[key] }
+
+/// /proc/cpuinfo's fields, the first CPU's value of each, read once (empty where there is none).
+private let cpuInfoFields: [String: String] = {
+    var fields: [String: String] = [:]
     #if os(Linux)
-    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return fields }
     for line in info.split(separator: "\n") {
         guard let colon = line.firstIndex(of: ":") else { continue }
-        if line[..<colon].trimmingCharacters(in: .whitespaces) == key {
-            return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
+        let key = line[..<colon].trimmingCharacters(in: .whitespaces)
+        if fields[key] == nil { fields[key] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces) }
     }
     #endif
-    return nil
-}
+    return fields
+}()
