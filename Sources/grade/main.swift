@@ -23,7 +23,9 @@ struct Grade: ParsableCommand {
 
         A bad line (invalid JSON, a missing field, a gold field with no answer) is reported as \
         "grade: FILE:LINE: reason", not written, and makes the exit status 1. Memory holds one \
-        line; output is in input order.
+        line; output is in input order. At the end a summary goes to standard error: records, \
+        correct, no answer found, and found only by the --flexible fallback (with how many of \
+        those were correct), so the share of the reward the fallback decides is visible.
         """,
         version: IRPOVersion.string)
 
@@ -38,6 +40,9 @@ struct Grade: ParsableCommand {
 
     @Option(help: ArgumentHelp("Regular expression with one capture group that picks the answer (regex task).", valueName: "regex"))
     var pattern: String?
+
+    @Flag(help: "Do not print the summary on standard error.")
+    var quiet = false
 
     @OptionGroup var input: InputOptions
 
@@ -55,6 +60,7 @@ struct Grade: ParsableCommand {
         let writer = LineWriter(command: "grade")
         let grader = try Grader(task: task, flexible: flexible, pattern: pattern)
         let goldFields = goldField.map { [$0] } ?? task.defaultGoldFields
+        var tally = GradeTally()
         try JSONLInput(paths: input.files, diagnostics: diagnostics).forEachRecord { record, _ in
             let completion = try record.requireString("completion")
             guard let (field, goldText) = try goldText(of: record, fields: goldFields) else {
@@ -72,7 +78,10 @@ struct Grade: ParsableCommand {
             record["gold"] = .string(result.gold)
             record["correct"] = .bool(result.correct)
             writer.write(record)
+            tally.add(result)
         }
+        writer.flush()
+        if !quiet { diagnostics.note(tally.summary) }
         try CommandEnd.finish(writer: writer, diagnostics: diagnostics)
     }
 

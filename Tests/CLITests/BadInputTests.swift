@@ -97,7 +97,7 @@ import Testing
 
     /// How each command is run on a file of bad lines alone.
     static let soloRuns: [String: String] = [
-        "grade": #""$BIN/grade" --task gsm8k"#, "pair": #""$BIN/pair" --quiet"#, "eval": #""$BIN/eval" --json"#,
+        "grade": #""$BIN/grade" --quiet --task gsm8k"#, "pair": #""$BIN/pair" --quiet"#, "eval": #""$BIN/eval" --json"#,
         "sample": #""$BIN/sample" --model '\#(SampleFixture.modelDir)' --template plain --max-tokens 2"#,
         "dpo-train": #"rm -rf o; "$BIN/dpo-train" --model m0 --out o --max-steps 1"#,
     ]
@@ -134,7 +134,7 @@ import Testing
             i % 7 == 3 ? "{\"id\":\(i),\"completion\":\"a\\u0000b Final answer: \(i)\",\"answer\":\"#### \(i)\"}"
                 : "{\"id\":\(i),\"completion\":\"Final answer: \(i % 3)\",\"answer\":\"#### 1\",\"x\":[[{\"é\":null}]]}"
         }
-        let o = try runMixed("grade", "--task gsm8k", good: good, templates: Self.templates["grade"]!,
+        let o = try runMixed("grade", "--quiet --task gsm8k", good: good, templates: Self.templates["grade"]!,
                              extra: [#"{"completion":"Final answer: 1","answer":"no number here"}"#], badPerGood: 2)
         expectFilterBehaviour(o, "grade")
     }

@@ -11,7 +11,7 @@ import Testing
     """
 
     @Test func gradesAndPassesUnknownFieldsThrough() throws {
-        let r = try Shell.run(#""$BIN/grade" --task gsm8k"#, stdin: Self.samples)
+        let r = try Shell.run(#""$BIN/grade" --quiet --task gsm8k"#, stdin: Self.samples)
         #expect(r.status == 0)
         #expect(r.err == "")
         #expect(r.out == """
@@ -31,7 +31,7 @@ import Testing
         {"completion":"Final answer: 3","answer":"3"}
 
         """
-        let r = try Shell.run(#""$BIN/grade" in.jsonl"#, files: ["in.jsonl": input])
+        let r = try Shell.run(#""$BIN/grade" --quiet in.jsonl"#, files: ["in.jsonl": input])
         #expect(r.status == 1)
         #expect(r.err == """
         grade: in.jsonl:2: invalid JSON at byte 16: unexpected 'o', expected a value
@@ -44,14 +44,14 @@ import Testing
     }
 
     @Test func invalidUTF8IsAPerLineError() throws {
-        let r = try Shell.run(#"printf '{"completion":"\377","answer":"1"}\n{"completion":"Final answer: 1","answer":"1"}\n' | "$BIN/grade""#)
+        let r = try Shell.run(#"printf '{"completion":"\377","answer":"1"}\n{"completion":"Final answer: 1","answer":"1"}\n' | "$BIN/grade" --quiet"#)
         #expect(r.status == 1)
         #expect(r.err == "grade: <stdin>:1: invalid JSON at byte 16: invalid UTF-8\n")
         #expect(r.out.contains(#""correct":true"#))
     }
 
     @Test func crlfBlankLinesAndNoFinalNewline() throws {
-        let r = try Shell.run(#"printf '{"completion":"Final answer: 1","answer":"1"}\r\n\r\n\n{"completion":"Final answer: 2","answer":"2"}' | "$BIN/grade""#)
+        let r = try Shell.run(#"printf '{"completion":"Final answer: 1","answer":"1"}\r\n\r\n\n{"completion":"Final answer: 2","answer":"2"}' | "$BIN/grade" --quiet"#)
         #expect(r.status == 0)
         #expect(r.err == "")
         #expect(r.out.split(separator: "\n").count == 2)
@@ -74,10 +74,10 @@ import Testing
     @Test func compressedInputsReadTransparently() throws {
         let script = """
         gzip -k in.jsonl && xz -k in.jsonl && zstd -q -k in.jsonl && cat in.jsonl | gzip > piped.gz
-        "$BIN/grade" in.jsonl > plain.out
-        for f in in.jsonl.gz in.jsonl.xz in.jsonl.zst; do "$BIN/grade" "$f" | cmp - plain.out || echo "differs: $f"; done
-        "$BIN/grade" < piped.gz | cmp - plain.out || echo "differs: stdin"
-        "$BIN/grade" - < in.jsonl.zst | cmp - plain.out || echo "differs: -"
+        "$BIN/grade" --quiet in.jsonl > plain.out
+        for f in in.jsonl.gz in.jsonl.xz in.jsonl.zst; do "$BIN/grade" --quiet "$f" | cmp - plain.out || echo "differs: $f"; done
+        "$BIN/grade" --quiet < piped.gz | cmp - plain.out || echo "differs: stdin"
+        "$BIN/grade" --quiet - < in.jsonl.zst | cmp - plain.out || echo "differs: -"
         wc -l < plain.out
         """
         let r = try Shell.run(script, files: ["in.jsonl": Self.samples])
@@ -108,6 +108,25 @@ import Testing
 
             """)
         #expect(r.status == 0 && r.out == "[\"40\",true]\n[\"24\",true]\n", "\(r.out)\(r.err)")
+    }
+
+    /// The summary on standard error counts what the fallback decided; --quiet silences it.
+    @Test func summaryCountsTheFallbacksShare() throws {
+        let input = """
+            {"completion":"Final answer: 40. So 24 clips were sold.","answer":"#### 40"}
+            {"completion":"So 24 clips were sold in all.","answer":"#### 24"}
+            {"completion":"Maybe 7, maybe 8.","answer":"#### 7"}
+            {"completion":"No idea.","answer":"#### 3"}
+
+            """
+        let loose = try Shell.run(#""$BIN/grade" --flexible > /dev/null"#, stdin: input)
+        #expect(loose.status == 0)
+        #expect(loose.err == "grade: 4 records, 2 correct (50.0%), 1 no answer found, "
+            + "2 found only by the fallback (1 of them correct)\n")
+        let strict = try Shell.run(#""$BIN/grade" > /dev/null"#, stdin: input)
+        #expect(strict.err == "grade: 4 records, 1 correct (25.0%), 3 no answer found, "
+            + "0 found only by the fallback (0 of them correct)\n")
+        #expect(try Shell.run(#""$BIN/grade" --quiet > /dev/null"#, stdin: input).err == "")
     }
 
     @Test func missingFileIsReportedAndOthersStillRead() throws {

@@ -4,7 +4,7 @@ import Testing
 /// The first-hour mistakes get one clear message each: a JSON array or pretty-printed JSON in
 /// place of JSONL, a missing file, a negative number where a flag needs a positive one.
 @Suite struct InputMistakeTests {
-    @Test(arguments: ["grade", "pair --quiet", "eval"])
+    @Test(arguments: ["grade --quiet", "pair --quiet", "eval"])
     func jsonArraysAndPrettyJSONGetOneMessageAFile(_ command: String) throws {
         let r = try Shell.run("""
             "$BIN/"\(command) array.json pretty.json missing.jsonl; echo "status $?"

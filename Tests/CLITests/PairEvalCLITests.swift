@@ -66,7 +66,7 @@ import Testing
         {"id":2,"prompt":"Q2","completion":"no idea","answer":"#### 2","finish":"stop","tokens":20,"model":"m2"}
 
         """
-        let r = try Shell.run(#""$BIN/grade" s.jsonl | "$BIN/pair" --quiet | wc -l; "$BIN/grade" s.jsonl | "$BIN/eval" --k 1,2 --json"#,
+        let r = try Shell.run(#""$BIN/grade" --quiet s.jsonl | "$BIN/pair" --quiet | wc -l; "$BIN/grade" --quiet s.jsonl | "$BIN/eval" --k 1,2 --json"#,
                               files: ["s.jsonl": samples])
         #expect(r.status == 0)
         #expect(r.err == "")

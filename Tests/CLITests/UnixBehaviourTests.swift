@@ -10,7 +10,7 @@ import Glibc
     /// Per command: its input file and a shell function `run` whose output depends only on what
     /// was read, not on the input's name.
     static let setups: [String: (input: String, run: String)] = [
-        "grade": (GradeCLITests.samples, #"run() { "$BIN/grade" "$@"; }"#),
+        "grade": (GradeCLITests.samples, #"run() { "$BIN/grade" --quiet "$@"; }"#),
         "pair": (PairEvalCLITests.graded, #"run() { "$BIN/pair" --quiet "$@"; }"#),
         "eval": (PairEvalCLITests.graded, #"run() { "$BIN/eval" --json "$@" | sed 's/"file":"[^"]*","model":"[^"]*",//'; }"#),
         "sample": (SampleFixture.problems(3),
@@ -42,8 +42,8 @@ import Glibc
         let r = try Shell.run(#"""
             awk 'BEGIN { for (i = 0; i < 20000; i++) printf "{\"id\":%d,\"completion\":\"Final answer: %d\",\"answer\":\"#### %d\"}\n", i, i, i }' > s.jsonl
             \#(tool) -c s.jsonl > s.z && head -c $(($(wc -c < s.z) / 2)) s.z > cut.z
-            "$BIN/grade" cut.z > cut.out 2> cut.err; echo "$?"
-            n=$(wc -l < cut.out); test "$n" -gt 0 && "$BIN/grade" s.jsonl | head -n "$n" | cmp -s - cut.out && echo prefix
+            "$BIN/grade" --quiet cut.z > cut.out 2> cut.err; echo "$?"
+            n=$(wc -l < cut.out); test "$n" -gt 0 && "$BIN/grade" --quiet s.jsonl | head -n "$n" | cmp -s - cut.out && echo prefix
             echo "$((n + 1))"; cat cut.err
             """#)
         let lines = r.out.split(separator: "\n").map(String.init)

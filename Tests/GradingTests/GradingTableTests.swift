@@ -75,6 +75,28 @@ import IRPOCore
         }
     }
 
+    /// A grade says whether only the fallback found its answer, and the tally counts it.
+    @Test func gradesMarkWhatTheFallbackDecided() throws {
+        let flexible = try Grader(task: .gsm8k, flexible: true)
+        let marked = try flexible.grade(completion: "Final answer: 40. So 24 clips were sold.", gold: "#### 40")
+        #expect(marked == Grade(pred: "40", gold: "40", correct: true, byFallback: false))
+        let loose = try flexible.grade(completion: "So 24 clips were sold.", gold: "#### 24")
+        #expect(loose == Grade(pred: "24", gold: "24", correct: true, byFallback: true))
+        let strict = try Grader(task: .gsm8k).grade(completion: "So 24 clips were sold.", gold: "#### 24")
+        #expect(strict == Grade(pred: nil, gold: "24", correct: false, byFallback: false))
+        let arc = try Grader(task: .arc, flexible: true).grade(completion: "Surely (C).", gold: "C")
+        #expect(arc.byFallback && arc.correct)
+        var tally = GradeTally()
+        for g in [marked, loose, strict, arc] { tally.add(g) }
+        #expect(tally == {
+            var t = GradeTally()
+            (t.records, t.correct, t.noAnswer, t.byFallback, t.correctByFallback) = (4, 3, 1, 2, 2)
+            return t
+        }())
+        #expect(tally.summary == "4 records, 3 correct (75.0%), 1 no answer found, "
+            + "2 found only by the fallback (2 of them correct)")
+    }
+
     @Test func gsm8kGoldWithoutMarkerMustHoldOneNumber() throws {
         let g = try Grader(task: .gsm8k)
         #expect(g.goldAnswer(from: "72") == "72")

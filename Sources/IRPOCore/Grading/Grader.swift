@@ -1,3 +1,5 @@
+import Foundation
+
 /// The answer formats `grade` knows.
 public enum GradingTask: String, CaseIterable, Sendable {
     /// Grade-school math: a final number.
@@ -39,12 +41,53 @@ public struct Grade: Sendable, Equatable {
     public var gold: String
     /// Whether the prediction equals the gold answer under the task's comparison.
     public var correct: Bool
+    /// Whether only the `--flexible` fallback found the prediction (no marker gave one).
+    public var byFallback: Bool
 
     /// A grade.
-    public init(pred: String?, gold: String, correct: Bool) {
+    public init(pred: String?, gold: String, correct: Bool, byFallback: Bool = false) {
         self.pred = pred
         self.gold = gold
         self.correct = correct
+        self.byFallback = byFallback
+    }
+}
+
+/// Counts of a run of grades, for the one-line summary `grade` prints on standard error.
+public struct GradeTally: Sendable, Equatable {
+    /// Records graded.
+    public var records = 0
+    /// Of them, correct.
+    public var correct = 0
+    /// Of them, with no answer found.
+    public var noAnswer = 0
+    /// Of them, with the answer found only by the fallback.
+    public var byFallback = 0
+    /// Of those, correct: how much of the reward the fallback decides.
+    public var correctByFallback = 0
+
+    /// No grades yet.
+    public init() {}
+
+    /// Counts one grade.
+    public mutating func add(_ grade: Grade) {
+        records += 1
+        if grade.correct { correct += 1 }
+        if grade.pred == nil { noAnswer += 1 }
+        if grade.byFallback {
+            byFallback += 1
+            if grade.correct { correctByFallback += 1 }
+        }
+    }
+
+    /// "N records, C correct (P%), A no answer found, F found only by the fallback (G of them correct)".
+    public var summary: String {
+        func percent(_ n: Int) -> String {
+            records == 0 ? "0.0%" : String(format: "%.1f%%", 100 * Double(n) / Double(records))
+        }
+        return "\(records) records, \(correct) correct (\(percent(correct))), "
+            + "\(noAnswer) no answer found, \(byFallback) found only by the fallback "
+            + "(\(correctByFallback) of them correct)"
     }
 }
 
@@ -70,6 +113,11 @@ public struct Grader: Sendable {
 
     /// The prediction in a completion, normalised as gold answers are; nil when none is found.
     public func prediction(from completion: String) -> String? {
+        prediction(from: completion, flexible: flexible)
+    }
+
+    /// The prediction with the fallback on or off.
+    func prediction(from completion: String, flexible: Bool) -> String? {
         switch task {
         case .gsm8k: return NumericAnswer.extract(from: completion, flexible: flexible)
         case .math: return MathAnswer.extract(from: completion).map(MathAnswer.normalize)
@@ -77,6 +125,9 @@ public struct Grader: Sendable {
         case .regex: return pattern!.extract(from: completion)
         }
     }
+
+    /// Whether this task has a fallback that `flexible` turns on.
+    var hasFallback: Bool { task == .gsm8k || task == .arc }
 
     /// The gold answer in a gold field's text (a full solution or a bare answer); nil when none.
     public func goldAnswer(from gold: String) -> String? {
@@ -101,7 +152,12 @@ public struct Grader: Sendable {
     /// Grades a completion against a gold field's text; throws when the gold has no answer.
     public func grade(completion: String, gold: String) throws(GradingError) -> Grade {
         guard let g = goldAnswer(from: gold) else { throw GradingError("no gold answer found") }
-        let p = prediction(from: completion)
-        return Grade(pred: p, gold: g, correct: p.map { matches($0, g) } ?? false)
+        var p = prediction(from: completion, flexible: false)
+        var byFallback = false
+        if p == nil, flexible, hasFallback, let loose = prediction(from: completion, flexible: true) {
+            p = loose
+            byFallback = true
+        }
+        return Grade(pred: p, gold: g, correct: p.map { matches($0, g) } ?? false, byFallback: byFallback)
     }
 }
