@@ -15,17 +15,17 @@ final class Activations {
         var gateUp: Int         // (N,2F)
         var hidden: Int         // (N,F) silu(gate)⊙up, input to down_proj
     }
-    let tokens: Int, scored: Int, probsPerLayer: Int
+    let tokens: Int, scored: Int, logitRows: Int, probsPerLayer: Int
     let layers: [Layer]
     let output: Int             // (N,C) residual stream after the last layer
     let rstdFinal: Int          // (N)
     let normedFinal: Int        // (N,C)
     let gathered: Int           // (S,C) final hidden states of the scored tokens' predecessors
-    let logits: Int             // (S,V) softmax probabilities after the forward
+    let logits: Int             // (R,V) one lm_head chunk's logits, softmax probabilities after it
     let count: Int
     let data: UnsafeMutablePointer<Float>
 
-    init(config: LlamaConfig, tokens N: Int, scored S: Int, probsPerLayer: Int) {
+    init(config: LlamaConfig, tokens N: Int, scored S: Int, logitRows R: Int, probsPerLayer: Int) {
         let C = config.hiddenSize, F = config.intermediateSize, V = config.vocabSize
         let QKV = config.queryWidth + 2 * config.keyValueWidth
         var cursor = 0
@@ -41,7 +41,8 @@ final class Activations {
         rstdFinal = take(N)
         normedFinal = take(N * C)
         gathered = take(S * C)
-        logits = take(S * V)
+        logits = take(R * V)
+        logitRows = R
         tokens = N
         scored = S
         self.probsPerLayer = probsPerLayer
@@ -52,8 +53,8 @@ final class Activations {
     deinit { HugePages.free(data) }
 
     /// Whether a batch of this shape fits without reallocating.
-    func fits(tokens N: Int, scored S: Int, probsPerLayer P: Int) -> Bool {
-        N <= tokens && S <= scored && P <= probsPerLayer
+    func fits(tokens N: Int, scored S: Int, logitRows R: Int, probsPerLayer P: Int) -> Bool {
+        N <= tokens && S <= scored && R <= logitRows && P <= probsPerLayer
     }
 
     subscript(_ offset: Int) -> UnsafeMutablePointer<Float> { data + offset }

@@ -10,13 +10,18 @@ public final class Transformer {
     public let weights: ModelWeights
     /// The kernels every product runs on; any choice gives the same bits.
     public let kernel: KernelPath
-    /// ∂L/∂θ, laid out like `weights`; `backward` adds to it, `zeroGradients` clears it.
-    public let gradients: UnsafeMutablePointer<Float>
     let rope: RopeTable
     private var acts: Activations?
     private var scratch: BackwardScratch?
     private var batch: PackedBatch?
     private var blockProbOffsets: [Int] = []
+    private var gradientStorage: UnsafeMutablePointer<Float>?
+    /// Scored rows whose logits exist at once: the lm_head and log-softmax run over chunks of
+    /// this many rows, so no (scored × vocabulary) matrix is ever held. Any value gives the same bits.
+    var lmHeadChunkRows: Int
+
+    /// Floats of logits one lm_head chunk may hold.
+    static let lmHeadChunkFloats = 1 << 22
 
     /// Wraps `weights` (shared, not copied) for training or scoring.
     public init(weights: ModelWeights, kernel: KernelPath = .best) {
@@ -24,19 +29,30 @@ public final class Transformer {
         self.kernel = kernel
         let c = weights.config
         rope = RopeTable(headDim: c.headDim, theta: c.ropeTheta, positions: c.maxPositionEmbeddings)
-        gradients = HugePages.allocate(floats: weights.count)
+        lmHeadChunkRows = max(1, Self.lmHeadChunkFloats / c.vocabSize)
     }
 
-    deinit { HugePages.free(gradients) }
+    deinit { if let gradientStorage { HugePages.free(gradientStorage) } }
 
     public var config: LlamaConfig { weights.config }
+
+    /// ∂L/∂θ, laid out like `weights`; `backward` adds to it, `zeroGradients` clears it. Allocated
+    /// on first use, so a model that only scores (a reference) holds no gradients.
+    public var gradients: UnsafeMutablePointer<Float> {
+        if let gradientStorage { return gradientStorage }
+        let g = HugePages.allocate(floats: weights.count)
+        gradientStorage = g
+        return g
+    }
 
     /// Sets every gradient to zero.
     public func zeroGradients() { gradients.update(repeating: 0, count: weights.count) }
 
-    /// The gradient of one tensor.
-    public func gradient(_ slot: TensorSlot) -> UnsafeMutableBufferPointer<Float> {
-        UnsafeMutableBufferPointer(start: gradients + slot.offset, count: slot.count)
+    /// Bytes this model holds beside its weights: gradients once used, the activations saved for
+    /// backward and the backward's scratch, for the largest batch seen.
+    public var allocatedBytes: Int {
+        let floats = (gradientStorage == nil ? 0 : weights.count) + (acts?.count ?? 0) + (scratch?.count ?? 0)
+        return floats * MemoryLayout<Float>.size
     }
 
     /// Runs the model over `batch` and returns log p(token | everything it can see) for each
@@ -57,8 +73,9 @@ public final class Transformer {
             defer { probsPerLayer += NH * block.count * block.count }
             return probsPerLayer
         }
-        if acts == nil || !acts!.fits(tokens: N, scored: S, probsPerLayer: probsPerLayer) {
-            acts = Activations(config: c, tokens: N, scored: S, probsPerLayer: probsPerLayer)
+        let chunkRows = min(S, lmHeadChunkRows)
+        if acts == nil || !acts!.fits(tokens: N, scored: S, logitRows: chunkRows, probsPerLayer: probsPerLayer) {
+            acts = Activations(config: c, tokens: N, scored: S, logitRows: chunkRows, probsPerLayer: probsPerLayer)
             scratch = nil
         }
         let a = acts!
@@ -130,16 +147,37 @@ public final class Transformer {
         batch.scoredPredecessors.withUnsafeBufferPointer { pred in
             for s in 0..<S { (gathered + s * C).update(from: normed + Int(pred[s]) * C, count: C) }
         }
-        gemm(.none, .transposed, m: S, n: V, k: C, a: gathered, lda: C, b: w + layout.lmHead, ldb: C,
-              c: a[a.logits], ldc: V, path: kernel)
         let targets = batch.scoredTokens.map { batch.tokens[Int($0)] }
         var logprobs = [Float](repeating: 0, count: S)
-        targets.withUnsafeBufferPointer { t in
-            logprobs.withUnsafeMutableBufferPointer { lp in
-                logSoftmaxGather(logprob: lp.baseAddress!, logits: a[a.logits], targets: t.baseAddress!, rows: S, vocab: V)
+        logprobs.withUnsafeMutableBufferPointer { lp in
+            forEachLogitChunk(rows: S) { rows in
+                lmHeadChunk(rows, targets: targets, logprob: lp.baseAddress! + rows.lowerBound)
             }
         }
         return logprobs
+    }
+
+    /// Calls `body` with consecutive row ranges of at most `lmHeadChunkRows` covering 0..<rows.
+    private func forEachLogitChunk(rows S: Int, _ body: (Range<Int>) -> Void) {
+        var start = 0
+        while start < S {
+            let end = min(S, start + lmHeadChunkRows)
+            body(start..<end)
+            start = end
+        }
+    }
+
+    /// Logits of the scored rows `rows` into the activations' logit buffer, turned in place into
+    /// probabilities, with each row's log-prob of its target written to `logprob`. Each row's
+    /// result depends on that row alone, so recomputing a chunk in backward gives the same bits.
+    private func lmHeadChunk(_ rows: Range<Int>, targets: [Int32], logprob: UnsafeMutablePointer<Float>) {
+        let a = acts!, C = config.hiddenSize, V = config.vocabSize
+        gemm(.none, .transposed, m: rows.count, n: V, k: C, a: a[a.gathered] + rows.lowerBound * C, lda: C,
+             b: weights.data + weights.layout.lmHead, ldb: C, c: a[a.logits], ldc: V, path: kernel)
+        targets.withUnsafeBufferPointer { t in
+            logSoftmaxGather(logprob: logprob, logits: a[a.logits], targets: t.baseAddress! + rows.lowerBound,
+                             rows: rows.count, vocab: V)
+        }
     }
 
     /// Adds ∂L/∂θ to `gradients`, given ∂L/∂(log-prob) of each scored token of the last `forward`.
@@ -159,18 +197,26 @@ public final class Transformer {
         let w = weights.data, g = gradients, layout = weights.layout
         let scale = 1 / Float(HS).squareRoot()
 
-        // lm_head: logprob = z[target] − logsumexp(z)
+        // lm_head: logprob = z[target] − logsumexp(z), a chunk of rows at a time. With one chunk the
+        // forward's probabilities are still there; otherwise each chunk is recomputed. The weight
+        // gradient accumulates chunk after chunk into one k-ordered chain, as one product would.
         let targets = batch.scoredTokens.map { batch.tokens[Int($0)] }
-        targets.withUnsafeBufferPointer { t in
-            dLogprob.withUnsafeBufferPointer { dl in
-                logSoftmaxGatherBackward(probsToGrad: a[a.logits], dlogprob: dl.baseAddress!, targets: t.baseAddress!,
-                                         rows: S, vocab: V)
+        let chunked = S > lmHeadChunkRows
+        var discarded = [Float](repeating: 0, count: chunked ? lmHeadChunkRows : 0)
+        forEachLogitChunk(rows: S) { rows in
+            if chunked { lmHeadChunk(rows, targets: targets, logprob: &discarded) }
+            targets.withUnsafeBufferPointer { t in
+                dLogprob.withUnsafeBufferPointer { dl in
+                    logSoftmaxGatherBackward(probsToGrad: a[a.logits], dlogprob: dl.baseAddress! + rows.lowerBound,
+                                             targets: t.baseAddress! + rows.lowerBound, rows: rows.count, vocab: V)
+                }
             }
+            gemm(.transposed, .none, m: V, n: C, k: rows.count, a: a[a.logits], lda: V,
+                 b: a[a.gathered] + rows.lowerBound * C, ldb: C, accumulate: true, c: g + layout.lmHead, ldc: C,
+                 path: kernel)
+            gemm(.none, .none, m: rows.count, n: C, k: V, a: a[a.logits], lda: V, b: w + layout.lmHead, ldb: C,
+                 c: d.gathered + rows.lowerBound * C, ldc: C, path: kernel)
         }
-        gemm(.transposed, .none, m: V, n: C, k: S, a: a[a.logits], lda: V, b: a[a.gathered], ldb: C,
-              accumulate: true, c: g + layout.lmHead, ldc: C, path: kernel)
-        gemm(.none, .none, m: S, n: C, k: V, a: a[a.logits], lda: V, b: w + layout.lmHead, ldb: C,
-              c: d.gathered, ldc: C, path: kernel)
         d.normed.update(repeating: 0, count: N * C)
         batch.scoredPredecessors.withUnsafeBufferPointer { pred in
             for s in 0..<S { addInPlace(d.normed + Int(pred[s]) * C, d.gathered + s * C, C) }
@@ -270,6 +316,8 @@ final class BackwardScratch {
     let longestBlock: Int
     /// dP holds one T² slice per thread.
     let threads: Int
+    /// Floats held.
+    let count: Int
     private let data: UnsafeMutablePointer<Float>
 
     init(config c: LlamaConfig, acts: Activations, longestBlock: Int) {
@@ -278,7 +326,8 @@ final class BackwardScratch {
         let QKV = c.queryWidth + 2 * c.keyValueWidth
         let sizes = [N * C, N * C, N * QKV, N * c.queryWidth, N * 2 * F, N * F,
                      threads * longestBlock * longestBlock, S * C]
-        data = HugePages.allocate(floats: sizes.reduce(0, +))
+        count = sizes.reduce(0, +)
+        data = HugePages.allocate(floats: count)
         var offsets: [Int] = []
         var cursor = 0
         for s in sizes { offsets.append(cursor); cursor += s }
