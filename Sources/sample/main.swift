@@ -29,8 +29,10 @@ struct Sample: ParsableCommand {
         problems, are decoded together as one batch. Sample s of the problem with id k draws from \
         a random stream seeded by (--seed, k, s), so the same seed gives the same bytes at any \
         --batch, --shard split or --threads. Lines come out in input order as problems finish. \
-        Memory: the model, plus a KV cache of 8 x layers x kv_width x (prompt + max-tokens) bytes \
-        for each of the --batch sequences.
+        Memory: the model once (4 bytes a parameter, packed for decoding), plus a KV cache of \
+        8 x layers x kv_width x (longest prompt + max-tokens, rounded up to 64) bytes for each \
+        sequence decoded at once: at most --batch, plus one prompt's when -n > 1, each allocated \
+        as a sequence first needs it. --progress prints this estimate before decoding starts.
 
         A line that is not a JSON object or has neither "question" nor "prompt", and a prompt \
         that does not fit the model's context, are reported as "sample: FILE:LINE: reason", \
@@ -119,7 +121,7 @@ struct Sample: ParsableCommand {
                                         seed: seed, stops: stop.isEmpty ? defaults.stop ?? [] : stop, batchSize: batch)
         let modelName = model
         var generator: Generator!
-        generator = Generator(weights: weights, tokenizer: tokenizer, options: options) { samples in
+        generator = Generator(weights: weights, tokenizer: tokenizer, options: options, releasingWeights: true) { samples in
             let (record, prompt) = queue.pop()
             for s in samples {
                 var out = record
@@ -137,6 +139,14 @@ struct Sample: ParsableCommand {
             meter.update(done: generator.finishedProblems, tokens: generator.generatedTokens)
         }
 
+        if showProgress {
+            let config = weights.config
+            generator.onCacheSized = { capacity, slots in
+                let most = MemoryEstimate.sampling(config: config, sequences: slots, capacity: capacity)
+                diagnostics.note("memory: at most \(MemoryEstimate.text(most)) (the model and the caches of "
+                    + "\(slots) sequences of \(capacity) tokens)")
+            }
+        }
         let problems = JSONLInput(paths: input.files, diagnostics: diagnostics)
         try problems.forEachRecord(selecting: shard.contains) { record, position in
             let prompt = try promptTemplate.prompt(for: record)

@@ -121,6 +121,7 @@ public enum CheckpointIO {
     /// (also .tar.xz, .tar.zst); an existing checkpoint at `path` is replaced safely, and a
     /// non-empty directory without config.json is refused rather than deleted.
     public static func save(_ checkpoint: Checkpoint, to path: String, trainingState: TrainingStateFile? = nil) throws {
+        precondition(!checkpoint.weights.matricesReleased, "these weights gave their matrices up for decoding")
         do {
             let files = try outputFiles(checkpoint, trainingState: trainingState)
             if let compression = CheckpointBundle.compression(forPath: path) {

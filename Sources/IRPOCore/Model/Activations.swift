@@ -52,6 +52,13 @@ final class Activations {
 
     deinit { HugePages.free(data) }
 
+    /// Floats the activations of a batch of this shape take.
+    static func floats(config c: LlamaConfig, tokens N: Int, scored S: Int, logitRows R: Int, probsPerLayer P: Int) -> Int {
+        let C = c.hiddenSize, F = c.intermediateSize, QKV = c.queryWidth + 2 * c.keyValueWidth
+        let perLayer = 4 * N * C + 2 * N + N * QKV + P + N * c.queryWidth + 3 * N * F
+        return c.numHiddenLayers * perLayer + 2 * N * C + N + S * C + R * c.vocabSize
+    }
+
     /// Whether a batch of this shape fits without reallocating.
     func fits(tokens N: Int, scored S: Int, logitRows R: Int, probsPerLayer P: Int) -> Bool {
         N <= tokens && S <= scored && R <= logitRows && P <= probsPerLayer

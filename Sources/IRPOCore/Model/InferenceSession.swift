@@ -9,7 +9,8 @@ import Foundation
 /// the prompt's whole 32-position tiles from the one copy, which saves the copying and most of
 /// the cache traffic of attention over the prompt.
 public final class InferenceSession {
-    public let weights: ModelWeights
+    /// The model, packed for decoding.
+    public let model: DecodeWeights
     /// The vector width of the matrix products and attention (the bits are the same for both).
     public let kernel: KernelPath
     /// Number of sequences the cache holds.
@@ -19,12 +20,10 @@ public final class InferenceSession {
     /// Tokens currently cached per slot.
     public private(set) var lengths: [Int]
     let rope: RopeTable
-    private let keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>
+    /// Each slot's keys and values, all layers and heads, allocated when the slot is first used.
+    private var slotKeys: [UnsafeMutablePointer<Float>?], slotValues: [UnsafeMutablePointer<Float>?]
     /// Positions each head of the cache holds: the capacity padded to whole 32-position key tiles.
     private let keyStride: Int
-    /// The weight matrices re-laid out for the row-stable kernel, per layer, and the lm_head.
-    private let packedLayers: [(qkv: PackedMatrix, o: PackedMatrix, gateUp: PackedMatrix, down: PackedMatrix)]
-    private let packedHead: PackedMatrix
     private var scratch: StepScratch?
     /// The slot whose tiles this slot reads its first `sharedTiles` 32-position tiles from (-1: none).
     private var parentOf: [Int]
@@ -33,10 +32,10 @@ public final class InferenceSession {
     private var childCount: [Int]
     private var released: [Bool]
 
-    /// A cache of `slots` sequences of up to `capacity` tokens each.
-    public init(weights: ModelWeights, slots: Int, capacity: Int? = nil, kernel: KernelPath = .best) {
-        let c = weights.config
-        self.weights = weights
+    /// A cache of up to `slots` sequences of up to `capacity` tokens each over a packed model.
+    public init(model: DecodeWeights, slots: Int, capacity: Int? = nil, kernel: KernelPath = .best) {
+        let c = model.config
+        self.model = model
         self.kernel = kernel
         slotCount = slots
         self.capacity = min(capacity ?? c.maxPositionEmbeddings, c.maxPositionEmbeddings)
@@ -45,30 +44,48 @@ public final class InferenceSession {
         sharedTiles = [Int](repeating: 0, count: slots)
         childCount = [Int](repeating: 0, count: slots)
         released = [Bool](repeating: false, count: slots)
+        slotKeys = [UnsafeMutablePointer<Float>?](repeating: nil, count: slots)
+        slotValues = slotKeys
         rope = RopeTable(headDim: c.headDim, theta: c.ropeTheta, positions: self.capacity)
         keyStride = (self.capacity + 31) & ~31
-        let w = weights.data, C = c.hiddenSize, F = c.intermediateSize
-        // one allocation for all of them: a decode step streams every matrix, so the model's
-        // whole weight set wants huge pages, not just its largest matrices
-        var shapes: [(weight: UnsafePointer<Float>, n: Int, k: Int)] = []
-        for lw in weights.layout.layers {
-            shapes += [(UnsafePointer(w + lw.qkv), c.queryWidth + 2 * c.keyValueWidth, C),
-                       (UnsafePointer(w + lw.o), C, c.queryWidth),
-                       (UnsafePointer(w + lw.gateUp), 2 * F, C), (UnsafePointer(w + lw.down), C, F)]
-        }
-        shapes.append((UnsafePointer(w + weights.layout.lmHead), c.vocabSize, C))
-        let packed = PackedMatrix.packAll(shapes)
-        packedLayers = (0..<c.numHiddenLayers).map { l in
-            (qkv: packed[4 * l], o: packed[4 * l + 1], gateUp: packed[4 * l + 2], down: packed[4 * l + 3])
-        }
-        packedHead = packed[packed.count - 1]
-        let size = c.numHiddenLayers * slots * keyStride * c.keyValueWidth
-        // attention reads whole 32-position blocks of keys; zeros keep the unused tail defined
-        keys = HugePages.allocate(floats: size)
-        values = HugePages.allocate(floats: size)
     }
 
-    deinit { HugePages.free(keys); HugePages.free(values) }
+    /// A cache over `weights`, packed for this session alone.
+    public convenience init(weights: ModelWeights, slots: Int, capacity: Int? = nil, kernel: KernelPath = .best) {
+        self.init(model: DecodeWeights(weights), slots: slots, capacity: capacity, kernel: kernel)
+    }
+
+    deinit {
+        for p in slotKeys + slotValues { if let p { HugePages.free(p) } }
+    }
+
+    /// The model's weights.
+    public var weights: ModelWeights { model.weights }
+
+    /// Floats one slot's keys (or values) take: every layer and key/value head, the capacity
+    /// padded to whole tiles.
+    static func slotFloats(config c: LlamaConfig, capacity: Int) -> Int {
+        c.numHiddenLayers * c.numKeyValueHeads * ((capacity + 31) & ~31) * c.headDim
+    }
+
+    /// Slots whose cache has been allocated.
+    public var allocatedSlots: Int { slotKeys.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
+
+    /// Bytes this session holds beside the packed model: the allocated slots' keys and values
+    /// and the step buffers.
+    public var allocatedBytes: Int {
+        let floats = 2 * allocatedSlots * Self.slotFloats(config: config, capacity: capacity) + (scratch?.count ?? 0)
+        return floats * MemoryLayout<Float>.size
+    }
+
+    /// Allocates `slot`'s cache on its first use.
+    private func ensureAllocated(_ slot: Int) {
+        guard slotKeys[slot] == nil else { return }
+        // attention reads whole 32-position blocks of keys; zeros keep the unused tail defined
+        let floats = Self.slotFloats(config: config, capacity: capacity)
+        slotKeys[slot] = HugePages.allocate(floats: floats)
+        slotValues[slot] = HugePages.allocate(floats: floats)
+    }
 
     public var config: LlamaConfig { weights.config }
 
@@ -111,6 +128,7 @@ public final class InferenceSession {
     /// Makes `destination` a copy of `source` (same cached tokens), e.g. after one prompt prefill.
     public func copy(slot source: Int, to destination: Int) {
         guard source != destination else { return }
+        ensureAllocated(destination)
         precondition(parentOf[source] < 0, "copy from a sharing slot is not supported")
         detach(destination)
         copyPositions(from: source, to: destination, startTile: 0)
@@ -122,6 +140,7 @@ public final class InferenceSession {
     /// Logits are bit-identical to those after `copy`: the same numbers are read in the same order.
     public func share(slot source: Int, with destination: Int) {
         precondition(source != destination && parentOf[source] < 0, "share needs two slots, the first not sharing")
+        ensureAllocated(destination)
         detach(destination)
         let tiles = lengths[source] / 32
         copyPositions(from: source, to: destination, startTile: tiles)
@@ -135,23 +154,24 @@ public final class InferenceSession {
         if n > first {
             for l in 0..<config.numHiddenLayers {
                 for g in 0..<config.numKeyValueHeads {
-                    let from = headOffset(layer: l, slot: source, head: g) + first * HS
-                    let to = headOffset(layer: l, slot: destination, head: g) + first * HS
+                    let from = headOffset(layer: l, head: g) + first * HS
+                    let to = headOffset(layer: l, head: g) + first * HS
                     // whole 32-position key tiles; positions past n are rewritten before they are read
-                    (keys + to).update(from: keys + from, count: ((n - first + 31) / 32) * 32 * HS)
-                    (values + to).update(from: values + from, count: (n - first) * HS)
+                    (slotKeys[destination]! + to).update(from: slotKeys[source]! + from, count: ((n - first + 31) / 32) * 32 * HS)
+                    (slotValues[destination]! + to).update(from: slotValues[source]! + from, count: (n - first) * HS)
                 }
             }
         }
         lengths[destination] = n
     }
 
-    /// Start of one head's cache. Values are (positions, HS) rows; keys are stored as tiles of 32
-    /// positions, each tile (HS, 32) transposed, so q·K for 32 positions is 32 lanes of fused
-    /// multiply-adds over HS with no horizontal sums, reading one contiguous 32·HS block.
+    /// Start of one head's cache within its slot's keys or values. Values are (positions, HS)
+    /// rows; keys are stored as tiles of 32 positions, each tile (HS, 32) transposed, so q·K for
+    /// 32 positions is 32 lanes of fused multiply-adds over HS with no horizontal sums, reading
+    /// one contiguous 32·HS block.
     @inline(__always)
-    func headOffset(layer: Int, slot: Int, head: Int) -> Int {
-        ((layer * slotCount + slot) * config.numKeyValueHeads + head) * keyStride * config.headDim
+    func headOffset(layer: Int, head: Int) -> Int {
+        (layer * config.numKeyValueHeads + head) * keyStride * config.headDim
     }
 
     /// Appends `tokens` to each listed slot and returns logits (items × V) for each item's last
@@ -175,21 +195,22 @@ public final class InferenceSession {
             lastRows.append(tokens.count - 1)
         }
         precondition(Set(items.map(\.slot)).count == items.count, "a slot appears twice in one step")
+        for item in items { ensureAllocated(item.slot) }
         let R = tokens.count
         if scratch == nil || !scratch!.fits(rows: R) { scratch = StepScratch(config: c, rows: R, capacity: capacity) }
         let s = scratch!
         let w = weights.data, layout = weights.layout
         let scale = 1 / Float(HS).squareRoot()
 
-        for r in 0..<R { (s.x + r * C).update(from: w + layout.embedding + Int(tokens[r]) * C, count: C) }
+        for r in 0..<R { model.embedding(Int(tokens[r]), into: s.x + r * C) }
         // what the per-layer cache writes and attention tasks share
         let qkv = SendablePointer(s.qkv), att = SendablePointer(s.attended), sc = SendablePointer(s.scores)
-        let kc = SendablePointer(keys), vc = SendablePointer(values)
-        let slotsOf = rowSlot, stride = keyStride, slots = slotCount
+        let keyBases = slotKeys.map { SendablePointer($0 ?? s.scores) }, valueBases = slotValues.map { SendablePointer($0 ?? s.scores) }
+        let slotsOf = rowSlot, stride = keyStride
         let parents = parentOf, shared = sharedTiles, kernel = kernel
         rowPos.withUnsafeBufferPointer { pos in
             for (l, lw) in layout.layers.enumerated() {
-                let packed = packedLayers[l]
+                let packed = model.layers[l]
                 rmsnormForward(out: s.normed, rstd: nil, inp: s.x, weight: w + lw.attentionNorm, rows: R, channels: C,
                                eps: c.rmsNormEps)
                 matmul(rows: R, out: s.qkv, inp: s.normed, weight: packed.qkv, accumulate: false)
@@ -201,11 +222,11 @@ public final class InferenceSession {
                 parallelFor(R * NKV, grain: 16) { tasks in
                     for task in tasks {
                         let r = task / NKV, g = task % NKV
-                        let head = self.headOffset(layer: l, slot: Int(slotsOf[r]), head: g), p = Int(pos[r])
+                        let head = self.headOffset(layer: l, head: g), p = Int(pos[r]), slot = Int(slotsOf[r])
                         let k = qkv + r * QKV + QW + g * HS
-                        let tile = kc + head + (p / 32) * 32 * HS + p % 32
+                        let tile = keyBases[slot] + head + (p / 32) * 32 * HS + p % 32
                         for d in 0..<HS { tile[d * 32] = k[d] }
-                        (vc + head + p * HS).update(from: qkv + r * QKV + QW + KW + g * HS, count: HS)
+                        (valueBases[slot] + head + p * HS).update(from: qkv + r * QKV + QW + KW + g * HS, count: HS)
                     }
                 }
                 // Each new token attends to its slot's cache up to and including itself; one task
@@ -215,12 +236,14 @@ public final class InferenceSession {
                     for task in tasks {
                         let r = task / NH, h = task % NH, g = h / groupSize
                         let n = Int(pos[r]) + 1, slot = Int(slotsOf[r])
-                        let own = ((l * slots + slot) * NKV + g) * stride * HS
+                        let head = (l * NKV + g) * stride * HS
                         let parent = parents[slot], sharedCount = parent < 0 ? 0 : shared[slot] * 32
-                        let prefix = parent < 0 ? own : ((l * slots + parent) * NKV + g) * stride * HS
+                        let from = parent < 0 ? slot : parent
+                        let ownKeys = keyBases[slot] + head, ownValues = valueBases[slot] + head
                         attendOne(out: att + r * QW + h * HS, query: qkv + r * QKV + h * HS,
-                                  prefix: (keyTiles: UnsafePointer(kc + prefix), values: UnsafePointer(vc + prefix), count: sharedCount),
-                                  keyTiles: kc + own + sharedCount * HS, values: vc + own + sharedCount * HS,
+                                  prefix: (keyTiles: UnsafePointer(keyBases[from] + head),
+                                           values: UnsafePointer(valueBases[from] + head), count: sharedCount),
+                                  keyTiles: ownKeys + sharedCount * HS, values: ownValues + sharedCount * HS,
                                   count: n, headDim: HS, scale: scale, scores: scores, kernel: kernel)
                     }
                 }
@@ -241,7 +264,7 @@ public final class InferenceSession {
                        channels: C, eps: c.rmsNormEps)
         var logits = [Float](repeating: 0, count: wanted.count * V)
         logits.withUnsafeMutableBufferPointer { out in
-            matmul(rows: wanted.count, out: out.baseAddress!, inp: s.normed, weight: packedHead, accumulate: false)
+            matmul(rows: wanted.count, out: out.baseAddress!, inp: s.normed, weight: model.head, accumulate: false)
         }
         return logits
     }
@@ -260,16 +283,18 @@ final class StepScratch {
     let x, normed, qkv, attended, gateUp, hidden, scores: UnsafeMutablePointer<Float>
     /// The matrix products' copy of their input rows (`packedMatmulScratch`).
     let packedRows: UnsafeMutablePointer<Float>
+    /// Floats held.
+    let count: Int
     private let data: UnsafeMutablePointer<Float>
 
     init(config c: LlamaConfig, rows R: Int, capacity: Int) {
         threads = ComputeThreads.count
         let C = c.hiddenSize, F = c.intermediateSize
-        let sizes = [R * max(C, c.vocabSize), R * C, R * (c.queryWidth + 2 * c.keyValueWidth), R * c.queryWidth,
+        let sizes = [R * C, R * C, R * (c.queryWidth + 2 * c.keyValueWidth), R * c.queryWidth,
                      R * 2 * F, R * F, threads * ((capacity + 31) & ~31),
                      packedMatmulScratch(rows: R, k: max(C, F, c.queryWidth))]
-        let total = sizes.reduce(0, +)
-        data = HugePages.allocate(floats: total)
+        count = sizes.reduce(0, +)
+        data = HugePages.allocate(floats: count)
         var cursor = 0
         var ptrs: [UnsafeMutablePointer<Float>] = []
         for size in sizes { ptrs.append(data + cursor); cursor += size }

@@ -7,6 +7,9 @@ public final class ModelWeights: @unchecked Sendable {
     public let layout: ParameterLayout
     /// `layout.count` floats.
     public let data: UnsafeMutablePointer<Float>
+    /// Whether some matrices were given back to the system (`DecodeWeights(releasingSource:)`):
+    /// such weights can still decode through their packed copy, but not train or be saved.
+    public private(set) var matricesReleased = false
 
     /// Zero-filled parameters for `config`.
     public init(config: LlamaConfig) {
@@ -30,8 +33,15 @@ public final class ModelWeights: @unchecked Sendable {
         layout.slot(named: name).map(tensor)
     }
 
+    /// Gives the pages inside `floats` back to the system; they read as zero afterwards.
+    func release(floats range: Range<Int>) {
+        matricesReleased = true
+        HugePages.discard(data, floats: range)
+    }
+
     /// A deep copy, for a frozen reference or a checkpoint snapshot.
     public func copy() -> ModelWeights {
+        precondition(!matricesReleased, "these weights gave their matrices up for decoding")
         let other = ModelWeights(config: config)
         other.data.update(from: data, count: count)
         return other

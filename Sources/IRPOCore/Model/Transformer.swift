@@ -25,6 +25,7 @@ public final class Transformer {
 
     /// Wraps `weights` (shared, not copied) for training or scoring.
     public init(weights: ModelWeights, kernel: KernelPath = .best) {
+        precondition(!weights.matricesReleased, "these weights gave their matrices up for decoding")
         self.weights = weights
         self.kernel = kernel
         let c = weights.config
@@ -338,4 +339,10 @@ final class BackwardScratch {
     }
 
     deinit { HugePages.free(data) }
+
+    /// Floats the scratch of a batch of this shape takes.
+    static func floats(config c: LlamaConfig, tokens N: Int, scored S: Int, longestBlock T: Int, threads: Int) -> Int {
+        let C = c.hiddenSize, F = c.intermediateSize, QKV = c.queryWidth + 2 * c.keyValueWidth
+        return 2 * N * C + N * QKV + N * c.queryWidth + 3 * N * F + threads * T * T + S * C
+    }
 }

@@ -111,11 +111,19 @@ public final class Generator {
     /// How many admitted problems may wait (running or finished) before the oldest is handed out.
     private var window: Int { max(4 * options.batchSize, 16) }
 
-    /// A generator; `onFinish` receives each problem's samples, in the order problems were submitted.
+    /// Whether the weights' matrices go back to the system once packed (`releasingWeights`).
+    private let releasingWeights: Bool
+    /// The packed model every session of this generator decodes with, made on first use.
+    private var packed: DecodeWeights?
+
+    /// A generator; `onFinish` receives each problem's samples, in the order problems were
+    /// submitted. With `releasingWeights` the generator is the weights' last user: their matrices
+    /// are given back to the system as they are packed, so decoding holds one copy of the model.
     public init(weights: ModelWeights, tokenizer: Tokenizer, options: GenerationOptions,
-                onFinish: @escaping ([GeneratedSample]) -> Void) {
+                releasingWeights: Bool = false, onFinish: @escaping ([GeneratedSample]) -> Void) {
         precondition(options.samples >= 1 && options.maxTokens >= 1 && options.batchSize >= 1)
         self.weights = weights
+        self.releasingWeights = releasingWeights
         self.tokenizer = tokenizer
         self.options = options
         self.onFinish = onFinish
@@ -124,6 +132,23 @@ public final class Generator {
         stopBytes = options.stops.map { Array($0.utf8) }.filter { !$0.isEmpty }
         maxStop = stopBytes.map(\.count).max() ?? 0
     }
+
+    /// The packed model, made once.
+    private var decodeWeights: DecodeWeights {
+        if let packed { return packed }
+        let made = DecodeWeights(weights, releasingSource: releasingWeights)
+        packed = made
+        return made
+    }
+
+    /// Bytes held by the packed model and the caches of the sessions so far.
+    public var allocatedBytes: Int {
+        (packed?.packedBytes ?? 0) + (session?.allocatedBytes ?? 0) + (scorer?.allocatedBytes ?? 0)
+    }
+
+    /// Called when a cache is set up (the first problem, or a longer one later) with the
+    /// tokens each slot holds and the most slots it may allocate, before any decoding in it.
+    public var onCacheSized: ((_ capacity: Int, _ slots: Int) -> Void)?
 
     /// The most completion tokens a prompt of `promptTokens` tokens can get.
     public func completionLimit(promptTokens: Int) -> Int {
@@ -168,7 +193,8 @@ public final class Generator {
             // Grow between problems only: the cache is rebuilt, so nothing may be running.
             let cap = min(weights.config.maxPositionEmbeddings, max(64, (max(needed, problem.prompt.count) + 63) / 64 * 64,
                                                                    session?.capacity ?? 0))
-            session = InferenceSession(weights: weights, slots: slotCount, capacity: cap)
+            session = InferenceSession(model: decodeWeights, slots: slotCount, capacity: cap)
+            onCacheSized?(cap, slotCount)
             freeSlots = Array((0..<slotCount).reversed())
         }
         guard problems.count < window else { return false }
@@ -320,8 +346,11 @@ public final class Generator {
             // Longer than the context once re-tokenized: no trainer can score it; report what was generated.
             return (s.tokens.count, s.logprobs.reduce(0) { $0 + Double($1) })
         }
-        if scorer == nil {
-            scorer = InferenceSession(weights: weights, slots: 2, capacity: weights.config.maxPositionEmbeddings)
+        if scorer == nil || scorer!.capacity < P + ids.count - 1 {
+            // sized to what is scored, in 64-token steps, and grown when a longer one comes
+            let needed = min(weights.config.maxPositionEmbeddings, (P + ids.count - 1 + 63) / 64 * 64)
+            scorer = InferenceSession(model: decodeWeights, slots: 2, capacity: max(needed, scorer?.capacity ?? 0))
+            scorerPrompt = nil
         }
         let session = scorer!
         let V = weights.config.vocabSize
@@ -331,20 +360,29 @@ public final class Generator {
             scorerFirstLogits = session.step([(slot: 0, tokens: s.problem.prompt)])
             scorerPrompt = s.problem
         }
+        session.reset(slot: 1)
         session.copy(slot: 0, to: 1)
         var total: Double = 0
         scorerFirstLogits.withUnsafeBufferPointer { total += Double($0[Int(ids[0])] - logSumExp($0)) }
-        if ids.count > 1 {
-            let rest = session.step([(slot: 1, tokens: Array(ids[..<(ids.count - 1)]))], allLogits: true)
-            rest.withUnsafeBufferPointer { all in
-                for j in 1..<ids.count {
-                    let row = UnsafeBufferPointer(rebasing: all[((j - 1) * V)..<(j * V)])
-                    total += Double(row[Int(ids[j])] - logSumExp(row))
+        // Every position's logits, a chunk of tokens at a time: each row's logits are the same
+        // whatever else is in its step, and the chunk bounds the memory by chunk × vocabulary.
+        var j = 1
+        while j < ids.count {
+            let end = min(ids.count, j + Self.scoringChunk)
+            let rows = session.step([(slot: 1, tokens: Array(ids[(j - 1)..<(end - 1)]))], allLogits: true)
+            rows.withUnsafeBufferPointer { all in
+                for t in j..<end {
+                    let row = UnsafeBufferPointer(rebasing: all[((t - j) * V)..<((t - j + 1) * V)])
+                    total += Double(row[Int(ids[t])] - logSumExp(row))
                 }
             }
+            j = end
         }
         return (ids.count, total)
     }
+
+    /// Tokens re-scored per step.
+    static let scoringChunk = 64
 
     /// Hands out finished problems at the head of the queue.
     private func emitFinished() {

@@ -1,0 +1,37 @@
+import Foundation
+
+/// What a run will hold in memory, from the model's shape and the run's sizes: the formulas
+/// `sample --help` and `dpo-train --help` state, printed by `--progress` before the work starts.
+public enum MemoryEstimate {
+    /// Bytes `sample` holds: the model once, packed for decoding (plus an untied embedding and
+    /// the norm gains), and keys and values for `sequences` slots of `capacity` tokens.
+    public static func sampling(config c: LlamaConfig, sequences: Int, capacity: Int) -> Int {
+        let C = c.hiddenSize, F = c.intermediateSize, QKV = c.queryWidth + 2 * c.keyValueWidth
+        var floats = PackedMatrix.floats(n: c.vocabSize, k: C) + (c.tieWordEmbeddings ? 0 : c.vocabSize * C)
+        floats += c.numHiddenLayers * (PackedMatrix.floats(n: QKV, k: C) + PackedMatrix.floats(n: C, k: c.queryWidth)
+            + PackedMatrix.floats(n: 2 * F, k: C) + PackedMatrix.floats(n: C, k: F) + 2 * C) + C
+        floats += sequences * 2 * InferenceSession.slotFloats(config: c, capacity: capacity)
+        return floats * MemoryLayout<Float>.size
+    }
+
+    /// Bytes `dpo-train` holds: 16 a parameter (weights, gradients, AdamW's two moments) and
+    /// the activations of one micro-batch of `tokens` tokens, `scored` of them scored, whose
+    /// attention blocks have `attentionSquares` = Σ T² over the blocks.
+    public static func training(config c: LlamaConfig, tokens: Int, scored: Int, attentionSquares: Int,
+                                longestBlock: Int) -> Int {
+        let params = ParameterLayout(config: c).count
+        let logitRows = min(scored, max(1, Transformer.lmHeadChunkFloats / c.vocabSize))
+        let probs = c.numAttentionHeads * attentionSquares
+        let saved = Activations.floats(config: c, tokens: tokens, scored: scored, logitRows: logitRows,
+                                       probsPerLayer: probs)
+        let scratch = BackwardScratch.floats(config: c, tokens: tokens, scored: scored, longestBlock: longestBlock,
+                                             threads: ComputeThreads.count)
+        return (4 * params + saved + scratch) * MemoryLayout<Float>.size
+    }
+
+    /// "1.23 GB" or "45.6 MB".
+    public static func text(_ bytes: Int) -> String {
+        bytes >= 1 << 30 ? String(format: "%.2f GB", Double(bytes) / Double(1 << 30))
+            : String(format: "%.1f MB", Double(bytes) / Double(1 << 20))
+    }
+}
