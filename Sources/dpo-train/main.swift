@@ -36,8 +36,12 @@ struct DPOTrain: ParsableCommand {
         the reference weights released; with --ref equal to --model no second copy is loaded. \
         Each pair's prompt is computed once, both completions attending to it.
 
-        The whole input is read and tokenized before training (it is shuffled each epoch), so \
-        memory is the data plus the model, its gradients and two AdamW moments (4x the weights). \
+        The whole input is read and tokenized before training (it is shuffled each epoch). Memory: \
+        16 bytes a parameter (weights, gradients, two AdamW moments) plus one micro-batch's \
+        activations: about 4 x (layers + 1) x (4 hidden + 2 q_width + 2 kv_width + 3 ffn) bytes a \
+        token, 4 x layers x heads x T^2 for each packed sequence of T tokens (a pair's prompt with \
+        both completions is one), and at most 16 MB of logits whatever the vocabulary; plus the data, and a separate --ref's weights while the \
+        reference log-probs are computed. --progress prints this for the largest micro-batch. \
         The prompt is cut from the left to fit --max-length; a pair whose completion alone does \
         not fit is dropped and counted. A line that is not JSON or lacks a field is reported as \
         "dpo-train: FILE:LINE: reason" and nothing is trained, unless --skip-bad.
@@ -285,6 +289,8 @@ struct DPOTrain: ParsableCommand {
         if showProgress {
             diagnostics.note("\(examples.count) \(loss == .sft ? "examples" : "pairs"), \(trainer.totalSteps) steps of \(batchSize)"
                              + (loss.needsReference ? "; reference log-probs first" : ""))
+            diagnostics.note("memory: at most \(MemoryEstimate.text(trainer.memoryEstimate)) (the model, its gradients, "
+                             + "AdamW's moments and the largest micro-batch's activations)")
         }
         Interrupts.farewell = "dpo-train: interrupted before the first step; nothing saved"
 

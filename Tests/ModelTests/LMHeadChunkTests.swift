@@ -60,4 +60,15 @@ import Testing
         _ = model.forward(Self.batch(scoredTokens: 20))
         #expect(model.allocatedBytes < weights.count * 4)
     }
+
+    @Test func theTrainingEstimateIsWhatTheEngineHolds() {
+        let weights = ModelWeights.random(config: Self.config, seed: 1, std: 0.3)
+        let batch = Self.batch(scoredTokens: 300)
+        let model = Transformer(weights: weights)
+        model.zeroGradients()
+        let lp = model.forward(batch)
+        model.backward([Float](repeating: 0.1, count: lp.count))
+        let optimizerAndWeights = 3 * weights.count * 4
+        #expect(MemoryEstimate.training(config: Self.config, batch: batch) == optimizerAndWeights + model.allocatedBytes)
+    }
 }

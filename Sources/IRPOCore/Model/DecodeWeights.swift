@@ -55,6 +55,12 @@ public final class DecodeWeights: @unchecked Sendable {
         }
     }
 
-    /// Bytes of the packed matrices.
-    public var packedBytes: Int { head.storageCount * MemoryLayout<Float>.size }
+    /// Bytes decoding reads: the packed matrices, and from the weights the norm gains and an
+    /// embedding not read from the packed lm_head.
+    public var bytes: Int {
+        let c = config
+        let norms = (2 * c.numHiddenLayers + 1) * c.hiddenSize
+        let embedding = embeddingFromHead ? 0 : c.vocabSize * c.hiddenSize
+        return (head.storageCount + norms + embedding) * MemoryLayout<Float>.size
+    }
 }

@@ -29,6 +29,12 @@ public enum MemoryEstimate {
         return (4 * params + saved + scratch) * MemoryLayout<Float>.size
     }
 
+    /// `training` for one packed batch.
+    public static func training(config c: LlamaConfig, batch: PackedBatch) -> Int {
+        training(config: c, tokens: batch.count, scored: batch.scoredTokens.count,
+                 attentionSquares: batch.blocks.reduce(0) { $0 + $1.count * $1.count }, longestBlock: batch.longestBlock)
+    }
+
     /// "1.23 GB" or "45.6 MB".
     public static func text(_ bytes: Int) -> String {
         bytes >= 1 << 30 ? String(format: "%.2f GB", Double(bytes) / Double(1 << 30))

@@ -143,8 +143,11 @@ public final class Generator {
 
     /// Bytes held by the packed model and the caches of the sessions so far.
     public var allocatedBytes: Int {
-        (packed?.packedBytes ?? 0) + (session?.allocatedBytes ?? 0) + (scorer?.allocatedBytes ?? 0)
+        (packed?.bytes ?? 0) + (session?.allocatedBytes ?? 0) + (scorer?.allocatedBytes ?? 0)
     }
+
+    /// Cache slots allocated in the current session (each as a sequence first needed it).
+    public var allocatedSlots: Int { session?.allocatedSlots ?? 0 }
 
     /// Called when a cache is set up (the first problem, or a longer one later) with the
     /// tokens each slot holds and the most slots it may allocate, before any decoding in it.

@@ -94,6 +94,15 @@ public final class PreferenceTrainer {
         return max(1, (options.batchSize + parts - 1) / parts)
     }
 
+    /// Bytes training holds at most: `MemoryEstimate.training` for a micro-batch of the longest
+    /// examples, the largest any step can pack.
+    public var memoryEstimate: Int {
+        let longest = examples.sorted { $0.packedTokens > $1.packedTokens }.prefix(microBatchSize)
+        var batch = PackedBatch()
+        _ = batch.appendSharing(Array(longest))
+        return MemoryEstimate.training(config: model.config, batch: batch)
+    }
+
     /// Computes the reference log-probs with `weights`, or with the policy's own current weights
     /// when nil (the reference is the starting model: no second copy is made).
     ///
