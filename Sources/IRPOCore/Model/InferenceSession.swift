@@ -289,10 +289,7 @@ final class StepScratch {
 
     init(config c: LlamaConfig, rows R: Int, capacity: Int) {
         threads = ComputeThreads.count
-        let C = c.hiddenSize, F = c.intermediateSize
-        let sizes = [R * C, R * C, R * (c.queryWidth + 2 * c.keyValueWidth), R * c.queryWidth,
-                     R * 2 * F, R * F, threads * ((capacity + 31) & ~31),
-                     packedMatmulScratch(rows: R, k: max(C, F, c.queryWidth))]
+        let sizes = Self.sizes(config: c, rows: R, capacity: capacity, threads: threads)
         count = sizes.reduce(0, +)
         data = HugePages.allocate(floats: count)
         var cursor = 0
@@ -304,6 +301,14 @@ final class StepScratch {
     }
 
     deinit { HugePages.free(data) }
+
+    /// The floats of each buffer, in order.
+    static func sizes(config c: LlamaConfig, rows R: Int, capacity: Int, threads: Int) -> [Int] {
+        let C = c.hiddenSize, F = c.intermediateSize
+        return [R * C, R * C, R * (c.queryWidth + 2 * c.keyValueWidth), R * c.queryWidth,
+                R * 2 * F, R * F, threads * ((capacity + 31) & ~31),
+                packedMatmulScratch(rows: R, k: max(C, F, c.queryWidth))]
+    }
 
     /// Workers the score buffer has slices for.
     let threads: Int

@@ -4,13 +4,23 @@ import Foundation
 /// `sample --help` and `dpo-train --help` state, printed by `--progress` before the work starts.
 public enum MemoryEstimate {
     /// Bytes `sample` holds: the model once, packed for decoding (plus an untied embedding and
-    /// the norm gains), and keys and values for `sequences` slots of `capacity` tokens.
+    /// the norm gains), keys and values for `sequences` slots of `capacity` tokens, and the
+    /// buffers of a step.
     public static func sampling(config c: LlamaConfig, sequences: Int, capacity: Int) -> Int {
         let C = c.hiddenSize, F = c.intermediateSize, QKV = c.queryWidth + 2 * c.keyValueWidth
         var floats = PackedMatrix.floats(n: c.vocabSize, k: C) + (c.tieWordEmbeddings ? 0 : c.vocabSize * C)
         floats += c.numHiddenLayers * (PackedMatrix.floats(n: QKV, k: C) + PackedMatrix.floats(n: C, k: c.queryWidth)
             + PackedMatrix.floats(n: 2 * F, k: C) + PackedMatrix.floats(n: C, k: F) + 2 * C) + C
         floats += sequences * 2 * InferenceSession.slotFloats(config: c, capacity: capacity)
+        return floats * MemoryLayout<Float>.size + stepBytes(config: c, rows: sequences, capacity: capacity)
+    }
+
+    /// Bytes of a decoding step's buffers: one row per decoded sequence plus the prompt tokens a
+    /// step may prefill, and one logit row per sequence.
+    static func stepBytes(config c: LlamaConfig, rows: Int, capacity: Int) -> Int {
+        let R = rows + Generator.prefillTokensPerStep
+        let floats = StepScratch.sizes(config: c, rows: R, capacity: capacity, threads: ComputeThreads.count)
+            .reduce(0, +) + rows * c.vocabSize
         return floats * MemoryLayout<Float>.size
     }
 

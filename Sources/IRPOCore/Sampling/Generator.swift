@@ -218,9 +218,14 @@ public final class Generator {
         items.reserveCapacity(live.count + 4)
         for s in live { items.append((slot: s.slot, tokens: [s.pending])) }
         var prefills: [Problem] = []
+        var prefillTokens = 0
+        // Prompts join a step until it holds `prefillTokensPerStep` of them (one always may):
+        // the step's buffers grow with its rows. Which step a prompt joins changes no bits.
         for p in problems where p.firstLogits == nil && p.promptSlot != nil {
+            if !prefills.isEmpty && prefillTokens + p.prompt.count > Self.prefillTokensPerStep { break }
             items.append((slot: p.promptSlot!, tokens: p.prompt))
             prefills.append(p)
+            prefillTokens += p.prompt.count
         }
         if items.isEmpty { return false }
         let logits = session.step(items)
@@ -383,6 +388,9 @@ public final class Generator {
         }
         return (ids.count, total)
     }
+
+    /// Most prompt tokens prefilled in one step (a longer prompt goes alone).
+    public static let prefillTokensPerStep = 512
 
     /// Tokens re-scored per step.
     static let scoringChunk = 64
