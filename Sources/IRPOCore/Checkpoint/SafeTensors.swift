@@ -146,6 +146,8 @@ final class SafeTensorsReader {
         default:
             throw CheckpointError(file: display, tensor: entry.name, "unsupported dtype \(entry.dtype) (F32, F16 or BF16)")
         }
+        // loading holds the weights once, not the file beside them
+        file.doneWith((dataStart + entry.begin)..<(dataStart + entry.end))
     }
 
     /// One tensor as a new Float array.
