@@ -47,6 +47,10 @@ public struct JSONLInput {
                 diagnostics.error(at: position, e.reason)
             } catch let e as LineError {
                 diagnostics.error(at: position, e.reason)
+            } catch let e as SamplingError {
+                diagnostics.error(at: position, e.description)
+            } catch let e as TrainingError {
+                diagnostics.error(at: position, e.description)
             }
         }
     }

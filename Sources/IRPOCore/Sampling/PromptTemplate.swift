@@ -43,6 +43,15 @@ public struct PromptTemplate: Sendable, Equatable {
         builtIn.first { $0.name == name }?.template
     }
 
+    /// The built-in template `name`, else the template in the file at that path.
+    public static func resolve(_ name: String) throws -> PromptTemplate {
+        if let builtIn = named(name) { return builtIn }
+        guard let text = try? String(contentsOfFile: name, encoding: .utf8) else {
+            throw PromptTemplateError.unusable(name: name, why: "not gsm8k, arc or plain, and not a readable file")
+        }
+        do { return try PromptTemplate(text: text) } catch { throw PromptTemplateError.unusable(name: name, why: "\(error)") }
+    }
+
     /// Whether the template shows the record's options.
     public var usesChoices: Bool { text.contains("{choices}") }
 
@@ -83,11 +92,14 @@ public struct PromptTemplate: Sendable, Equatable {
 /// A template that cannot be used.
 public enum PromptTemplateError: Error, Sendable, Equatable, CustomStringConvertible {
     case noQuestionPlaceholder
+    /// A named template that is neither built in nor a readable file, or whose file is unusable.
+    case unusable(name: String, why: String)
 
     /// What is wrong.
     public var description: String {
         switch self {
         case .noQuestionPlaceholder: return "the template has no {question} placeholder"
+        case let .unusable(name, why): return "\(name): \(why)"
         }
     }
 }

@@ -31,6 +31,10 @@ public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
     case badState(String)
     /// The processes of a data-parallel run hold different data or weights.
     case ranksDisagree(String)
+    /// A model or state that does not fit the run, in a sentence naming it.
+    case mismatch(String)
+    /// A record whose prompt has no tokens: its first completion token is predicted from nothing.
+    case emptyPrompt
 
     public var description: String {
         switch self {
@@ -38,6 +42,8 @@ public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
         case .noExamples: return "no training examples"
         case let .badState(why): return "cannot resume: \(why)"
         case let .ranksDisagree(what): return "the ranks hold different \(what) (every rank must read the same files)"
+        case let .mismatch(what): return what
+        case .emptyPrompt: return "empty prompt: the first completion token has nothing to be predicted from"
         }
     }
 }

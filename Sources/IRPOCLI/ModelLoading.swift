@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import IRPOCore
+
+/// A checkpoint with its tokenizer, as every command that reads a model needs them.
+public struct LoadedModel {
+    /// The weights, config and files of the checkpoint.
+    public let checkpoint: Checkpoint
+    /// The tokenizer, checked against the config.
+    public let tokenizer: Tokenizer
+    /// The tokenizer's file, saved with a trained model.
+    public let tokenizerJSON: Data
+
+    /// The model's configuration.
+    public var config: LlamaConfig { checkpoint.config }
+}
+
+extension LoadedModel {
+    /// The model's irpo.json defaults and the prompt template: `flag` first, then irpo.json's,
+    /// then gsm8k; a bad one is reported on `diagnostics` and ends the command with status 1.
+    /// Also notes that only --stop and --max-tokens end samples when the config names no EOS.
+    public func promptSetup(template flag: String?, display: String,
+                            diagnostics: Diagnostics) throws -> (ModelDefaults, PromptTemplate) {
+        if config.eosTokenIds.isEmpty {
+            diagnostics.note("\(display): config.json names no eos_token_id; only --stop and --max-tokens end samples")
+        }
+        let defaults: ModelDefaults
+        do {
+            defaults = try ModelDefaults(of: checkpoint, display: display)
+        } catch {
+            diagnostics.error(error is CheckpointError ? "\(error)" : "\(display): \(error)")
+            throw ExitCode(ExitStatus.failure)
+        }
+        do {
+            return (defaults, try PromptTemplate.resolve(flag ?? defaults.template ?? "gsm8k"))
+        } catch {
+            diagnostics.error(flag == nil ? "\(display)/\(ModelDefaults.fileName): template: \(error)" : "\(error)")
+            throw ExitCode(ExitStatus.failure)
+        }
+    }
+}
+
+/// Loads models for the commands with one wording for every failure, before any output.
+public enum ModelLoader {
+    /// The checkpoint at `path` with its tokenizer.json, or `tokenizerFile` instead; a failure is
+    /// reported on `diagnostics` naming the file, and ends the command with status 1.
+    public static func load(_ path: String, tokenizerFile: String? = nil, diagnostics: Diagnostics) throws -> LoadedModel {
+        try reporting(path, tokenizerFile, diagnostics) { try CheckpointIO.load(path) }
+    }
+
+    /// A seeded random initialisation of the config.json at `configFile`, with `tokenizerFile`.
+    public static func initialise(_ configFile: String, seed: UInt64, tokenizerFile: String,
+                                  diagnostics: Diagnostics) throws -> LoadedModel {
+        try reporting(configFile, tokenizerFile, diagnostics) {
+            Checkpoint(weights: .random(config: try CheckpointIO.loadConfigFile(configFile), seed: seed))
+        }
+    }
+
+    private static func reporting(_ path: String, _ tokenizerFile: String?, _ diagnostics: Diagnostics,
+                                  _ load: () throws -> Checkpoint) throws -> LoadedModel {
+        do {
+            let checkpoint = try load()
+            let json: Data
+            if let tokenizerFile {
+                json = try CheckpointIO.readFile(tokenizerFile)
+            } else if let inside = checkpoint.tokenizerJSON {
+                json = inside
+            } else {
+                diagnostics.error("\(path): no tokenizer.json (give one with --tokenizer where the command has it)")
+                throw ExitCode(ExitStatus.failure)
+            }
+            let tokenizer: Tokenizer
+            do {
+                tokenizer = try Tokenizer(json: json)
+                try tokenizer.checkFits(checkpoint.config)
+            } catch {
+                // The error starts "tokenizer.json: ": inside the model, or the file given.
+                diagnostics.error(tokenizerFile.map { "\($0): \(error)" } ?? "\(path)/\(error)")
+                throw ExitCode(ExitStatus.failure)
+            }
+            return LoadedModel(checkpoint: checkpoint, tokenizer: tokenizer, tokenizerJSON: json)
+        } catch let e as ExitCode {
+            throw e
+        } catch let e as CheckpointError {
+            diagnostics.error("\(e)")  // it names the file
+            throw ExitCode(ExitStatus.failure)
+        } catch {
+            diagnostics.error("\(path): \(error)")
+            throw ExitCode(ExitStatus.failure)
+        }
+    }
+}
+
+/// `--threads` and `--progress`, as every long-running command takes them.
+public struct ComputeOptions: ParsableArguments {
+    @Option(parsing: .unconditional, help: ArgumentHelp("Compute threads (0: all cores).", valueName: "n"))
+    public var threads = 0
+
+    @Flag(help: "Show progress on standard error even when it is not a terminal.")
+    public var progress = false
+
+    /// Defaults.
+    public init() {}
+
+    public func validate() throws {
+        if threads < 0 { throw ValidationError("--threads must not be negative") }
+    }
+
+    /// Whether progress shows: asked for, or standard error is a terminal.
+    public var showsProgress: Bool { progress || isatty(2) != 0 }
+
+    /// Sets the compute threads when given.
+    public func apply() { if threads > 0 { ComputeThreads.set(threads) } }
+}

@@ -1,0 +1,79 @@
+/// A problem `SamplingRun` could not take, naming the problem's id.
+public struct SamplingError: Error, Sendable, CustomStringConvertible {
+    /// The problem's id as the output writes it.
+    public let id: String
+    /// Why.
+    public let reason: GenerationError
+
+    /// "id 7: prompt of 9000 tokens leaves no room ...".
+    public var description: String { "id \(id): \(reason)" }
+}
+
+/// One `sample` run: problem records in, -n sample records out per problem, in input order,
+/// each the input's fields plus prompt, completion, sample, model, tokens, logprob and finish.
+public final class SamplingRun {
+    /// The generator doing the work (its counters feed progress).
+    public let generator: Generator
+    private let template: PromptTemplate
+    private let tokenizer: Tokenizer
+    /// Records waiting for their samples, in input order (the generator answers in that order).
+    private var pending: [(record: JSONRecord, prompt: String)] = []
+    private var head = 0
+
+    /// A run of `options` over `weights`, writing each sample record with `write` and calling
+    /// `problemDone` after each problem's last. With `releasingWeights` the run is the weights'
+    /// last user (see `Generator`).
+    public init(weights: ModelWeights, tokenizer: Tokenizer, template: PromptTemplate, options: GenerationOptions,
+                modelName: String, releasingWeights: Bool = false,
+                write: @escaping (JSONRecord) -> Void, problemDone: @escaping () -> Void = {}) {
+        self.template = template
+        self.tokenizer = tokenizer
+        var take: () -> (record: JSONRecord, prompt: String) = { preconditionFailure("no pending problem") }
+        generator = Generator(weights: weights, tokenizer: tokenizer, options: options,
+                              releasingWeights: releasingWeights) { samples in
+            let (record, prompt) = take()
+            for s in samples {
+                var out = record
+                out["prompt"] = .string(prompt)
+                out["completion"] = .string(s.completion)
+                out["sample"] = JSONValue(s.sample)
+                out["model"] = .string(modelName)
+                out["tokens"] = JSONValue(s.tokens)
+                out["logprob"] = JSONValue(s.logprob)
+                out["finish"] = .string(s.finish.rawValue)
+                write(out)
+            }
+            problemDone()
+        }
+        take = { [unowned self] in self.popPending() }
+    }
+
+    /// Queues one problem; a record without "id" gets `line`. Runs decode steps until it fits.
+    public func add(_ record: JSONRecord, line: Int) throws {
+        var record = record
+        let prompt = try template.prompt(for: record)
+        if try record.id == nil { record["id"] = JSONValue(line) }
+        let id = try record.idKey!
+        let ids = tokenizer.tokenizePrompt(prompt)
+        do {
+            try generator.validate(promptTokens: ids)
+        } catch {
+            throw SamplingError(id: id, reason: error)
+        }
+        pending.append((record, prompt))
+        try! generator.submit(key: stableHash(id), promptTokens: ids)  // validated above
+    }
+
+    /// Runs every queued problem to its end.
+    public func finish() { generator.finish() }
+
+    private func popPending() -> (record: JSONRecord, prompt: String) {
+        let item = pending[head]
+        head += 1
+        if head > 1024 && head * 2 > pending.count {
+            pending.removeFirst(head)
+            head = 0
+        }
+        return item
+    }
+}
