@@ -124,24 +124,16 @@ struct PairBuilder {
 
     mutating func emit(_ g: ProblemGroup, to writer: LineWriter) {
         summary.problems += 1
-        var winners: [(text: String, pred: JSONValue)] = []
-        var losers: [(text: String, pred: JSONValue)] = []
-        var seenWinners = Set<String>(), seenLosers = Set<String>()
-        for s in g.samples {
-            if s.correct {
-                if seenWinners.insert(s.completion).inserted { winners.append((s.completion, s.pred)) }
-            } else if seenLosers.insert(s.completion).inserted {
-                losers.append((s.completion, s.pred))
-            }
+        let graded = g.samples.map { GradedCompletion(text: $0.completion, pred: $0.pred, correct: $0.correct) }
+        let gold = goldField == nil ? nil : g.samples.first.flatMap { first in
+            first.gold.map { GradedCompletion(text: $0, pred: first.goldPred, correct: true) }
         }
-        if goldField != nil, let first = g.samples.first, let gold = first.gold,
-           seenWinners.insert(gold).inserted {
-            winners.append((gold, first.goldPred))
+        let pairs: [(GradedCompletion<JSONValue>, GradedCompletion<JSONValue>)]
+        switch PreferencePairs.forProblem(graded, gold: gold, maxPairs: maxPairs, seed: seed, problemKey: g.key) {
+        case .allRight: summary.allRight += 1; return
+        case .allWrong: summary.allWrong += 1; return
+        case let .pairs(chosen): pairs = chosen
         }
-        if losers.isEmpty { summary.allRight += 1; return }
-        if winners.isEmpty { summary.allWrong += 1; return }
-        let pairs = PreferencePairs.select(winners: winners, losers: losers, maxPairs: maxPairs,
-                                           seed: seed, problemKey: g.key)
         for (w, l) in pairs {
             var o = JSONObject()
             if stepLevel {

@@ -26,6 +26,31 @@ import IRPOCore
         #expect(none.prompt == "P" && none.chosen == "x\n" && none.rejected == "y\n" && none.sharedLines == 0)
     }
 
+    /// The rule whole: duplicates count once, the gold joins the winners unless a winner says the
+    /// same, and problems with no loser or no winner are skipped.
+    @Test func theRuleForOneProblem() {
+        func g(_ t: String, _ ok: Bool) -> GradedCompletion<String> { GradedCompletion(text: t, pred: t, correct: ok) }
+        let dup = [g("a", true), g("a", true), g("x", false), g("x", false), g("y", false)]
+        guard case let .pairs(p) = PreferencePairs.forProblem(dup, gold: nil, maxPairs: 10, seed: 1, problemKey: "k") else {
+            Issue.record("expected pairs"); return
+        }
+        #expect(p.count == 2 && Set(p.map(\.1.text)) == ["x", "y"] && p.allSatisfy { $0.0.text == "a" })
+        let gold = g("gold", true)
+        guard case let .pairs(q) = PreferencePairs.forProblem([g("x", false)], gold: gold, maxPairs: 10, seed: 1, problemKey: "k") else {
+            Issue.record("the gold should have made a pair"); return
+        }
+        #expect(q.count == 1 && q[0].0.text == "gold")
+        guard case let .pairs(r) = PreferencePairs.forProblem([g("gold", true), g("x", false)], gold: gold, maxPairs: 10,
+                                                             seed: 1, problemKey: "k") else { Issue.record("pairs"); return }
+        #expect(r.count == 1)  // the gold said what a winner said: once
+        if case .allRight = PreferencePairs.forProblem([g("a", true)], gold: nil, maxPairs: 3, seed: 1, problemKey: "k") {} else {
+            Issue.record("all right")
+        }
+        if case .allWrong = PreferencePairs.forProblem([g("x", false)], gold: nil, maxPairs: 3, seed: 1, problemKey: "k") {} else {
+            Issue.record("all wrong")
+        }
+    }
+
     @Test func capsAtKAndSkipsEmptySides() {
         let w = (0..<30).map { "w\($0)" }, l = (0..<20).map { "l\($0)" }
         let pairs = PreferencePairs.select(winners: w, losers: l, maxPairs: 10, seed: 0, problemKey: "x")

@@ -31,18 +31,25 @@ public final class PackedMatrix: @unchecked Sendable {
     }
 
     /// Packs the row-major (n, k) matrix at `weight` into `storage` from float `offset` on, which
-    /// must hold `floats(n:k:)` zeroed floats there.
-    init(_ weight: UnsafePointer<Float>, n: Int, k: Int, in storage: HugeBuffer, at offset: Int) {
+    /// must hold `floats(n:k:)` zeroed floats there. `packed`, when given, hears of each block of
+    /// source rows once it is packed (as a range of the source's floats), so the caller can let
+    /// the source go a block at a time rather than hold two whole copies of a large matrix.
+    init(_ weight: UnsafePointer<Float>, n: Int, k: Int, in storage: HugeBuffer, at offset: Int,
+         packed: ((Range<Int>) -> Void)? = nil) {
         precondition(offset + Self.floats(n: n, k: k) <= storage.count, "packed matrix past its storage")
         self.n = n
         self.k = k
         self.storage = storage
         panels = storage.base + offset
-        for row in 0..<n {
-            let p = row / 16, c = row % 16
-            let dst = panels + p * 16 * k + c
-            let src = weight + row * k
-            for kk in 0..<k { dst[kk * 16] = src[kk] }
+        let block = 1024
+        for first in stride(from: 0, to: n, by: block) {
+            for row in first..<min(n, first + block) {
+                let p = row / 16, c = row % 16
+                let dst = panels + p * 16 * k + c
+                let src = weight + row * k
+                for kk in 0..<k { dst[kk * 16] = src[kk] }
+            }
+            packed?((first * k)..<(min(n, first + block) * k))
         }
     }
 

@@ -29,9 +29,11 @@ public final class DecodeWeights: @unchecked Sendable {
         var offset = 0
         let packed = shapes.map { shape in
             defer { offset += PackedMatrix.floats(n: shape.n, k: shape.k) }
-            let matrix = PackedMatrix(UnsafePointer(w + shape.offset), n: shape.n, k: shape.k, in: storage, at: offset)
-            if releasingSource { weights.release(floats: shape.offset..<(shape.offset + shape.n * shape.k)) }
-            return matrix
+            let release: ((Range<Int>) -> Void)? = releasingSource ? { rows in
+                weights.release(floats: (shape.offset + rows.lowerBound)..<(shape.offset + rows.upperBound))
+            } : nil
+            return PackedMatrix(UnsafePointer(w + shape.offset), n: shape.n, k: shape.k, in: storage, at: offset,
+                                packed: release)
         }
         layers = (0..<c.numHiddenLayers).map { l in
             (qkv: packed[4 * l], o: packed[4 * l + 1], gateUp: packed[4 * l + 2], down: packed[4 * l + 3])
