@@ -122,7 +122,7 @@ enum EngineBench {
     /// OpenBLAS, on the weight shapes of `bench`, at 32 rows and 1 row.
     static func decodeMatmul(_ bench: BenchConfig) -> [String] {
         let c = bench.llama
-        let C = c.hiddenSize, F = c.intermediateSize, QKV = c.queryWidth + 2 * c.keyValueWidth
+        let C = c.hiddenSize, F = c.intermediateSize, QKV = c.qkvWidth
         var lines: [String] = []
         for rows in [32, 1] {
             var packed = 0.0, blas = 0.0, flops = 0.0

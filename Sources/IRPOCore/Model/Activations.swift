@@ -1,6 +1,6 @@
 /// Everything the training forward saves for backward, sized for one batch shape and reused.
 ///
-/// One allocation holds all of it; the slices are named here (STYLE 3-4).
+/// One arena holds all of it; the slices are named here.
 final class Activations {
     struct Layer {
         var input: Int          // (N,C) residual stream entering the layer
@@ -22,14 +22,13 @@ final class Activations {
     let normedFinal: Int        // (N,C)
     let gathered: Int           // (S,C) final hidden states of the scored tokens' predecessors
     let logits: Int             // (R,V) one lm_head chunk's logits, softmax probabilities after it
-    let count: Int
-    let data: UnsafeMutablePointer<Float>
+    let arena: Arena
 
     init(config: LlamaConfig, tokens N: Int, scored S: Int, logitRows R: Int, probsPerLayer: Int) {
         let C = config.hiddenSize, F = config.intermediateSize, V = config.vocabSize
-        let QKV = config.queryWidth + 2 * config.keyValueWidth
-        var cursor = 0
-        func take(_ n: Int) -> Int { defer { cursor += n }; return cursor }
+        let QKV = config.qkvWidth
+        var plan = ArenaPlan()
+        func take(_ n: Int) -> Int { plan.take(n) }
         var layers: [Layer] = []
         for _ in 0..<config.numHiddenLayers {
             layers.append(Layer(input: take(N * C), rstd1: take(N), normed1: take(N * C), qkv: take(N * QKV),
@@ -46,15 +45,15 @@ final class Activations {
         tokens = N
         scored = S
         self.probsPerLayer = probsPerLayer
-        count = cursor
-        data = HugePages.allocate(floats: cursor)
+        arena = Arena(plan)
     }
 
-    deinit { HugePages.free(data) }
+    /// Floats held.
+    var count: Int { arena.count }
 
     /// Floats the activations of a batch of this shape take.
     static func floats(config c: LlamaConfig, tokens N: Int, scored S: Int, logitRows R: Int, probsPerLayer P: Int) -> Int {
-        let C = c.hiddenSize, F = c.intermediateSize, QKV = c.queryWidth + 2 * c.keyValueWidth
+        let C = c.hiddenSize, F = c.intermediateSize, QKV = c.qkvWidth
         let perLayer = 4 * N * C + 2 * N + N * QKV + P + N * c.queryWidth + 3 * N * F
         return c.numHiddenLayers * perLayer + 2 * N * C + N + S * C + R * c.vocabSize
     }
@@ -64,5 +63,5 @@ final class Activations {
         N <= tokens && S <= scored && R <= logitRows && P <= probsPerLayer
     }
 
-    subscript(_ offset: Int) -> UnsafeMutablePointer<Float> { data + offset }
+    subscript(_ offset: Int) -> UnsafeMutablePointer<Float> { arena[offset] }
 }

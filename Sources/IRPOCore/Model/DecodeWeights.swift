@@ -16,7 +16,7 @@ public final class DecodeWeights: @unchecked Sendable {
     /// they are packed and `weights` can no longer train or be saved.
     public init(_ weights: ModelWeights, releasingSource: Bool = false) {
         let c = weights.config, w = weights.data, layout = weights.layout
-        let C = c.hiddenSize, F = c.intermediateSize, QKV = c.queryWidth + 2 * c.keyValueWidth
+        let C = c.hiddenSize, F = c.intermediateSize, QKV = c.qkvWidth
         self.weights = weights
         var shapes: [(offset: Int, n: Int, k: Int)] = []
         for lw in layout.layers {

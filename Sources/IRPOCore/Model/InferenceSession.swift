@@ -180,7 +180,7 @@ public final class InferenceSession {
         let c = config
         let C = c.hiddenSize, F = c.intermediateSize, V = c.vocabSize
         let NH = c.numAttentionHeads, NKV = c.numKeyValueHeads, HS = c.headDim
-        let QW = c.queryWidth, KW = c.keyValueWidth, QKV = QW + 2 * KW, groupSize = NH / NKV
+        let QW = c.queryWidth, KW = c.keyValueWidth, QKV = c.qkvWidth, groupSize = NH / NKV
         var rowSlot: [Int32] = [], rowPos: [Int32] = [], tokens: [Int32] = [], lastRows: [Int] = []
         for item in items {
             precondition(!item.tokens.isEmpty, "a step item needs at least one token")
@@ -283,29 +283,25 @@ final class StepScratch {
     let x, normed, qkv, attended, gateUp, hidden, scores: UnsafeMutablePointer<Float>
     /// The matrix products' copy of their input rows (`packedMatmulScratch`).
     let packedRows: UnsafeMutablePointer<Float>
-    /// Floats held.
-    let count: Int
-    private let data: UnsafeMutablePointer<Float>
+    private let arena: Arena
 
     init(config c: LlamaConfig, rows R: Int, capacity: Int) {
         threads = ComputeThreads.count
-        let sizes = Self.sizes(config: c, rows: R, capacity: capacity, threads: threads)
-        count = sizes.reduce(0, +)
-        data = HugePages.allocate(floats: count)
-        var cursor = 0
-        var ptrs: [UnsafeMutablePointer<Float>] = []
-        for size in sizes { ptrs.append(data + cursor); cursor += size }
-        x = ptrs[0]; normed = ptrs[1]; qkv = ptrs[2]; attended = ptrs[3]; gateUp = ptrs[4]; hidden = ptrs[5]
-        scores = ptrs[6]; packedRows = ptrs[7]
+        var plan = ArenaPlan()
+        let offsets = Self.sizes(config: c, rows: R, capacity: capacity, threads: threads).map { plan.take($0) }
+        arena = Arena(plan)
+        x = arena[offsets[0]]; normed = arena[offsets[1]]; qkv = arena[offsets[2]]; attended = arena[offsets[3]]
+        gateUp = arena[offsets[4]]; hidden = arena[offsets[5]]; scores = arena[offsets[6]]; packedRows = arena[offsets[7]]
         rows = R
     }
 
-    deinit { HugePages.free(data) }
+    /// Floats held.
+    var count: Int { arena.count }
 
     /// The floats of each buffer, in order.
     static func sizes(config c: LlamaConfig, rows R: Int, capacity: Int, threads: Int) -> [Int] {
         let C = c.hiddenSize, F = c.intermediateSize
-        return [R * C, R * C, R * (c.queryWidth + 2 * c.keyValueWidth), R * c.queryWidth,
+        return [R * C, R * C, R * (c.qkvWidth), R * c.queryWidth,
                 R * 2 * F, R * F, threads * ((capacity + 31) & ~31),
                 packedMatmulScratch(rows: R, k: max(C, F, c.queryWidth))]
     }

@@ -45,6 +45,8 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
     public var queryWidth: Int { numAttentionHeads * headDim }
     /// Width of all key (or value) heads together (NKV * HS).
     public var keyValueWidth: Int { numKeyValueHeads * headDim }
+    /// Width of a token's q, k and v side by side: `queryWidth + 2 · keyValueWidth`.
+    public var qkvWidth: Int { queryWidth + 2 * keyValueWidth }
 
     /// Rejects combinations no Llama can have, naming the offending keys.
     public func validate() throws {

@@ -7,7 +7,7 @@ public enum MemoryEstimate {
     /// the norm gains), keys and values for `sequences` slots of `capacity` tokens, and the
     /// buffers of a step.
     public static func sampling(config c: LlamaConfig, sequences: Int, capacity: Int) -> Int {
-        let C = c.hiddenSize, F = c.intermediateSize, QKV = c.queryWidth + 2 * c.keyValueWidth
+        let C = c.hiddenSize, F = c.intermediateSize, QKV = c.qkvWidth
         var floats = PackedMatrix.floats(n: c.vocabSize, k: C) + (c.tieWordEmbeddings ? 0 : c.vocabSize * C)
         floats += c.numHiddenLayers * (PackedMatrix.floats(n: QKV, k: C) + PackedMatrix.floats(n: C, k: c.queryWidth)
             + PackedMatrix.floats(n: 2 * F, k: C) + PackedMatrix.floats(n: C, k: F) + 2 * C) + C

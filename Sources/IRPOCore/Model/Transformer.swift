@@ -63,7 +63,7 @@ public final class Transformer {
         let N = batch.count, S = batch.scoredTokens.count
         let C = c.hiddenSize, F = c.intermediateSize, V = c.vocabSize
         let NH = c.numAttentionHeads, HS = c.headDim, QW = c.queryWidth, KW = c.keyValueWidth
-        let QKV = QW + 2 * KW, groupSize = NH / c.numKeyValueHeads
+        let QKV = c.qkvWidth, groupSize = NH / c.numKeyValueHeads
         precondition(N > 0, "empty batch")
         precondition(batch.positions.allSatisfy { Int($0) < c.maxPositionEmbeddings },
                      "a position exceeds max_position_embeddings (\(c.maxPositionEmbeddings))")
@@ -189,7 +189,7 @@ public final class Transformer {
         let N = batch.count, S = batch.scoredTokens.count
         let C = c.hiddenSize, F = c.intermediateSize, V = c.vocabSize
         let NH = c.numAttentionHeads, HS = c.headDim, QW = c.queryWidth, KW = c.keyValueWidth
-        let QKV = QW + 2 * KW, groupSize = NH / c.numKeyValueHeads
+        let QKV = c.qkvWidth, groupSize = NH / c.numKeyValueHeads
         if scratch == nil { scratch = BackwardScratch(config: c, acts: a, longestBlock: batch.longestBlock) }
         if scratch!.longestBlock < batch.longestBlock || scratch!.threads != ComputeThreads.count {
             scratch = BackwardScratch(config: c, acts: a, longestBlock: batch.longestBlock)
@@ -311,38 +311,33 @@ public final class Transformer {
     }
 }
 
-/// Activation gradients for one batch shape, reused across steps.
+/// Activation gradients for one batch shape, reused across steps: one arena.
 final class BackwardScratch {
     let residual, normed, qkv, attended, gateUp, hidden, probs, gathered: UnsafeMutablePointer<Float>
     let longestBlock: Int
     /// dP holds one T² slice per thread.
     let threads: Int
-    /// Floats held.
-    let count: Int
-    private let data: UnsafeMutablePointer<Float>
+    private let arena: Arena
 
     init(config c: LlamaConfig, acts: Activations, longestBlock: Int) {
         threads = ComputeThreads.count
         let N = acts.tokens, S = acts.scored, C = c.hiddenSize, F = c.intermediateSize
-        let QKV = c.queryWidth + 2 * c.keyValueWidth
-        let sizes = [N * C, N * C, N * QKV, N * c.queryWidth, N * 2 * F, N * F,
-                     threads * longestBlock * longestBlock, S * C]
-        count = sizes.reduce(0, +)
-        data = HugePages.allocate(floats: count)
-        var offsets: [Int] = []
-        var cursor = 0
-        for s in sizes { offsets.append(cursor); cursor += s }
-        residual = data + offsets[0]; normed = data + offsets[1]; qkv = data + offsets[2]
-        attended = data + offsets[3]; gateUp = data + offsets[4]; hidden = data + offsets[5]
-        probs = data + offsets[6]; gathered = data + offsets[7]
+        var plan = ArenaPlan()
+        let offsets = [N * C, N * C, N * c.qkvWidth, N * c.queryWidth, N * 2 * F, N * F,
+                       threads * longestBlock * longestBlock, S * C].map { plan.take($0) }
+        arena = Arena(plan)
+        residual = arena[offsets[0]]; normed = arena[offsets[1]]; qkv = arena[offsets[2]]
+        attended = arena[offsets[3]]; gateUp = arena[offsets[4]]; hidden = arena[offsets[5]]
+        probs = arena[offsets[6]]; gathered = arena[offsets[7]]
         self.longestBlock = longestBlock
     }
 
-    deinit { HugePages.free(data) }
+    /// Floats held.
+    var count: Int { arena.count }
 
     /// Floats the scratch of a batch of this shape takes.
     static func floats(config c: LlamaConfig, tokens N: Int, scored S: Int, longestBlock T: Int, threads: Int) -> Int {
-        let C = c.hiddenSize, F = c.intermediateSize, QKV = c.queryWidth + 2 * c.keyValueWidth
+        let C = c.hiddenSize, F = c.intermediateSize, QKV = c.qkvWidth
         return 2 * N * C + N * QKV + N * c.queryWidth + 3 * N * F + threads * T * T + S * C
     }
 }
