@@ -32,7 +32,10 @@ extension LoadedModel {
             throw ExitCode(ExitStatus.failure)
         }
         do {
-            return (defaults, try PromptTemplate.resolve(flag ?? defaults.template ?? "gsm8k"))
+            if let flag { return (defaults, try PromptTemplate.resolve(flag)) }
+            // irpo.json holds a built-in name or the template's text itself
+            let text = defaults.template ?? "gsm8k"
+            return (defaults, try PromptTemplate.named(text) ?? PromptTemplate(text: text))
         } catch {
             diagnostics.error(flag == nil ? "\(display)/\(ModelDefaults.fileName): template: \(error)" : "\(error)")
             throw ExitCode(ExitStatus.failure)

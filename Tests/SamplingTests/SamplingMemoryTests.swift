@@ -63,6 +63,8 @@ import Testing
         // the formula --progress prints is what the engine holds, step buffers aside
         let estimate = MemoryEstimate.sampling(config: Self.config, sequences: 1, capacity: 64)
         let held = released.bytes + b.allocatedBytes
-        #expect(held >= estimate && held - estimate < estimate / 20, "held \(held), estimated \(estimate)")
+        // the estimate's step buffers are sized for a full prefill, these for one 30-token prompt
+        let fullStep = MemoryEstimate.stepBytes(config: Self.config, rows: 1, capacity: 64)
+        #expect(held <= estimate && estimate - held <= fullStep, "held \(held), estimated \(estimate)")
     }
 }
