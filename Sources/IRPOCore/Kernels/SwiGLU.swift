@@ -2,9 +2,8 @@
 
 /// h (N,F) = silu(gateUp[:, :F]) ⊙ gateUp[:, F:]. gateUp (N,2F).
 public func swigluForward(out: UnsafeMutablePointer<Float>, gateUp: UnsafePointer<Float>, rows: Int, width F: Int) {
-    let o = SendablePointer(out), gu = SendablePointer(UnsafeMutablePointer(mutating: gateUp))
     parallelFor(rows, grain: 8) { range in
-        for i in range { swigluRow(out: o + i * F, gate: gu + i * 2 * F, up: gu + i * 2 * F + F, width: F) }
+        for i in range { swigluRow(out: out + i * F, gate: gateUp + i * 2 * F, up: gateUp + i * 2 * F + F, width: F) }
     }
 }
 
@@ -36,12 +35,10 @@ func swigluVectors(out h: UnsafeMutablePointer<Float>, gate g: UnsafePointer<Flo
 /// Backward of `swigluForward`: dgateUp (N,2F) = ∂L/∂[gate, up] given dout (N,F).
 public func swigluBackward(dgateUp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                            gateUp: UnsafePointer<Float>, rows: Int, width F: Int) {
-    let d = SendablePointer(dgateUp), dh = SendablePointer(UnsafeMutablePointer(mutating: dout))
-    let gu = SendablePointer(UnsafeMutablePointer(mutating: gateUp))
     parallelFor(rows, grain: 8) { range in
         for i in range {
-            swigluBackwardRow(dgate: d + i * 2 * F, dup: d + i * 2 * F + F, dout: dh + i * F, gate: gu + i * 2 * F,
-                              up: gu + i * 2 * F + F, width: F)
+            swigluBackwardRow(dgate: dgateUp + i * 2 * F, dup: dgateUp + i * 2 * F + F, dout: dout + i * F,
+                              gate: gateUp + i * 2 * F, up: gateUp + i * 2 * F + F, width: F)
         }
     }
 }
