@@ -34,11 +34,6 @@ public final class Transformer {
     /// Sets every gradient to zero.
     public func zeroGradients() { gradients.update(repeating: 0, count: weights.count) }
 
-    /// The gradient of one tensor.
-    public func gradient(_ slot: TensorSlot) -> UnsafeMutableBufferPointer<Float> {
-        UnsafeMutableBufferPointer(start: gradients + slot.offset, count: slot.count)
-    }
-
     /// Runs the model over `batch` and returns log p(token | everything it can see) for each
     /// scored token, in `batch.scoredTokens` order. Saves what `backward` needs.
     public func forward(_ batch: PackedBatch) -> [Float] {
