@@ -62,12 +62,13 @@ let package = Package(
         .executableTarget(name: "arith-problems", dependencies: [
             "IRPOCore", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "examples/generator"),
 
-        // MARK: benchmarks
+        // MARK: benchmarks, and what they share with the tests
+        .target(name: "IRPOTestSupport", dependencies: ["IRPOCore"], swiftSettings: optimizedInDebug),
         .executableTarget(name: "irpo-bench", dependencies: [
-            "IRPOCore", "IRPOMPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "IRPOCore", "IRPOMPI", "IRPOTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // MARK: tests
-        .testTarget(name: "TokenizerTests", dependencies: ["IRPOCore"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["IRPOCore", "IRPOTestSupport"]),
         .testTarget(name: "GradingTests", dependencies: ["IRPOCore", "IRPOCLI"]),
         .testTarget(name: "CLITests", dependencies: ["IRPOCore", "grade", "pair", "eval", "dpo-train", "sample", "arith-problems", "irpo"],
                     swiftSettings: mpiSettings),

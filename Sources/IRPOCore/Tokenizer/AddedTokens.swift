@@ -32,7 +32,7 @@ struct AddedToken: Sendable {
 }
 
 /// A piece of input after added tokens are cut out: plain text, or one added token's id.
-enum AddedSegment {
+package enum AddedSegment {
     case text(Range<Int>)
     case token(Int32)
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The BPE `model` of a tokenizer.json: vocabulary, ranked merges and the unknown-character rules.
-struct BPEModel: Sendable {
+package struct BPEModel: Sendable {
     /// Token text (exact UTF-8 bytes, in the vocabulary's own alphabet) to id.
     let vocab: [[UInt8]: Int32]
     /// (left id, right id) packed into 64 bits -> (rank << 32 | merged id).
@@ -95,7 +95,7 @@ struct BPEModel: Sendable {
     }
 
     @inline(__always)
-    static func pairKey(_ a: Int32, _ b: Int32) -> UInt64 { UInt64(UInt32(a)) << 32 | UInt64(UInt32(b)) }
+    package static func pairKey(_ a: Int32, _ b: Int32) -> UInt64 { UInt64(UInt32(a)) << 32 | UInt64(UInt32(b)) }
 
     /// Whether a byte-mapped piece can skip BPE entirely: no merges, nothing whole-word, every byte present.
     var isPlainByteLevel: Bool { merges.isEmpty && !ignoreMerges && !byteIds.contains(-1) }

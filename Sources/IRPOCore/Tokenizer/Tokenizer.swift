@@ -144,10 +144,11 @@ public final class Tokenizer: Sendable {
         }
     }
 
-    func addedSplitForInspection(_ bytes: [UInt8]) -> [AddedSegment] { rawAdded.split(bytes) }
+    /// Cuts the added tokens out of `bytes`, as encoding does first.
+    package func addedSplitForInspection(_ bytes: [UInt8]) -> [AddedSegment] { rawAdded.split(bytes) }
 
     /// Normalizes (cutting out normalized added tokens is skipped here) and pre-tokenizes.
-    func preTokenizeForInspection(_ text: [UInt8], atTextStart: Bool) -> ([UInt8], [Range<Int>]) {
+    package func preTokenizeForInspection(_ text: [UInt8], atTextStart: Bool) -> ([UInt8], [Range<Int>]) {
         let normalized = normalizer.isEmpty ? text : NormalizerStep.apply(normalizer, to: text)
         return PreTokenizerStep.apply(preTokenizer, normalized, atTextStart: atTextStart)
     }
