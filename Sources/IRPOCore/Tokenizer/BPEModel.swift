@@ -18,10 +18,10 @@ package struct BPEModel: Sendable {
     let fallbackIds: [Int32]
     private let cache = PieceCache()
 
-    init(json: TokenizerJSON) throws {
+    init(json: JSONValue) throws {
         let type = json["type"]?.stringValue ?? (json["merges"] != nil ? "BPE" : "")
         guard type == "BPE" else { throw TokenizerError.unsupported(field: "model.type", value: type.isEmpty ? "(missing)" : type) }
-        if let d = json["dropout"], !d.isNull, !(d.intValue == 0) {
+        if let d = json["dropout"], !d.isNull, !(d.wholeNumber == 0) {
             throw TokenizerError.unsupported(field: "model.dropout", value: "\(d)")
         }
         for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
@@ -34,8 +34,9 @@ package struct BPEModel: Sendable {
         }
         var vocab: [[UInt8]: Int32] = [:]
         vocab.reserveCapacity(vocabPairs.count)
-        for (token, value) in vocabPairs {
-            guard let id = value.intValue, id >= 0, id < Int(Int32.max) else {
+        for member in vocabPairs.members {
+            let token = member.key
+            guard let id = member.value.wholeNumber, id >= 0, id < Int(Int32.max) else {
                 throw TokenizerError.invalid(field: "model.vocab[\(token)]", reason: "id must be a non-negative integer")
             }
             vocab[Array(token.utf8)] = Int32(id)

@@ -10,7 +10,7 @@ enum NormalizerStep: Sendable {
     enum UnicodeForm: Sendable { case nfc, nfd, nfkc, nfkd }
 
     /// Parses a normalizer object (or null), flattening Sequence; `field` names it in errors.
-    static func parse(_ json: TokenizerJSON?, field: String) throws -> [NormalizerStep] {
+    static func parse(_ json: JSONValue?, field: String) throws -> [NormalizerStep] {
         guard let json, !json.isNull else { return [] }
         let type = try requireType(json, field: field)
         switch type {
@@ -77,7 +77,7 @@ enum NormalizerStep: Sendable {
 }
 
 /// Reads the `type` of a component, naming the field when it is missing.
-func requireType(_ json: TokenizerJSON, field: String) throws -> String {
+func requireType(_ json: JSONValue, field: String) throws -> String {
     guard let type = json["type"]?.stringValue else {
         throw TokenizerError.invalid(field: "\(field).type", reason: "missing")
     }
@@ -85,7 +85,7 @@ func requireType(_ json: TokenizerJSON, field: String) throws -> String {
 }
 
 /// Reads a Replace component's literal pattern; regex patterns are refused by name.
-func parseReplace(_ json: TokenizerJSON, field: String) throws -> ([UInt8], [UInt8]) {
+func parseReplace(_ json: JSONValue, field: String) throws -> ([UInt8], [UInt8]) {
     guard let content = json["content"]?.stringValue else {
         throw TokenizerError.invalid(field: "\(field).content", reason: "expected a string")
     }

@@ -15,7 +15,7 @@ enum PreTokenizerStep: Sendable {
     case metaspace(replacement: [UInt8], prepend: PrependScheme, split: Bool)
 
     /// Parses a pre_tokenizer object (or null), flattening Sequence.
-    static func parse(_ json: TokenizerJSON?, field: String) throws -> [PreTokenizerStep] {
+    static func parse(_ json: JSONValue?, field: String) throws -> [PreTokenizerStep] {
         guard let json, !json.isNull else { return [] }
         let type = try requireType(json, field: field)
         switch type {
@@ -167,7 +167,7 @@ func literalMatches(_ buffer: [UInt8], _ piece: Range<Int>, _ literal: [UInt8]) 
 }
 
 /// Reads Metaspace's `replacement` and prepend scheme, accepting the older `add_prefix_space` key.
-func parseMetaspace(_ json: TokenizerJSON, field: String) throws -> ([UInt8], PrependScheme) {
+func parseMetaspace(_ json: JSONValue, field: String) throws -> ([UInt8], PrependScheme) {
     guard let replacement = json["replacement"]?.stringValue, replacement.unicodeScalars.count == 1 else {
         throw TokenizerError.invalid(field: "\(field).replacement", reason: "expected a one-character string")
     }
