@@ -2,7 +2,7 @@
 import PackageDescription
 
 // The hand-written kernels use SIMD8 fused multiply-adds; without AVX2/FMA code generation
-// Swift lowers them to library calls (~50x slower). Every x86-64 CPU since 2013 (Haswell) has both.
+// Swift lowers them to library calls. Every x86-64 CPU since Haswell has both.
 // The kernels are optimised in debug builds too: the tests multiply the benchmark models' matrices
 // on every kernel path, which unoptimised SIMD code would take minutes for.
 let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]

@@ -1,8 +1,8 @@
 import COpenBLAS
 
-// The only file that imports COpenBLAS. OpenBLAS is no longer on any hot path (`gemm` is ours, the
-// same bits on every CPU); it stays as the independent oracle the kernel tests compare against and
-// as the peer `make bench` prints beside our numbers.
+// The only file that imports COpenBLAS. OpenBLAS is on no product path (`gemm` is ours, the same
+// bits on every CPU): it is the independent oracle the kernel tests compare against and the peer
+// `make bench` prints beside our numbers.
 
 /// Whether a GEMM operand is used as stored or transposed.
 public enum Transpose: Sendable {

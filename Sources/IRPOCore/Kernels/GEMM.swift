@@ -2,8 +2,8 @@ import Foundation
 import IRPOKernelsAVX512
 
 // The matrix product of training, DPO and reference scoring. A BLAS picks its kernel (and so its
-// rounding) by CPU model and matrix shape: OpenBLAS gave other loss bits on each Xeon generation,
-// and fell back to slow SSE3 kernels on CPUs it did not know. Here every element of C is one
+// rounding) by CPU model and matrix shape, so its results change from one CPU to the next, and
+// on a CPU it does not know it falls back to slow generic kernels. Here every element of C is one
 // k-ordered chain of fused multiply-adds, started from zero (or from C's own value when
 // accumulating), whatever the CPU, the vector width, the thread count or the blocking:
 //

@@ -8,10 +8,8 @@ public func swigluForward(out: UnsafeMutablePointer<Float>, gateUp: UnsafePointe
 }
 
 /// One row of `swigluForward`: whole vectors in place, the tail (F not a multiple of 8)
-/// through zero-padded copies, so that `exp8` has a single call site in plain vector code. With
-/// a scalar tail beside the loop the optimiser left `exp8` an out-of-line call (ymm halves
-/// through xmm registers, a vzeroupper per vector); with lane-by-lane tail loads in the loop it
-/// scalarised all of it. Lane for lane the operations are the same either way.
+/// through zero-padded copies, so that `exp8` has a single call site in plain vector code, which
+/// the optimiser keeps inlined and vectorised. Lane for lane the operations are the same.
 func swigluRow(out h: UnsafeMutablePointer<Float>, gate g: UnsafePointer<Float>, up u: UnsafePointer<Float>,
                width F: Int) {
     let body = F / 8 * 8

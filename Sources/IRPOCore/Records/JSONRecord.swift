@@ -2,7 +2,7 @@
 /// replaced, so fields a command does not know are written back byte for byte.
 ///
 /// Parsing validates the whole line (syntax, UTF-8, depth, duplicate keys) but builds values only
-/// for the fields asked for, which keeps the filters at tens of MB/s.
+/// for the fields asked for, so a filter pays only for the fields it reads.
 public struct JSONRecord: Sendable {
     enum Storage: Sendable {
         /// Key and value as byte ranges in `source`; the key's decoded form is kept for lookup.
