@@ -14,8 +14,7 @@ EVAL_SAMPLES ?= 4
 # M1 of the sweep is IRPO with the paper's alpha.
 ALPHA        ?= 1
 
-include $(dir $(lastword $(MAKEFILE_LIST)))example.mk
-
+# ablations.mk makes a variant's rules as it is read, so the variants come first.
 VARIANTS      := $(SWEEP)
 FLAGS_irpo    := --loss irpo --alpha 1
 FLAGS_a10     := --loss irpo --alpha 10
@@ -25,5 +24,7 @@ STEP_step10   := 1
 FLAGS_b1      := --loss irpo --alpha 10 --beta 1
 FLAGS_lr3e5   := --loss irpo --alpha 10 --lr 3e-5
 FLAGS_e2a10   := --loss irpo --alpha 10 --epochs 2
+
+include $(dir $(lastword $(MAKEFILE_LIST)))example.mk
 
 .DEFAULT_GOAL := ablations
