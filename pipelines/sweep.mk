@@ -16,14 +16,10 @@ ALPHA        ?= 1
 
 # ablations.mk makes a variant's rules as it is read, so the variants come first.
 VARIANTS      := $(SWEEP)
-FLAGS_irpo    := --loss irpo --alpha 1
 FLAGS_a10     := --loss irpo --alpha 10
 FLAGS_a30     := --loss irpo --alpha 30
 FLAGS_step10  := --loss irpo --alpha 10
 STEP_step10   := 1
-FLAGS_b1      := --loss irpo --alpha 10 --beta 1
-FLAGS_lr3e5   := --loss irpo --alpha 10 --lr 3e-5
-FLAGS_e2a10   := --loss irpo --alpha 10 --epochs 2
 
 include $(dir $(lastword $(MAKEFILE_LIST)))example.mk
 
