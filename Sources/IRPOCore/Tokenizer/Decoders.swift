@@ -15,12 +15,7 @@ enum DecoderStep: Sendable {
         let type = try requireType(json, field: field)
         switch type {
         case "Sequence":
-            guard let list = json["decoders"]?.arrayValue else {
-                throw TokenizerError.invalid(field: "\(field).decoders", reason: "expected an array")
-            }
-            var steps: [DecoderStep] = []
-            for (i, item) in list.enumerated() { steps += try parse(item, field: "\(field).decoders[\(i)]") ?? [] }
-            return steps
+            return try parseSequence(json, key: "decoders", field: field) { try parse($0, field: $1) ?? [] }
         case "ByteLevel": return [.byteLevel]
         case "ByteFallback": return [.byteFallback]
         case "Fuse": return [.fuse]

@@ -20,12 +20,7 @@ enum PreTokenizerStep: Sendable {
         let type = try requireType(json, field: field)
         switch type {
         case "Sequence":
-            guard let list = json["pretokenizers"]?.arrayValue else {
-                throw TokenizerError.invalid(field: "\(field).pretokenizers", reason: "expected an array")
-            }
-            var steps: [PreTokenizerStep] = []
-            for (i, item) in list.enumerated() { steps += try parse(item, field: "\(field).pretokenizers[\(i)]") }
-            return steps
+            return try parseSequence(json, key: "pretokenizers", field: field) { try parse($0, field: $1) }
         case "ByteLevel":
             return [.byteLevel(addPrefixSpace: json["add_prefix_space"]?.boolValue ?? true,
                                useRegex: json["use_regex"]?.boolValue ?? true)]
