@@ -95,6 +95,7 @@ package struct BPEModel: Sendable {
         self.scalarIds = scalarIds
     }
 
+    /// The merge table's key of the adjacent ids (a, b).
     @inline(__always)
     package static func pairKey(_ a: Int32, _ b: Int32) -> UInt64 { UInt64(UInt32(a)) << 32 | UInt64(UInt32(b)) }
 
