@@ -2,7 +2,7 @@
 import PackageDescription
 
 // The hand-written kernels use SIMD8 fused multiply-adds; without AVX2/FMA code generation
-// Swift lowers them to library calls (~50x slower). Every x86-64 CPU since 2013 (Haswell) has both.
+// Swift lowers them to library calls. Every x86-64 CPU since Haswell has both.
 // The kernels are optimised in debug builds too: the tests multiply the benchmark models' matrices
 // on every kernel path, which unoptimised SIMD code would take minutes for.
 let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
@@ -62,12 +62,13 @@ let package = Package(
         .executableTarget(name: "arith-problems", dependencies: [
             "IRPOCore", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "examples/generator"),
 
-        // MARK: benchmarks
+        // MARK: benchmarks, and what they share with the tests
+        .target(name: "IRPOTestSupport", dependencies: ["IRPOCore"], swiftSettings: optimizedInDebug),
         .executableTarget(name: "irpo-bench", dependencies: [
-            "IRPOCore", "IRPOMPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            "IRPOCore", "IRPOMPI", "IRPOTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // MARK: tests
-        .testTarget(name: "TokenizerTests", dependencies: ["IRPOCore"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["IRPOCore", "IRPOTestSupport"]),
         .testTarget(name: "GradingTests", dependencies: ["IRPOCore", "IRPOCLI"]),
         .testTarget(name: "CLITests", dependencies: ["IRPOCore", "grade", "pair", "eval", "dpo-train", "sample", "arith-problems", "irpo"],
                     swiftSettings: mpiSettings),

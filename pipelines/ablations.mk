@@ -12,10 +12,9 @@
 # VARIANTS picks the rows after M1; a variant v trains with FLAGS_v on pairs-1.jsonl, or on the
 # step-level pairs when STEP_v = 1. sweep.mk adds its own variants this way.
 
-ITERS ?= 1
+PIPELINE ?= ablations
 include $(dir $(lastword $(MAKEFILE_LIST)))irpo.mk
 
-VARIANTS ?= dpo sft step
 FLAGS_dpo  ?= --loss dpo --beta $(BETA)
 FLAGS_sft  ?= --loss sft
 FLAGS_step ?= --loss $(LOSS) --alpha $(ALPHA) --beta $(BETA)

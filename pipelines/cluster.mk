@@ -14,55 +14,32 @@
 #        MPIRUN='mpirun --hostfile hosts' TRAIN_FLAGS='--save-every 50'
 #
 # Other makefiles may include this one and set the variables first; the names mean what they
-# mean in irpo.mk (SAMPLES per problem, TRAIN the problems, TRAIN_FLAGS more dpo-train flags).
+# mean in irpo.mk (SAMPLES per problem, TRAIN the problems, TRAIN_FLAGS more dpo-train flags),
+# and their defaults are in pipelines/defaults.mk. The shards are made and merged as irpo.mk's
+# are (pipelines/shards.mk).
 
-include $(dir $(lastword $(MAKEFILE_LIST)))bin.mk
-MPI_BIN             ?= .build-mpi/release
+PIPELINE ?= cluster
+include $(addprefix $(dir $(lastword $(MAKEFILE_LIST))),bin.mk defaults.mk shards.mk)
 
-MODEL               ?= m0
-TRAIN               ?= train.jsonl
-SAMPLES_FILE        ?= samples.jsonl
-# sample -n; the merge takes this many lines per problem from each shard in turn.
-SAMPLES             ?= 1
-SAMPLE_FLAGS        ?=
-SHARDS              ?= 2
-SHARD_DIR           ?= $(SAMPLES_FILE).shards
-# parallel: GNU parallel over SSHLOGIN (its --sshlogin list; ":" is this machine, "2/node1"
-# runs two shards at a time there); slurm: sbatch --array=0-(SHARDS-1) --wait.
-SCHEDULER           ?= parallel
-SSHLOGIN            ?= :
-PARALLEL_FLAGS      ?=
-SBATCH_FLAGS        ?=
-
-NEXT                ?= m1
-PAIRS_FILE          ?= pairs.jsonl
-RANKS               ?= 2
-# Under Slurm: MPIRUN='srun --mpi=pmix' with RANKS as -n.
-MPIRUN              ?= mpirun
-TRAIN_FLAGS         ?=
-
-shard_indices := $(shell seq 0 $$(($(SHARDS) - 1)))
-sample_command = $(IRPO) sample --model $(MODEL) -n $(SAMPLES) $(SAMPLE_FLAGS)
-shard_command = $(PIPELINES)/sample-shard.sh $(SHARDS) $(TRAIN) $(SHARD_DIR) $(sample_command)
+# One shard's command; parallel and the Slurm array task put the shard's index for {}.
+shard_command = $(IRPO) sample --model $(MODEL) -n $(SAMPLES) $(SAMPLE_FLAGS) $(call shard_run,{},$(TRAIN),$(SHARD_DIR)/{}.jsonl)
 
 .PHONY: cluster-samples cluster-train
 
 cluster-samples: $(SAMPLES_FILE)
 
-# The shards, then the merge; a failed shard fails the rule and nothing is merged.
+# The shards, then the merge (shards.mk); a failed shard fails the rule and nothing is merged.
 $(SAMPLES_FILE): $(TRAIN)
-	rm -rf $(SHARD_DIR)
+	rm -rf $(SHARD_DIR) && mkdir -p $(SHARD_DIR)
 ifeq ($(SCHEDULER),parallel)
 	parallel --will-cite --halt now,fail=1 --sshlogin '$(SSHLOGIN)' --workdir $(CURDIR) $(PARALLEL_FLAGS) \
-		env SHARD_INDEX={} sh $(shard_command) ::: $(shard_indices)
+		'$(shard_command)' ::: $(shard_ids)
 else ifeq ($(SCHEDULER),slurm)
-	sbatch --wait --array=0-$$(($(SHARDS) - 1)) $(SBATCH_FLAGS) $(shard_command)
+	sbatch --wait --array=0-$$(($(SHARDS) - 1)) $(SBATCH_FLAGS) $(PIPELINES)/array-task.sh '$(shard_command)'
 else
 	@echo "cluster.mk: SCHEDULER must be parallel or slurm, not $(SCHEDULER)" >&2; exit 64
 endif
-	LC_ALL=C awk -v per=$(SAMPLES) -f $(PIPELINES)/interleave.awk \
-		$(foreach i,$(shard_indices),$(SHARD_DIR)/$(i).jsonl) > $@.tmp
-	mv $@.tmp $@
+	$(call shard_merge,$(foreach i,$(shard_ids),$(SHARD_DIR)/$(i).jsonl),$@)
 	rm -rf $(SHARD_DIR)
 
 # Rank 0 writes NEXT, NEXT.state and the metrics; every rank reads MODEL and PAIRS_FILE.

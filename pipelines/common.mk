@@ -1,24 +1,10 @@
-# Shared by irpo.mk and ablations.mk: the binaries, the sampling and evaluation knobs, and the
-# rules that sample, grade and evaluate a model on the test problems.
+# Shared by the pipelines that train and evaluate (irpo.mk and those built on it): the rules
+# that sample, grade and evaluate a model on the test problems.
 #
-# Every knob is a variable; the values a target was made with are remembered in $(OUT)/.vars/,
-# so changing a knob remakes exactly the files that depend on it.
+# Every knob is a variable (defaults.mk); the values a target was made with are remembered in
+# $(OUT)/.vars/, so changing a knob remakes exactly the files that depend on it.
 
-include $(dir $(lastword $(MAKEFILE_LIST)))bin.mk
-OUT          ?= runs/irpo
-TEST         ?= $(error set TEST to the test problems (JSONL))
-TASK         ?= gsm8k
-TEMPLATE     ?= gsm8k
-MAX_TOKENS   ?= 512
-TEMPERATURE  ?= 0.8
-SEED         ?= 1
-# The paper's evaluation: one greedy sample (accuracy) and a majority vote over 32 samples
-# at temperature 0.8.
-EVAL_SAMPLES ?= 32
-EVAL_TEMPERATURE ?= $(TEMPERATURE)
-THREADS      ?= 0
-# --progress, to see sample and dpo-train progress on standard error inside make.
-PROGRESS     ?=
+include $(addprefix $(dir $(lastword $(MAKEFILE_LIST))),bin.mk defaults.mk shards.mk)
 
 # sample with the shared knobs; $(call sample_on,THREADS) for another thread count.
 sample_on     = $(IRPO) sample --template $(TEMPLATE) --max-tokens $(MAX_TOKENS) --threads $(1) $(PROGRESS)

@@ -9,43 +9,15 @@
 # train for choosing settings), train.jsonl (8,000). M0 is trained on the gold solutions of
 # the first 6,000 train problems; IRPO samples the next IRPO_PROBLEMS, which M0 has never seen.
 
-EXAMPLE_SEED ?= 1
-DATA         ?= runs/example/data
-SEED         ?= 1
-OUT          ?= runs/example/seed-$(SEED)
-MODEL        ?= $(EXAMPLES)m0
-IRPO_PROBLEMS ?= 1000
-# arith-problems' path flags, none by default: gold solutions follow the question's order.
-# --varied-steps (README.md, majority voting) takes commuting steps in any order instead.
-PATHS        ?=
-TRAIN        ?= $(DATA)/irpo-train.jsonl
-TEST         ?= $(DATA)/test.jsonl
-DEV          := $(DATA)/dev.jsonl
+# The example's settings are the paper's scaled down for make demo on 2 cores: the short "plain"
+# prompt, 8 samples per problem, K = 4 pairs, maj@8, 2 iterations, and the alpha and learning
+# rate sweep.mk chose on dev.jsonl (pipelines/defaults.mk says each one's why; PATHS picks
+# arith-problems' --varied-order or --varied-steps solutions).
 
-# The example's settings, scaled down from the paper's to fit make demo's 15 minutes on 2 cores:
-# the short "plain" prompt, 8 samples per problem (paper 30) and K = 4 pairs (paper 10), maj@8
-# (paper maj@32), 2 iterations (paper 4). alpha = 10 (paper 1) and lr 1e-4 (paper 1e-6, for a
-# 70B model) are what the sweep in README.md chose on dev.jsonl: with the paper's alpha the DPO
-# term outweighs the length-normalised NLL by ~5x per token and M1 falls below M0.
-TEMPLATE     ?= plain
-MAX_TOKENS   ?= 96
-SAMPLES      ?= 8
-EVAL_SAMPLES ?= 8
-PAIRS        ?= 4
-GOLD         ?= 1
-LOSS         ?= irpo
-ALPHA        ?= 10
-BETA         ?= 0.1
-LR           ?= 1e-4
-BATCH        ?= 16
-EPOCHS       ?= 1
-ITERS        ?= 2
-# The ablation rows of make demo; "step" (IRPO on step-level pairs) is in README.md's table.
-VARIANTS     ?= dpo sft
-
-# The bundled example's files, wherever make runs from.
-EXAMPLES     = $(ROOT)examples/
+PIPELINE ?= example
 include $(dir $(lastword $(MAKEFILE_LIST)))ablations.mk
+
+DEV := $(DATA)/dev.jsonl
 
 .PHONY: demo data m0 check-m0 check-m0-start
 .DEFAULT_GOAL := demo
@@ -71,14 +43,11 @@ $(DATA)/m0-sft.jsonl: $(DATA)/train.jsonl
 
 # M0 from scratch: a Llama of dim 128, 4 layers, ffn 384 (0.9M parameters), byte-level tokens,
 # trained on gold solutions with a 2,000-step cosine schedule and stopped after M0_STEPS steps
-# (22% greedy on test there: low enough to leave room, high enough that samples are sometimes
-# right). examples/m0 is that model and examples/m0.metrics.jsonl its per-step metrics.
-# Training is bit-reproducible at any thread count, so check-m0 rebuilds it byte for byte
-# (about 15 minutes on 2 cores), and check-m0-start replays its first M0_CHECK_STEPS steps and
+# (low enough on test to leave room, high enough that samples are sometimes right; its accuracy
+# is in docs/results.md). examples/m0 is that model and examples/m0.metrics.jsonl its per-step
+# metrics. Training is bit-reproducible at any thread count, so check-m0 rebuilds it byte for
+# byte (a whole M0 training), and check-m0-start replays its first M0_CHECK_STEPS steps and
 # compares the losses and gradient norms with the shipped metrics (a test runs that one).
-M0_OUT         ?= runs/example/m0
-M0_STEPS       ?= 1000
-M0_CHECK_STEPS ?= 2
 M0_FLAGS        = --init $(EXAMPLES)m0-config.json --tokenizer $(EXAMPLES)tokenizer.json --loss sft --lr 1e-3 \
 	--batch-size 32 --max-steps 2000 --warmup 100 --schedule cosine --seed 1 --threads $(THREADS) $(PROGRESS)
 m0_fields       = jq -c '[.step, .loss, .grad_norm, .learning_rate, ."logps/chosen"]'

@@ -15,34 +15,13 @@
 # it (the values each step was made with are kept in OUT/.vars). -j2 samples the SHARDS parts
 # of each iteration side by side.
 #
-# Defaults are the paper's (Pang et al. 2024, GSM8K) except where a comment says otherwise.
+# The knobs and their defaults, the paper's (Pang et al. 2024, GSM8K): pipelines/defaults.mk.
 
-MODEL       ?= $(error set MODEL to the starting checkpoint M0)
-TRAIN       ?= $(error set TRAIN to the training problems (JSONL with gold answers))
-ITERS       ?= 3
-SAMPLES     ?= 30
-# Pairs per problem (K), the gold solution among the winners (1) or not (0), step-level pairs.
-PAIRS       ?= 10
-GOLD        ?= 1
-STEP        ?= 0
-LOSS        ?= irpo
-ALPHA       ?= 1
-BETA        ?= 0.1
-LR          ?= 1e-6
-BATCH       ?= 16
-EPOCHS      ?= 1
-WARMUP      ?= 0
-SCHEDULE    ?= constant
-# Anything else for dpo-train (e.g. --max-steps 100 --weight-decay 0.01).
-TRAIN_FLAGS ?=
-# Sampling runs as SHARDS processes (sample --shard); -j2 runs them side by side.
-SHARDS      ?= 2
-
+PIPELINE ?= irpo
 include $(dir $(lastword $(MAKEFILE_LIST)))common.mk
 
 iters     := $(shell seq 1 $(ITERS))
 models    := M0 $(addprefix M,$(iters))
-shard_ids := $(shell seq 0 $$(($(SHARDS) - 1)))
 model_of   = $(if $(filter 0,$(1)),$(MODEL),$(OUT)/m$(1))
 
 .PHONY: all table
@@ -67,12 +46,10 @@ train_flags = --lr $(LR) --batch-size $(BATCH) --epochs $(EPOCHS) --warmup $(WAR
 define iteration
 $(OUT)/samples-$(1).shard-%.jsonl: $(call model_file,$(call model_of,$(2))) $(TRAIN) $(OUT)/.vars/sample
 	$(call sample_on,$$(shard_threads)) --model $(call model_of,$(2)) -n $(SAMPLES) --temperature $(TEMPERATURE) --seed $(SEED) \
-	  --shard $$*/$(SHARDS) $(TRAIN) > $$@.tmp && mv $$@.tmp $$@
-# Shard s holds problems s, s+SHARDS, ...: interleave.awk takes SAMPLES lines from each shard
-# in turn, which restores the input order, byte for byte what one unsharded run writes.
-# The shards go once merged; .SECONDARY keeps make from sampling them again.
+	  $(call shard_run,$$*,$(TRAIN),$$@)
+# The shards go once merged (shards.mk); .SECONDARY keeps make from sampling them again.
 $(OUT)/samples-$(1).jsonl: $(foreach s,$(shard_ids),$(OUT)/samples-$(1).shard-$(s).jsonl)
-	LC_ALL=C awk -v per=$(SAMPLES) -f $(PIPELINES)/interleave.awk $$^ > $$@.tmp && mv $$@.tmp $$@ && rm $$^
+	$(call shard_merge,$$^,$$@) && rm $$^
 $(OUT)/graded-$(1).jsonl: $(OUT)/samples-$(1).jsonl
 	$(GRADE) $$< > $$@.tmp && mv $$@.tmp $$@
 $(OUT)/pairs-$(1).jsonl: $(OUT)/graded-$(1).jsonl $(OUT)/.vars/pair

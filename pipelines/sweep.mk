@@ -4,26 +4,17 @@
 #   make -f pipelines/sweep.mk [SWEEP="sft a10 ..."]
 #
 # Each variant is a line of flags for dpo-train on top of the shared ones (LR, BATCH, EPOCHS of
-# example.mk); STEP_v = 1 trains on step-level pairs. README.md has the table it printed.
+# example.mk); STEP_v = 1 trains on step-level pairs. M1 is IRPO with the paper's alpha, and the
+# knobs where the sweep departs from example.mk (OUT, TEST, EVAL_SAMPLES, ALPHA, the rows) are in
+# pipelines/defaults.mk. docs/results.md has the table it printed.
 
-OUT          ?= runs/example/sweep
-SWEEP        ?= sft a10 a30 step10
-DATA         ?= runs/example/data
-TEST         ?= $(DATA)/dev.jsonl
-EVAL_SAMPLES ?= 4
-# M1 of the sweep is IRPO with the paper's alpha.
-ALPHA        ?= 1
-
-include $(dir $(lastword $(MAKEFILE_LIST)))example.mk
-
-VARIANTS      := $(SWEEP)
-FLAGS_irpo    := --loss irpo --alpha 1
+# ablations.mk makes a variant's rules as it is read, so the variants come first.
 FLAGS_a10     := --loss irpo --alpha 10
 FLAGS_a30     := --loss irpo --alpha 30
 FLAGS_step10  := --loss irpo --alpha 10
 STEP_step10   := 1
-FLAGS_b1      := --loss irpo --alpha 10 --beta 1
-FLAGS_lr3e5   := --loss irpo --alpha 10 --lr 3e-5
-FLAGS_e2a10   := --loss irpo --alpha 10 --epochs 2
+
+PIPELINE ?= sweep
+include $(dir $(lastword $(MAKEFILE_LIST)))example.mk
 
 .DEFAULT_GOAL := ablations

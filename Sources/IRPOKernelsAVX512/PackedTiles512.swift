@@ -24,8 +24,8 @@ public func packedRowsCount512(rows R: Int, k K: Int) -> Int { (R - R % 4) * K }
 
 /// Copies the rows of x (R, K) that the register blocks take into `into`, each block k-major as
 /// (K, height) at offset row·K, so the broadcasts of one step of k are consecutive floats behind
-/// one moving pointer. With the rows K apart, their addresses took a dozen integer adds per
-/// step, which crowded the FMAs out of the front end. Done once per product, shared by threads.
+/// one moving pointer: rows K apart would need an address computation per row and step beside
+/// the FMAs. Done once per product, shared by threads.
 public func packRows512(x: UnsafePointer<Float>, rows R: Int, k K: Int, into: UnsafeMutablePointer<Float>) {
     forEachRowBlock512(R) { row, height in
         let dst = into + row * K

@@ -35,8 +35,8 @@ func median(_ xs: [Double]) -> Double {
 }
 
 /// Wall-clock seconds of `run(i)` for i = 0, 1, ...: at least `minimum` runs and, when runs are
-/// short, more until about `budget` seconds are measured (31 runs at most). The median of three
-/// 0.1 s runs (one stream at S) is one hiccup of a shared machine away from another number.
+/// short, more until about `budget` seconds are measured (31 runs at most): the median of a few
+/// short runs is one hiccup of a shared machine away from another number.
 func timedRuns(minimum: Int, budget: Double = 1.5, _ run: (Int) -> Void) -> [Double] {
     var times = [seconds { run(0) }]
     let wanted = max(minimum, min(31, Int((budget / max(times[0], 1e-6)).rounded(.up))))
@@ -67,7 +67,7 @@ struct StepAgainstGEMMs {
 
 /// Records the GEMMs of `step(0)`, then times `runs` steps, each followed at once by a replay of
 /// those GEMMs alone. Pairing each step with its own replay keeps the ratio honest on a machine
-/// whose speed drifts between seconds (this one's two vCPUs change speed by up to 2x).
+/// whose speed drifts from one second to the next.
 func timeAgainstGEMMs(runs: Int, _ step: (Int) -> Void) -> StepAgainstGEMMs {
     let shapes = GEMMRecorder.recording { step(0) }
     let flops = shapes.map(\.flops).reduce(0, +)

@@ -1,5 +1,6 @@
 import Foundation
 import IRPOCore
+import IRPOTestSupport
 
 /// Encode throughput over the GSM8K train file on one thread, for the plain byte-level tokenizer
 /// and for a byte-level BPE with a few thousand merges trained here on the same text (GPT-2 split,

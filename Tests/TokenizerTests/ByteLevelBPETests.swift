@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import IRPOCore
+import IRPOTestSupport
 
 /// Id-level checks of byte-level BPE against ids worked out by hand from a tiny merge table.
 ///

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import IRPOCore
+import IRPOTestSupport
 
 /// The from-scratch byte-level tokenizer and the file it writes.
 @Suite struct ByteLevelFileTests {

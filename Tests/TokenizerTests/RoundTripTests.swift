@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import IRPOCore
+import IRPOTestSupport
 
 /// encode -> decode must give back the exact bytes, over all of GSM8K and hand-made edge cases.
 @Suite struct RoundTripTests {

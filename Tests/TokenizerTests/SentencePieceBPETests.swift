@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import IRPOCore
+import IRPOTestSupport
 
 /// Id-level checks of the SentencePiece-style BPE (Llama 2, TinyLlama, Mistral) against ids
 /// worked out by hand. Vocabulary: <unk> 0, <s> 1, </s> 2, <0x00>...<0xFF> 3...258, then

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import IRPOCore
+import IRPOTestSupport
 
 /// The hand-written scanners against pieces worked out by hand from the regexes.
 @Suite struct SplitPatternTests {

@@ -345,25 +345,23 @@ final class TarWriter {
 
     /// Starts a regular file of exactly `size` bytes, which must follow through `write`.
     func beginFile(_ name: String, size: Int) throws {
-        guard let a = archive else { return }
-        guard let entry = archive_entry_new() else { throw InputError(path: path, message: "out of memory") }
-        defer { archive_entry_free(entry) }
-        archive_entry_set_pathname(entry, name)
-        archive_entry_set_filetype(entry, 0o100000)
-        archive_entry_set_perm(entry, 0o644)
-        archive_entry_set_size(entry, la_int64_t(size))
-        archive_entry_set_mtime(entry, time(nil), 0)
-        try check(archive_write_header(a, entry), a, "cannot write \(name)")
+        try writeHeader(name, type: 0o100000, permissions: 0o644, size: size)
     }
 
     /// Starts a directory member.
     func addDirectory(_ name: String) throws {
+        try writeHeader(name, type: 0o040000, permissions: 0o755, size: nil)
+    }
+
+    /// Writes a member's header: its name, type and permission bits, size (a regular file's) and the time now.
+    private func writeHeader(_ name: String, type: UInt32, permissions: UInt32, size: Int?) throws {
         guard let a = archive else { return }
         guard let entry = archive_entry_new() else { throw InputError(path: path, message: "out of memory") }
         defer { archive_entry_free(entry) }
         archive_entry_set_pathname(entry, name)
-        archive_entry_set_filetype(entry, 0o040000)
-        archive_entry_set_perm(entry, 0o755)
+        archive_entry_set_filetype(entry, type)
+        archive_entry_set_perm(entry, permissions)
+        if let size { archive_entry_set_size(entry, la_int64_t(size)) }
         archive_entry_set_mtime(entry, time(nil), 0)
         try check(archive_write_header(a, entry), a, "cannot write \(name)")
     }

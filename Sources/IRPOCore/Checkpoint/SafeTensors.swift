@@ -43,9 +43,6 @@ final class SafeTensorsReader {
         "I64": 8, "U64": 8, "F64": 8,
     ]
 
-    /// The dtypes we convert to Float.
-    static let readableDtypes: Set<String> = ["F32", "F16", "BF16"]
-
     /// Maps and validates `path`; `display` names it in errors.
     init(path: String, display: String) throws {
         self.display = display

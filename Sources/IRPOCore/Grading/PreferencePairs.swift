@@ -54,23 +54,10 @@ public enum PreferencePairs {
     public static func select<W, L>(winners: [W], losers: [L], maxPairs: Int, seed: UInt64, problemKey: String) -> [(W, L)] {
         guard !winners.isEmpty, !losers.isEmpty, maxPairs > 0 else { return [] }
         var rng = SplitMix64(seed: seed, keys: stableHash(problemKey))
-        let w = shuffled(winners, using: &rng)
-        let l = shuffled(losers, using: &rng)
+        let w = rng.shuffled(winners)
+        let l = rng.shuffled(losers)
         let count = min(maxPairs, max(w.count, l.count))
         return (0..<count).map { (w[$0 % w.count], l[$0 % l.count]) }
-    }
-
-    /// Fisher-Yates with our own index draw, so the order never depends on the standard
-    /// library's shuffle algorithm.
-    public static func shuffled<T>(_ items: [T], using rng: inout SplitMix64) -> [T] {
-        var a = items
-        var i = a.count - 1
-        while i > 0 {
-            let j = Int(rng.next() % UInt64(i + 1))
-            a.swapAt(i, j)
-            i -= 1
-        }
-        return a
     }
 
     /// The step-level form of a pair: the lines chosen and rejected share from their start

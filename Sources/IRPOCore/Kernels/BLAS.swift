@@ -1,8 +1,8 @@
 import COpenBLAS
 
-// The only file that imports COpenBLAS. OpenBLAS is no longer on any hot path (`gemm` is ours, the
-// same bits on every CPU); it stays as the independent oracle the kernel tests compare against and
-// as the peer `make bench` prints beside our numbers.
+// The only file that imports COpenBLAS. OpenBLAS is on no product path (`gemm` is ours, the same
+// bits on every CPU): it is the independent oracle the kernel tests compare against and the peer
+// `make bench` prints beside our numbers.
 
 /// Whether a GEMM operand is used as stored or transposed.
 public enum Transpose: Sendable {
@@ -29,8 +29,6 @@ public func openBLASGEMM(_ transA: Transpose, _ transB: Transpose, m: Int, n: In
     let splitRows = m >= n
     let extent = splitRows ? m : n
     let parts = min(threads, extent / 16)
-    let pa = SendablePointer(UnsafeMutablePointer(mutating: a)), pb = SendablePointer(UnsafeMutablePointer(mutating: b))
-    let pc = SendablePointer(c)
     parallelFor(parts) { range in
         for part in range {
             // chunk boundaries on multiples of 16 keep the micro-kernels on full tiles
@@ -39,11 +37,11 @@ public func openBLASGEMM(_ transA: Transpose, _ transB: Transpose, m: Int, n: In
             if splitRows {
                 let aOff = transA == .none ? lo * lda : lo
                 cblas_sgemm(CblasRowMajor, transA.cblas, transB.cblas, Int32(hi - lo), Int32(n), Int32(k),
-                            alpha, pa + aOff, Int32(lda), pb.base, Int32(ldb), beta, pc + lo * ldc, Int32(ldc))
+                            alpha, a + aOff, Int32(lda), b, Int32(ldb), beta, c + lo * ldc, Int32(ldc))
             } else {
                 let bOff = transB == .none ? lo : lo * ldb
                 cblas_sgemm(CblasRowMajor, transA.cblas, transB.cblas, Int32(m), Int32(hi - lo), Int32(k),
-                            alpha, pa.base, Int32(lda), pb + bOff, Int32(ldb), beta, pc + lo, Int32(ldc))
+                            alpha, a, Int32(lda), b + bOff, Int32(ldb), beta, c + lo, Int32(ldc))
             }
         }
     }

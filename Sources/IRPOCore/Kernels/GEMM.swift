@@ -2,8 +2,8 @@ import Foundation
 import IRPOKernelsAVX512
 
 // The matrix product of training, DPO and reference scoring. A BLAS picks its kernel (and so its
-// rounding) by CPU model and matrix shape: OpenBLAS gave other loss bits on each Xeon generation,
-// and fell back to slow SSE3 kernels on CPUs it did not know. Here every element of C is one
+// rounding) by CPU model and matrix shape, so its results change from one CPU to the next, and
+// on a CPU it does not know it falls back to slow generic kernels. Here every element of C is one
 // k-ordered chain of fused multiply-adds, started from zero (or from C's own value when
 // accumulating), whatever the CPU, the vector width, the thread count or the blocking:
 //
@@ -18,8 +18,9 @@ import IRPOKernelsAVX512
 
 /// C (m, n) = alpha·op(A) (m, k) · op(B) (k, n), or C += it with `accumulate`, row-major with
 /// explicit leading dimensions; each element the ordered chain described above, so the result
-/// does not depend on `path`, the thread count or any other element.
-public func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float = 1,
+/// does not depend on `path`, the thread count or any other element. `dynamic` so that irpo-bench
+/// can stand in for it to record the products a step makes; no call here looks for a recorder.
+public dynamic func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float = 1,
                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                  accumulate: Bool = false, c: UnsafeMutablePointer<Float>, ldc: Int,
                  path: KernelPath = .best) {
@@ -32,7 +33,6 @@ func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alph
           a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
           accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int, tiles: GEMMTiling) {
     if m <= 0 || n <= 0 { return }
-    if GEMMRecorder.isRecording { GEMMRecorder.record(GEMMShape(transA: transA, transB: transB, m: m, n: n, k: k)) }
     let op = GEMMOperands(transA: transA, transB: transB, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                           accumulate: accumulate, c: c, ldc: ldc, k: k)
     // a thread is worth its hand-off for about 128k multiply-adds

@@ -27,9 +27,6 @@ public enum KernelPath: String, Sendable, CaseIterable {
         #endif
     }()
 
-    /// Whether this CPU supports AVX-512F.
-    public static var avx512Available: Bool { available.contains(.avx512) }
-
     /// The CPU's feature flags from /proc/cpuinfo (empty where there is none).
     static let cpuFlags: Set<Substring> = {
         guard let line = cpuInfoField("flags") else { return [] }

@@ -74,16 +74,14 @@ public func packedMatmulScratch(rows: Int, k: Int) -> Int { packedRowsCount512(r
 public func packedMatmul(out: UnsafeMutablePointer<Float>, ldo: Int, x: UnsafePointer<Float>, rows R: Int,
                          weight: PackedMatrix, accumulate: Bool, kernel: KernelPath = .best,
                          scratch: UnsafeMutablePointer<Float>? = nil) {
-    let po = SendablePointer(out), px = SendablePointer(UnsafeMutablePointer(mutating: x))
-    let pw = SendablePointer(weight.panels)
+    let panelBase = UnsafePointer(weight.panels)
     let K = weight.k, N = weight.n, panels = weight.panelCount
     if kernel == .avx512 {
         func run(_ packed: UnsafeMutablePointer<Float>) {
             packRows512(x: x, rows: R, k: K, into: packed)
-            let pp = SendablePointer(packed)
             // a thread is worth its hand-off for about 32k multiply-adds (a pair is 32 columns)
             parallelFor((panels + 1) / 2, grain: max(1, 32_768 / max(1, R * K * 32))) { pairs in
-                packedPairs512(out: po.base, ldo: ldo, x: px.base, packedX: pp.base, rows: R, panels: pw.base, k: K,
+                packedPairs512(out: out, ldo: ldo, x: x, packedX: packed, rows: R, panels: panelBase, k: K,
                                n: N, pairs: pairs, accumulate: accumulate)
             }
         }
@@ -96,7 +94,7 @@ public func packedMatmul(out: UnsafeMutablePointer<Float>, ldo: Int, x: UnsafePo
     }
     if kernel == .portable {
         parallelFor(R) { rows in
-            for i in rows { panelsPortable(out: po + i * ldo, x: px + i * K, panels: pw.base, k: K, n: N, accumulate: accumulate) }
+            for i in rows { panelsPortable(out: out + i * ldo, x: x + i * K, panels: panelBase, k: K, n: N, accumulate: accumulate) }
         }
         return
     }
@@ -108,14 +106,14 @@ public func packedMatmul(out: UnsafeMutablePointer<Float>, ldo: Int, x: UnsafePo
             let p0 = group * 4, p1 = min(panels, p0 + 4)
             var i = 0
             while i + 6 <= R {
-                for p in p0..<p1 { tile6x16(po, ldo, px.base + i * K, K, pw.base + p * 16 * K, i, p * 16, N, accumulate) }
+                for p in p0..<p1 { tile6x16(out, ldo, x + i * K, K, panelBase + p * 16 * K, i, p * 16, N, accumulate) }
                 i += 6
             }
             while i < R {
                 if p1 - p0 == 4 {
-                    tile1x64(po, ldo, px.base + i * K, pw.base + p0 * 16 * K, K, i, p0 * 16, N, accumulate)
+                    tile1x64(out, ldo, x + i * K, panelBase + p0 * 16 * K, K, i, p0 * 16, N, accumulate)
                 } else {
-                    for p in p0..<p1 { tile1x16(po, ldo, px.base + i * K, pw.base + p * 16 * K, K, i, p * 16, N, accumulate) }
+                    for p in p0..<p1 { tile1x16(out, ldo, x + i * K, panelBase + p * 16 * K, K, i, p * 16, N, accumulate) }
                 }
                 i += 1
             }
@@ -124,7 +122,7 @@ public func packedMatmul(out: UnsafeMutablePointer<Float>, ldo: Int, x: UnsafePo
 }
 
 @inline(__always)
-private func put(_ o: SendablePointer<Float>, _ at: Int, _ v: SIMD8<Float>, _ valid: Int, _ accumulate: Bool) {
+private func put(_ o: UnsafeMutablePointer<Float>, _ at: Int, _ v: SIMD8<Float>, _ valid: Int, _ accumulate: Bool) {
     if valid >= 8 {
         let p = o + at
         store8(accumulate ? load8(p, 0) + v : v, p, 0)
@@ -135,13 +133,13 @@ private func put(_ o: SendablePointer<Float>, _ at: Int, _ v: SIMD8<Float>, _ va
 
 /// Six rows of x against one 16-column panel.
 @inline(__always)
-private func tile6x16(_ o: SendablePointer<Float>, _ ldo: Int, _ x: UnsafeMutablePointer<Float>, _ K: Int,
-                      _ w: UnsafeMutablePointer<Float>, _ row: Int, _ col: Int, _ N: Int, _ accumulate: Bool) {
+private func tile6x16(_ o: UnsafeMutablePointer<Float>, _ ldo: Int, _ x: UnsafePointer<Float>, _ K: Int,
+                      _ w: UnsafePointer<Float>, _ row: Int, _ col: Int, _ N: Int, _ accumulate: Bool) {
     var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
     var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
     var a40 = SIMD8<Float>(), a41 = SIMD8<Float>(), a50 = SIMD8<Float>(), a51 = SIMD8<Float>()
     let x0 = x, x1 = x0 + K, x2 = x1 + K, x3 = x2 + K, x4 = x3 + K, x5 = x4 + K
-    var wk = UnsafePointer(w)
+    var wk = w
     for k in 0..<K {
         let w0 = load8(wk, 0), w1 = load8(wk, 8)
         var b = SIMD8<Float>(repeating: x0[k])
@@ -170,11 +168,11 @@ private func tile6x16(_ o: SendablePointer<Float>, _ ldo: Int, _ x: UnsafeMutabl
 
 /// One row of x against four consecutive panels (64 columns): 8 independent chains.
 @inline(__always)
-private func tile1x64(_ o: SendablePointer<Float>, _ ldo: Int, _ x: UnsafeMutablePointer<Float>,
-                      _ w: UnsafeMutablePointer<Float>, _ K: Int, _ row: Int, _ col: Int, _ N: Int, _ accumulate: Bool) {
+private func tile1x64(_ o: UnsafeMutablePointer<Float>, _ ldo: Int, _ x: UnsafePointer<Float>,
+                      _ w: UnsafePointer<Float>, _ K: Int, _ row: Int, _ col: Int, _ N: Int, _ accumulate: Bool) {
     var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
     var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
-    let w0 = UnsafePointer(w), w1 = w0 + 16 * K, w2 = w1 + 16 * K, w3 = w2 + 16 * K
+    let w0 = w, w1 = w0 + 16 * K, w2 = w1 + 16 * K, w3 = w2 + 16 * K
     for k in 0..<K {
         let b = SIMD8<Float>(repeating: x[k])
         let o = k * 16
@@ -192,10 +190,10 @@ private func tile1x64(_ o: SendablePointer<Float>, _ ldo: Int, _ x: UnsafeMutabl
 
 /// One row of x against one panel.
 @inline(__always)
-private func tile1x16(_ o: SendablePointer<Float>, _ ldo: Int, _ x: UnsafeMutablePointer<Float>,
-                      _ w: UnsafeMutablePointer<Float>, _ K: Int, _ row: Int, _ col: Int, _ N: Int, _ accumulate: Bool) {
+private func tile1x16(_ o: UnsafeMutablePointer<Float>, _ ldo: Int, _ x: UnsafePointer<Float>,
+                      _ w: UnsafePointer<Float>, _ K: Int, _ row: Int, _ col: Int, _ N: Int, _ accumulate: Bool) {
     var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
-    let w0 = UnsafePointer(w)
+    let w0 = w
     for k in 0..<K {
         let b = SIMD8<Float>(repeating: x[k])
         a0 = a0.addingProduct(b, load8(w0, k * 16)); a1 = a1.addingProduct(b, load8(w0, k * 16 + 8))

@@ -44,8 +44,6 @@ public func ropeBackward(_ dx: UnsafeMutablePointer<Float>, rowStride: Int, head
 private func ropeApply(_ x: UnsafeMutablePointer<Float>, rowStride: Int, heads: Int,
                        positions: UnsafePointer<Int32>, rows: Int, table: RopeTable, inverse: Bool) {
     let hs = table.headDim, half = hs / 2
-    let px = SendablePointer(x), pos = SendablePointer(UnsafeMutablePointer(mutating: positions))
-    let cosT = SendablePointer(table.cos), sinT = SendablePointer(table.sin)
     // Half a head per lane group: the same products and one rounding each as the scalar form
     // (multiplies, then the add or subtract; never fused), so vectors change no bit. The inverse
     // rotation is the forward one by −sin: negating a factor negates the product exactly, and
@@ -54,9 +52,9 @@ private func ropeApply(_ x: UnsafeMutablePointer<Float>, rowStride: Int, heads: 
     parallelFor(rows * heads, grain: 64) { range in
         for task in range {
             let i = task / heads, h = task % heads
-            let p = Int(pos[i])
-            let c = UnsafePointer(cosT + p * half), s = UnsafePointer(sinT + p * half)
-            let v = px + i * rowStride + h * hs
+            let p = Int(positions[i])
+            let c = UnsafePointer(table.cos + p * half), s = UnsafePointer(table.sin + p * half)
+            let v = x + i * rowStride + h * hs
             var j = 0
             while j + 8 <= half {
                 let a = load8(v, j), b = load8(v, j + half), cj = load8(c, j), sj = sign * load8(s, j)

@@ -4,15 +4,13 @@ import Foundation
 /// logits (S,V) are overwritten with softmax(logits); logprob (S) = log p[target].
 public func logSoftmaxGather(logprob: UnsafeMutablePointer<Float>, logits: UnsafeMutablePointer<Float>,
                              targets: UnsafePointer<Int32>, rows: Int, vocab V: Int) {
-    let lp = SendablePointer(logprob), z = SendablePointer(logits)
-    let tg = SendablePointer(UnsafeMutablePointer(mutating: targets))
     parallelFor(rows, grain: 4) { range in
         for i in range {
-            let zi = z + i * V
+            let zi = logits + i * V
             let m = maxOf(zi, V)
-            let target = zi[Int(tg[i])]
+            let target = zi[Int(targets[i])]
             let sum = expShiftedInPlace(zi, V, shift: m)
-            lp[i] = target - (m + Foundation.log(sum))
+            logprob[i] = target - (m + Foundation.log(sum))
             scaleInPlace(zi, V, by: 1 / sum)
         }
     }
@@ -21,13 +19,11 @@ public func logSoftmaxGather(logprob: UnsafeMutablePointer<Float>, logits: Unsaf
 /// Backward of `logSoftmaxGather`: dlogits (S,V) = g ⊙ (onehot(target) − p), with p in place.
 public func logSoftmaxGatherBackward(probsToGrad p: UnsafeMutablePointer<Float>, dlogprob: UnsafePointer<Float>,
                                      targets: UnsafePointer<Int32>, rows: Int, vocab V: Int) {
-    let z = SendablePointer(p), g = SendablePointer(UnsafeMutablePointer(mutating: dlogprob))
-    let tg = SendablePointer(UnsafeMutablePointer(mutating: targets))
     parallelFor(rows, grain: 4) { range in
         for i in range {
-            let zi = z + i * V, gi = g[i]
+            let zi = p + i * V, gi = dlogprob[i]
             for j in 0..<V { zi[j] = -gi * zi[j] }
-            zi[Int(tg[i])] += gi
+            zi[Int(targets[i])] += gi
         }
     }
 }
@@ -36,15 +32,12 @@ public func logSoftmaxGatherBackward(probsToGrad p: UnsafeMutablePointer<Float>,
 /// elsewhere. scores (T,T) for block tokens `start..<start+T` of a `PackedBatch`.
 func maskedSoftmaxRows(_ scores: UnsafeMutablePointer<Float>, blockSize T: Int, blockStart start: Int,
                        sharedEnd: UnsafePointer<Int32>, branchStart: UnsafePointer<Int32>) {
-    let s = SendablePointer(scores)
-    let se = SendablePointer(UnsafeMutablePointer(mutating: sharedEnd))
-    let bs = SendablePointer(UnsafeMutablePointer(mutating: branchStart))
     parallelFor(T, grain: 16) { range in
         for r in range {
-            let row = s + r * T
+            let row = scores + r * T
             let q = start + r
             // allowed keys: [0, sharedHi) ∪ [branchLo, r]; everything else becomes 0
-            let sharedHi = Int(se[q]) - start, branchLo = Int(bs[q]) - start
+            let sharedHi = Int(sharedEnd[q]) - start, branchLo = Int(branchStart[q]) - start
             let m = max(maxOf(row, sharedHi), maxOf(row + branchLo, r + 1 - branchLo))
             let sum = expShiftedInPlace(row, sharedHi, shift: m)
                 + expShiftedInPlace(row + branchLo, r + 1 - branchLo, shift: m)
@@ -58,10 +51,9 @@ func maskedSoftmaxRows(_ scores: UnsafeMutablePointer<Float>, blockSize T: Int, 
 
 /// Softmax backward for one attention block, in place on dP: dS = P ⊙ (dP − Σ_j dP_j P_j).
 func softmaxRowsBackward(_ dP: UnsafeMutablePointer<Float>, probs: UnsafePointer<Float>, blockSize T: Int) {
-    let d = SendablePointer(dP), p = SendablePointer(UnsafeMutablePointer(mutating: probs))
     parallelFor(T, grain: 16) { range in
         for r in range {
-            let dr = d + r * T, pr = p + r * T
+            let dr = dP + r * T, pr = probs + r * T
             // keys after the query are masked (P = 0), so 0...r covers every term and dS is 0 beyond
             let inner = dot(dr, pr, r + 1)
             var j = 0

@@ -2,17 +2,14 @@
 
 /// h (N,F) = silu(gateUp[:, :F]) ⊙ gateUp[:, F:]. gateUp (N,2F).
 public func swigluForward(out: UnsafeMutablePointer<Float>, gateUp: UnsafePointer<Float>, rows: Int, width F: Int) {
-    let o = SendablePointer(out), gu = SendablePointer(UnsafeMutablePointer(mutating: gateUp))
     parallelFor(rows, grain: 8) { range in
-        for i in range { swigluRow(out: o + i * F, gate: gu + i * 2 * F, up: gu + i * 2 * F + F, width: F) }
+        for i in range { swigluRow(out: out + i * F, gate: gateUp + i * 2 * F, up: gateUp + i * 2 * F + F, width: F) }
     }
 }
 
 /// One row of `swigluForward`: whole vectors in place, the tail (F not a multiple of 8)
-/// through zero-padded copies, so that `exp8` has a single call site in plain vector code. With
-/// a scalar tail beside the loop the optimiser left `exp8` an out-of-line call (ymm halves
-/// through xmm registers, a vzeroupper per vector); with lane-by-lane tail loads in the loop it
-/// scalarised all of it. Lane for lane the operations are the same either way.
+/// through zero-padded copies, so that `exp8` has a single call site in plain vector code, which
+/// the optimiser keeps inlined and vectorised. Lane for lane the operations are the same.
 func swigluRow(out h: UnsafeMutablePointer<Float>, gate g: UnsafePointer<Float>, up u: UnsafePointer<Float>,
                width F: Int) {
     let body = F / 8 * 8
@@ -36,12 +33,10 @@ func swigluVectors(out h: UnsafeMutablePointer<Float>, gate g: UnsafePointer<Flo
 /// Backward of `swigluForward`: dgateUp (N,2F) = ∂L/∂[gate, up] given dout (N,F).
 public func swigluBackward(dgateUp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                            gateUp: UnsafePointer<Float>, rows: Int, width F: Int) {
-    let d = SendablePointer(dgateUp), dh = SendablePointer(UnsafeMutablePointer(mutating: dout))
-    let gu = SendablePointer(UnsafeMutablePointer(mutating: gateUp))
     parallelFor(rows, grain: 8) { range in
         for i in range {
-            swigluBackwardRow(dgate: d + i * 2 * F, dup: d + i * 2 * F + F, dout: dh + i * F, gate: gu + i * 2 * F,
-                              up: gu + i * 2 * F + F, width: F)
+            swigluBackwardRow(dgate: dgateUp + i * 2 * F, dup: dgateUp + i * 2 * F + F, dout: dout + i * F,
+                              gate: gateUp + i * 2 * F, up: gateUp + i * 2 * F + F, width: F)
         }
     }
 }

@@ -85,29 +85,26 @@ struct JSONScanner {
 
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONObject {
         try checkDepth(depth)
-        index += 1  // '{'
         var object = JSONObject()
-        var seen = KeySet()
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return object }
-        while true {
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
-                throw fail(index < bytes.count ? "expected a string key" : "unexpected end of input in object")
-            }
-            let keyStart = index
-            let key = try parseString()
-            if !seen.insert(key) { throw JSONParseError("duplicate key \(JSONSerializer.string(.string(key)))", at: keyStart) }
-            try expect(UInt8(ascii: ":"), "':' after object key")
-            let value = try parseValue(depth: depth)
-            object.appendUnchecked(key: key, value: value)
-            if try endOfContainer(UInt8(ascii: "}"), "object") { return object }
+        try walkObject { s, key, _ throws(JSONParseError) in
+            object.appendUnchecked(key: key, value: try s.parseValue(depth: depth))
         }
+        return object
     }
 
     mutating func skipObject(depth: Int) throws(JSONParseError) {
         try checkDepth(depth)
-        index += 1
+        try walkObject { s, _, _ throws(JSONParseError) in _ = try s.skipValue(depth: depth) }
+    }
+
+    /// Reads the object at `index` ('{') to its end: each key is checked (a string, not seen
+    /// before in this object), then `member` gets it, its byte range and the scanner at the
+    /// value, which `member` must read.
+    @inline(__always)
+    mutating func walkObject(
+        _ member: (inout JSONScanner, String, Range<Int>) throws(JSONParseError) -> Void
+    ) throws(JSONParseError) {
+        index += 1  // '{'
         var seen = KeySet()
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return }
@@ -118,9 +115,10 @@ struct JSONScanner {
             }
             let keyStart = index
             let key = try parseString()
+            let keyRange = keyStart..<index
             if !seen.insert(key) { throw JSONParseError("duplicate key \(JSONSerializer.string(.string(key)))", at: keyStart) }
             try expect(UInt8(ascii: ":"), "':' after object key")
-            _ = try skipValue(depth: depth)
+            try member(&self, key, keyRange)
             if try endOfContainer(UInt8(ascii: "}"), "object") { return }
         }
     }

@@ -30,13 +30,16 @@ public struct RecordFieldError: Error, Sendable, Equatable, CustomStringConverti
 /// The optional forms return nil for a missing field or null and throw for a wrong type; the
 /// `require` forms also throw for missing or null, so a command reports one clear reason per line.
 extension JSONRecord {
+    /// A field through `value`, nil when missing or null; a value it rejects is not `expected`.
+    private func field<T>(_ key: String, expected: String, _ value: (JSONValue) -> T?) throws(RecordFieldError) -> T? {
+        guard let v = self[key], !v.isNull else { return nil }
+        guard let t = value(v) else { throw .wrongType(key, expected: expected, found: v) }
+        return t
+    }
+
     /// A string field, nil when missing or null.
     public func string(_ key: String) throws(RecordFieldError) -> String? {
-        switch self[key] {
-        case nil, .null?: return nil
-        case .string(let s)?: return s
-        case let v?: throw .wrongType(key, expected: "a string", found: v)
-        }
+        try field(key, expected: "a string") { $0.stringValue }
     }
 
     /// A string field that must be there.
@@ -47,26 +50,7 @@ extension JSONRecord {
 
     /// A boolean field, nil when missing or null.
     public func bool(_ key: String) throws(RecordFieldError) -> Bool? {
-        switch self[key] {
-        case nil, .null?: return nil
-        case .bool(let b)?: return b
-        case let v?: throw .wrongType(key, expected: "true or false", found: v)
-        }
-    }
-
-    /// A boolean field that must be there.
-    public func requireBool(_ key: String) throws(RecordFieldError) -> Bool {
-        guard let b = try bool(key) else { throw .missing(key) }
-        return b
-    }
-
-    /// A number field as a Double, nil when missing or null.
-    public func double(_ key: String) throws(RecordFieldError) -> Double? {
-        switch self[key] {
-        case nil, .null?: return nil
-        case .number(let n)?: return n.doubleValue
-        case let v?: throw .wrongType(key, expected: "a number", found: v)
-        }
+        try field(key, expected: "true or false") { $0.boolValue }
     }
 
     /// An integer field, nil when missing or null; a fraction or an out-of-range value is an error.
@@ -83,11 +67,9 @@ extension JSONRecord {
     /// A field that holds text: a string, or a number taken as its JSON text (gold answers are
     /// sometimes stored as numbers); nil when missing or null.
     public func text(_ key: String) throws(RecordFieldError) -> String? {
-        switch self[key] {
-        case nil, .null?: return nil
-        case .string(let s)?: return s
-        case .number(let n)?: return n.text
-        case let v?: throw .wrongType(key, expected: "a string or a number", found: v)
+        try field(key, expected: "a string or a number") { v in
+            if case .number(let n) = v { return n.text }
+            return v.stringValue
         }
     }
 

@@ -44,10 +44,37 @@ public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable {
     }
 }
 
-/// A stable 64-bit hash of a string (FNV-1a), for deriving per-item random streams from ids.
+extension SplitMix64 {
+    /// `items` shuffled by Fisher–Yates with draws from this generator, so the order never
+    /// depends on the standard library's shuffle algorithm.
+    public mutating func shuffled<T>(_ items: [T]) -> [T] {
+        var a = items
+        var i = a.count - 1
+        while i > 0 {
+            a.swapAt(i, Int(next() % UInt64(i + 1)))
+            i -= 1
+        }
+        return a
+    }
+}
+
+/// FNV-1a over 64-bit words: the same value in every process and on every machine (Swift's
+/// `Hasher` is seeded per process), for keying random streams by id and comparing data across ranks.
+public struct FNV1a: Sendable {
+    /// The hash of the words mixed in so far.
+    public private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325
+
+    /// The hash of nothing yet.
+    public init() {}
+
+    /// Mixes in one word.
+    public mutating func mix(_ word: UInt64) { value = (value ^ word) &* 0x0000_0100_0000_01B3 }
+}
+
+/// A stable 64-bit hash of a string (FNV-1a over its UTF-8 bytes), for deriving per-item random streams from ids.
 public func stableHash(_ text: String) -> UInt64 {
-    var h: UInt64 = 0xCBF2_9CE4_8422_2325
-    for byte in text.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-    return h
+    var h = FNV1a()
+    for byte in text.utf8 { h.mix(UInt64(byte)) }
+    return h.value
 }
 

@@ -8,13 +8,13 @@ struct AddedToken: Sendable {
     let normalized: Bool
     let special: Bool
 
-    static func parse(_ json: TokenizerJSON?) throws -> [AddedToken] {
+    static func parse(_ json: JSONValue?) throws -> [AddedToken] {
         guard let json, !json.isNull else { return [] }
         guard let list = json.arrayValue else {
             throw TokenizerError.invalid(field: "added_tokens", reason: "expected an array")
         }
         return try list.enumerated().map { i, item in
-            guard let id = item["id"]?.intValue, id >= 0, id < Int(Int32.max) else {
+            guard let id = item["id"]?.wholeNumber, id >= 0, id < Int(Int32.max) else {
                 throw TokenizerError.invalid(field: "added_tokens[\(i)].id", reason: "expected a non-negative integer")
             }
             guard let content = item["content"]?.stringValue, !content.isEmpty else {
@@ -32,7 +32,7 @@ struct AddedToken: Sendable {
 }
 
 /// A piece of input after added tokens are cut out: plain text, or one added token's id.
-enum AddedSegment {
+package enum AddedSegment {
     case text(Range<Int>)
     case token(Int32)
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The BPE `model` of a tokenizer.json: vocabulary, ranked merges and the unknown-character rules.
-struct BPEModel: Sendable {
+package struct BPEModel: Sendable {
     /// Token text (exact UTF-8 bytes, in the vocabulary's own alphabet) to id.
     let vocab: [[UInt8]: Int32]
     /// (left id, right id) packed into 64 bits -> (rank << 32 | merged id).
@@ -18,10 +18,10 @@ struct BPEModel: Sendable {
     let fallbackIds: [Int32]
     private let cache = PieceCache()
 
-    init(json: TokenizerJSON) throws {
+    init(json: JSONValue) throws {
         let type = json["type"]?.stringValue ?? (json["merges"] != nil ? "BPE" : "")
         guard type == "BPE" else { throw TokenizerError.unsupported(field: "model.type", value: type.isEmpty ? "(missing)" : type) }
-        if let d = json["dropout"], !d.isNull, !(d.intValue == 0) {
+        if let d = json["dropout"], !d.isNull, !(d.wholeNumber == 0) {
             throw TokenizerError.unsupported(field: "model.dropout", value: "\(d)")
         }
         for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
@@ -34,8 +34,9 @@ struct BPEModel: Sendable {
         }
         var vocab: [[UInt8]: Int32] = [:]
         vocab.reserveCapacity(vocabPairs.count)
-        for (token, value) in vocabPairs {
-            guard let id = value.intValue, id >= 0, id < Int(Int32.max) else {
+        for member in vocabPairs.members {
+            let token = member.key
+            guard let id = member.value.wholeNumber, id >= 0, id < Int(Int32.max) else {
                 throw TokenizerError.invalid(field: "model.vocab[\(token)]", reason: "id must be a non-negative integer")
             }
             vocab[Array(token.utf8)] = Int32(id)
@@ -94,8 +95,9 @@ struct BPEModel: Sendable {
         self.scalarIds = scalarIds
     }
 
+    /// The merge table's key of the adjacent ids (a, b).
     @inline(__always)
-    static func pairKey(_ a: Int32, _ b: Int32) -> UInt64 { UInt64(UInt32(a)) << 32 | UInt64(UInt32(b)) }
+    package static func pairKey(_ a: Int32, _ b: Int32) -> UInt64 { UInt64(UInt32(a)) << 32 | UInt64(UInt32(b)) }
 
     /// Whether a byte-mapped piece can skip BPE entirely: no merges, nothing whole-word, every byte present.
     var isPlainByteLevel: Bool { merges.isEmpty && !ignoreMerges && !byteIds.contains(-1) }

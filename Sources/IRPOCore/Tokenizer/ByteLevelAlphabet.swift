@@ -2,7 +2,7 @@
 ///
 /// Printable Latin-1 bytes stand for themselves; the other 68 bytes (controls, space, DEL, NBSP,
 /// soft hyphen) are moved, in byte order, to U+0100 onwards so every token is visible text.
-enum ByteLevelAlphabet {
+package enum ByteLevelAlphabet {
     /// The character that stands for each byte.
     static let scalarForByte: [Unicode.Scalar] = {
         var table = [Unicode.Scalar](repeating: "\0", count: 256)
@@ -19,7 +19,7 @@ enum ByteLevelAlphabet {
     }()
 
     /// The UTF-8 bytes of each byte's character, precomputed so mapping a piece is a table copy.
-    static let utf8ForByte: [[UInt8]] = scalarForByte.map { Array(String($0).utf8) }
+    package static let utf8ForByte: [[UInt8]] = scalarForByte.map { Array(String($0).utf8) }
 
     /// The byte a character stands for, or nil when the character is outside the table.
     static func byte(for scalar: Unicode.Scalar) -> UInt8? {

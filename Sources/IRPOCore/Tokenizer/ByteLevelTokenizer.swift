@@ -22,7 +22,7 @@ extension Tokenizer {
     }
 
     /// `specials` without empty ones, repeats, or ones equal to a byte symbol, in order.
-    static func distinctSpecials(_ specials: [String]) -> [String] {
+    package static func distinctSpecials(_ specials: [String]) -> [String] {
         var seen = Set<[UInt8]>(ByteLevelAlphabet.utf8ForByte)
         return specials.filter { !$0.isEmpty && seen.insert(Array($0.utf8)).inserted }
     }
@@ -30,7 +30,7 @@ extension Tokenizer {
     /// The tokenizer.json text of a byte-level BPE whose token texts are `vocab` in id order: the
     /// 256 byte symbols, then `specialCount` special tokens (also listed as added tokens), then
     /// merged tokens; `merges` name the merged pairs by id, in rank order.
-    static func byteLevelBPEJSON(vocab: [[UInt8]], specialCount: Int, merges: [(Int32, Int32)]) -> String {
+    package static func byteLevelBPEJSON(vocab: [[UInt8]], specialCount: Int, merges: [(Int32, Int32)]) -> String {
         func quoted(_ bytes: [UInt8]) -> String {
             var out = ""
             appendJSONString(String(decoding: bytes, as: UTF8.self), to: &out)

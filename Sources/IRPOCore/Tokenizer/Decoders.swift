@@ -10,17 +10,12 @@ enum DecoderStep: Sendable {
     case metaspace(replacement: [UInt8], prepend: PrependScheme)
 
     /// Parses a decoder object, flattening Sequence; nil JSON means "no decoder".
-    static func parse(_ json: TokenizerJSON?, field: String) throws -> [DecoderStep]? {
+    static func parse(_ json: JSONValue?, field: String) throws -> [DecoderStep]? {
         guard let json, !json.isNull else { return nil }
         let type = try requireType(json, field: field)
         switch type {
         case "Sequence":
-            guard let list = json["decoders"]?.arrayValue else {
-                throw TokenizerError.invalid(field: "\(field).decoders", reason: "expected an array")
-            }
-            var steps: [DecoderStep] = []
-            for (i, item) in list.enumerated() { steps += try parse(item, field: "\(field).decoders[\(i)]") ?? [] }
-            return steps
+            return try parseSequence(json, key: "decoders", field: field) { try parse($0, field: $1) ?? [] }
         case "ByteLevel": return [.byteLevel]
         case "ByteFallback": return [.byteFallback]
         case "Fuse": return [.fuse]
@@ -31,7 +26,7 @@ enum DecoderStep: Sendable {
             guard let content = json["content"]?.stringValue, content.unicodeScalars.count == 1 else {
                 throw TokenizerError.invalid(field: "\(field).content", reason: "expected a one-character string")
             }
-            return [.strip(content: Array(content.utf8), start: json["start"]?.intValue ?? 0, stop: json["stop"]?.intValue ?? 0)]
+            return [.strip(content: Array(content.utf8), start: json["start"]?.wholeNumber ?? 0, stop: json["stop"]?.wholeNumber ?? 0)]
         case "Metaspace":
             let (replacement, scheme) = try parseMetaspace(json, field: field)
             return [.metaspace(replacement: replacement, prepend: scheme)]

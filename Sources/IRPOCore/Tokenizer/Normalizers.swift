@@ -10,17 +10,12 @@ enum NormalizerStep: Sendable {
     enum UnicodeForm: Sendable { case nfc, nfd, nfkc, nfkd }
 
     /// Parses a normalizer object (or null), flattening Sequence; `field` names it in errors.
-    static func parse(_ json: TokenizerJSON?, field: String) throws -> [NormalizerStep] {
+    static func parse(_ json: JSONValue?, field: String) throws -> [NormalizerStep] {
         guard let json, !json.isNull else { return [] }
         let type = try requireType(json, field: field)
         switch type {
         case "Sequence":
-            guard let list = json["normalizers"]?.arrayValue else {
-                throw TokenizerError.invalid(field: "\(field).normalizers", reason: "expected an array")
-            }
-            var steps: [NormalizerStep] = []
-            for (i, item) in list.enumerated() { steps += try parse(item, field: "\(field).normalizers[\(i)]") }
-            return steps
+            return try parseSequence(json, key: "normalizers", field: field) { try parse($0, field: $1) }
         case "Prepend":
             guard let s = json["prepend"]?.stringValue else {
                 throw TokenizerError.invalid(field: "\(field).prepend", reason: "expected a string")
@@ -77,7 +72,19 @@ enum NormalizerStep: Sendable {
 }
 
 /// Reads the `type` of a component, naming the field when it is missing.
-func requireType(_ json: TokenizerJSON, field: String) throws -> String {
+/// The steps of a `Sequence` component: each item of its `key` array through `parse` (which
+/// gets the item and its field name for errors), flattened in order.
+func parseSequence<Step>(_ json: JSONValue, key: String, field: String,
+                         _ parse: (JSONValue, String) throws -> [Step]) throws -> [Step] {
+    guard let list = json[key]?.arrayValue else {
+        throw TokenizerError.invalid(field: "\(field).\(key)", reason: "expected an array")
+    }
+    var steps: [Step] = []
+    for (i, item) in list.enumerated() { steps += try parse(item, "\(field).\(key)[\(i)]") }
+    return steps
+}
+
+func requireType(_ json: JSONValue, field: String) throws -> String {
     guard let type = json["type"]?.stringValue else {
         throw TokenizerError.invalid(field: "\(field).type", reason: "missing")
     }
@@ -85,7 +92,7 @@ func requireType(_ json: TokenizerJSON, field: String) throws -> String {
 }
 
 /// Reads a Replace component's literal pattern; regex patterns are refused by name.
-func parseReplace(_ json: TokenizerJSON, field: String) throws -> ([UInt8], [UInt8]) {
+func parseReplace(_ json: JSONValue, field: String) throws -> ([UInt8], [UInt8]) {
     guard let content = json["content"]?.stringValue else {
         throw TokenizerError.invalid(field: "\(field).content", reason: "expected a string")
     }

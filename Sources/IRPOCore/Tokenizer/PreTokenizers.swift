@@ -15,17 +15,12 @@ enum PreTokenizerStep: Sendable {
     case metaspace(replacement: [UInt8], prepend: PrependScheme, split: Bool)
 
     /// Parses a pre_tokenizer object (or null), flattening Sequence.
-    static func parse(_ json: TokenizerJSON?, field: String) throws -> [PreTokenizerStep] {
+    static func parse(_ json: JSONValue?, field: String) throws -> [PreTokenizerStep] {
         guard let json, !json.isNull else { return [] }
         let type = try requireType(json, field: field)
         switch type {
         case "Sequence":
-            guard let list = json["pretokenizers"]?.arrayValue else {
-                throw TokenizerError.invalid(field: "\(field).pretokenizers", reason: "expected an array")
-            }
-            var steps: [PreTokenizerStep] = []
-            for (i, item) in list.enumerated() { steps += try parse(item, field: "\(field).pretokenizers[\(i)]") }
-            return steps
+            return try parseSequence(json, key: "pretokenizers", field: field) { try parse($0, field: $1) }
         case "ByteLevel":
             return [.byteLevel(addPrefixSpace: json["add_prefix_space"]?.boolValue ?? true,
                                useRegex: json["use_regex"]?.boolValue ?? true)]
@@ -167,7 +162,7 @@ func literalMatches(_ buffer: [UInt8], _ piece: Range<Int>, _ literal: [UInt8]) 
 }
 
 /// Reads Metaspace's `replacement` and prepend scheme, accepting the older `add_prefix_space` key.
-func parseMetaspace(_ json: TokenizerJSON, field: String) throws -> ([UInt8], PrependScheme) {
+func parseMetaspace(_ json: JSONValue, field: String) throws -> ([UInt8], PrependScheme) {
     guard let replacement = json["replacement"]?.stringValue, replacement.unicodeScalars.count == 1 else {
         throw TokenizerError.invalid(field: "\(field).replacement", reason: "expected a one-character string")
     }

@@ -4,7 +4,7 @@
 /// rewrites of one) and classifies Unicode scalars the way Oniguruma does for `\p{L}`, `\p{N}`
 /// and `\s`, then returns the end of the one match that the regex would find at a position.
 /// The patterns cover every character, so "Isolated" splitting is just the sequence of matches.
-enum SplitPattern: Sendable, Equatable {
+package enum SplitPattern: Sendable, Equatable {
     /// `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
     case gpt2
     /// Llama 3's `(?i:'s|...)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
@@ -28,7 +28,7 @@ enum SplitPattern: Sendable, Equatable {
     }
 
     /// Appends the matches covering `start..<end` of `p` to `out`.
-    func split(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, into out: inout [Range<Int>]) {
+    package func split(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, into out: inout [Range<Int>]) {
         var i = start
         switch self {
         case .gpt2:

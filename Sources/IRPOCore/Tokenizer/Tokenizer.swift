@@ -27,7 +27,7 @@ public final class Tokenizer: Sendable {
     /// Loads tokenizer.json contents; unsupported components throw an error naming the field.
     public init(json: Data) throws {
         original = json
-        let root = try TokenizerJSON.parse(json)
+        let root = try JSONValue.parseTokenizerJSON(json)
         guard root.objectValue != nil else { throw TokenizerError.invalid(field: "(root)", reason: "expected an object") }
         guard let modelJSON = root["model"] else { throw TokenizerError.invalid(field: "model", reason: "missing") }
         model = try BPEModel(json: modelJSON)
@@ -144,10 +144,11 @@ public final class Tokenizer: Sendable {
         }
     }
 
-    func addedSplitForInspection(_ bytes: [UInt8]) -> [AddedSegment] { rawAdded.split(bytes) }
+    /// Cuts the added tokens out of `bytes`, as encoding does first.
+    package func addedSplitForInspection(_ bytes: [UInt8]) -> [AddedSegment] { rawAdded.split(bytes) }
 
     /// Normalizes (cutting out normalized added tokens is skipped here) and pre-tokenizes.
-    func preTokenizeForInspection(_ text: [UInt8], atTextStart: Bool) -> ([UInt8], [Range<Int>]) {
+    package func preTokenizeForInspection(_ text: [UInt8], atTextStart: Bool) -> ([UInt8], [Range<Int>]) {
         let normalized = normalizer.isEmpty ? text : NormalizerStep.apply(normalizer, to: text)
         return PreTokenizerStep.apply(preTokenizer, normalized, atTextStart: atTextStart)
     }
@@ -169,7 +170,7 @@ public final class Tokenizer: Sendable {
     }
 
     /// Reads the BOS the post-processor prepends to a single sequence, if it prepends one.
-    private static func parseBOS(_ json: TokenizerJSON?, field: String) throws -> Int32? {
+    private static func parseBOS(_ json: JSONValue?, field: String) throws -> Int32? {
         guard let json, !json.isNull else { return nil }
         let type = try requireType(json, field: field)
         switch type {
@@ -201,12 +202,12 @@ public final class Tokenizer: Sendable {
             guard let ids = json["special_tokens"]?[name]?["ids"]?.arrayValue else {
                 throw TokenizerError.invalid(field: "\(field).special_tokens[\(name)].ids", reason: "missing")
             }
-            guard ids.count == 1, let id = ids[0].intValue, id >= 0, id < Int(Int32.max) else {
+            guard ids.count == 1, let id = ids[0].wholeNumber, id >= 0, id < Int(Int32.max) else {
                 throw TokenizerError.unsupported(field: "\(field).special_tokens[\(name)].ids", value: "\(ids.count) ids")
             }
             return Int32(id)
         case "RobertaProcessing", "BertProcessing":
-            guard let cls = json["cls"]?.arrayValue, cls.count == 2, let id = cls[1].intValue else {
+            guard let cls = json["cls"]?.arrayValue, cls.count == 2, let id = cls[1].wholeNumber else {
                 throw TokenizerError.invalid(field: "\(field).cls", reason: "expected [token, id]")
             }
             return Int32(id)

@@ -37,21 +37,20 @@ public final class AdamW {
         let b1 = beta1, b2 = beta2, eps = epsilon
         let c1 = 1 - Float(Foundation.pow(Double(b1), Double(step)))
         let c2 = 1 - Float(Foundation.pow(Double(b2), Double(step)))
-        let p = SendablePointer(parameters), g = SendablePointer(UnsafeMutablePointer(mutating: gradients))
-        let mm = SendablePointer(m), vv = SendablePointer(v)
+        let m = self.m, v = self.v
         parallelFor(count, grain: 4096) { range in
             for i in range {
-                let gi = g[i]
-                mm[i] = b1 * mm[i] + (1 - b1) * gi
-                vv[i] = b2 * vv[i] + (1 - b2) * gi * gi
-                let mHat = mm[i] / c1, vHat = vv[i] / c2
-                p[i] -= lr * mHat / (vHat.squareRoot() + eps)
+                let gi = gradients[i]
+                m[i] = b1 * m[i] + (1 - b1) * gi
+                v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                let mHat = m[i] / c1, vHat = v[i] / c2
+                parameters[i] -= lr * mHat / (vHat.squareRoot() + eps)
             }
         }
         if weightDecay > 0 {
             // Decoupled decay, as torch.optim.AdamW: θ ← θ − lr·λ·θ (applied with the same lr).
             let factor = 1 - lr * weightDecay
-            for r in decayMask { for i in r { p[i] *= factor } }
+            for r in decayMask { for i in r { parameters[i] *= factor } }
         }
     }
 }
@@ -63,20 +62,19 @@ public func clipGradientNorm(_ gradients: UnsafeMutablePointer<Float>, count: In
     let chunk = 1 << 16
     let chunks = (count + chunk - 1) / chunk
     var partial = [Double](repeating: 0, count: chunks)
-    let g = SendablePointer(gradients)
     partial.withUnsafeMutableBufferPointer { buf in
-        let out = SendablePointer(buf.baseAddress!)
+        let out = buf.baseAddress!
         parallelFor(chunks) { range in
             for c in range {
                 let lo = c * chunk, hi = min(count, lo + chunk)
-                out[c] = Double(sumOfSquares(g + lo, hi - lo))
+                out[c] = Double(sumOfSquares(gradients + lo, hi - lo))
             }
         }
     }
     let norm = Float(partial.reduce(0, +).squareRoot())
     if maxNorm > 0 && norm > maxNorm && norm.isFinite {
         let s = maxNorm / (norm + 1e-6)
-        parallelFor(count, grain: 1 << 14) { range in for i in range { g[i] *= s } }
+        parallelFor(count, grain: 1 << 14) { range in for i in range { gradients[i] *= s } }
     }
     return norm
 }

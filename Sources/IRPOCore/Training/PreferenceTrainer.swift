@@ -152,13 +152,7 @@ public final class PreferenceTrainer {
     /// Fisher–Yates with a generator keyed by (seed, epoch), so any step's data is known without replay.
     public static func shuffledOrder(count: Int, seed: UInt64, epoch: Int) -> [Int] {
         var rng = SplitMix64(seed: seed, keys: UInt64(epoch))
-        var order = Array(0..<count)
-        if count > 1 {
-            for i in stride(from: count - 1, to: 0, by: -1) {
-                order.swapAt(i, Int(rng.next() % UInt64(i + 1)))
-            }
-        }
-        return order
+        return rng.shuffled(Array(0..<count))
     }
 
     /// Loss and gradient of `indices`, each pair weighted 1/`batchPairs` (by default the mean
@@ -276,28 +270,26 @@ public final class PreferenceTrainer {
     /// written, so ranks that read different files, or drifted apart, never produce a model.
     public func checkProcessesAgree() throws {
         guard group.size > 1 else { return }
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for x in [examplesHash, UInt64(step), UInt64(totalSteps), UInt64(options.batchSize), options.seed] {
-            h = (h ^ x) &* 0x100_0000_01b3
-        }
-        guard group.allAgree(on: h) else { throw TrainingError.ranksDisagree("data, flags or step") }
+        var h = FNV1a()
+        for x in [examplesHash, UInt64(step), UInt64(totalSteps), UInt64(options.batchSize), options.seed] { h.mix(x) }
+        guard group.allAgree(on: h.value) else { throw TrainingError.ranksDisagree("data, flags or step") }
         guard group.allAgree(on: weightsHash) else { throw TrainingError.ranksDisagree("weights") }
     }
 
     /// FNV-1a over the weights' bit patterns.
     var weightsHash: UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for x in model.weights.buffer { h = (h ^ UInt64(x.bitPattern)) &* 0x100_0000_01b3 }
-        return h
+        var h = FNV1a()
+        for x in model.weights.buffer { h.mix(UInt64(x.bitPattern)) }
+        return h.value
     }
 
     /// FNV-1a over every token id and boundary, so a resume on different data is refused.
     var examplesHash: UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ x: Int32) { h = (h ^ UInt64(UInt32(bitPattern: x))) &* 0x100_0000_01b3 }
+        var h = FNV1a()
+        func mix(_ x: Int32) { h.mix(UInt64(UInt32(bitPattern: x))) }
         for e in examples {
             for part in [e.prompt, e.chosen, e.rejected ?? []] { part.forEach(mix); mix(-1) }
         }
-        return h
+        return h.value
     }
 }

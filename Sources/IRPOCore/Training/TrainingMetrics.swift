@@ -34,9 +34,9 @@ public struct TrainingMetrics: Sendable, Equatable {
             fields += [("logps/chosen", logpsChosen)]
         }
         fields += [("grad_norm", gradNorm), ("learning_rate", learningRate), ("tokens_per_second", tokensPerSecond)]
-        var out = "{\"step\":\(step),\"epoch\":\(Self.number(epoch))"
-        for (k, v) in fields { out += ",\"\(k)\":\(Self.number(v))" }
-        return out + "}"
+        var object = JSONObject(["step": JSONValue(step), "epoch": JSONValue(epoch)])
+        for (k, v) in fields { object[k] = JSONValue(v) }
+        return JSONSerializer.string(.object(object))
     }
 
     /// A short human-readable line for progress on standard error.
@@ -48,9 +48,6 @@ public struct TrainingMetrics: Sendable, Equatable {
         s += "  |g| \(Self.short(gradNorm))  lr \(Self.short(learningRate))  \(Int(tokensPerSecond.rounded())) tok/s"
         return s
     }
-
-    /// JSON has no NaN or infinity: they become null.
-    static func number(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
 
     /// Seconds as "45s", "3m12s" or "2h05m", for progress lines.
     public static func duration(_ seconds: Double) -> String {

@@ -5,10 +5,9 @@ import Synchronization
 /// cache, gradients, optimizer state, activations), backed by 2 MB transparent huge pages where
 /// the kernel allows them.
 ///
-/// A decode step at 32 streams reads ~200 MB for a model of 28M parameters; in 4 KB pages that
-/// is ~50k TLB misses per step, and in a virtual machine each miss walks two page tables. Linux
-/// gives huge pages to an aligned range only on request (`madvise` mode is the common default),
-/// so the allocation is 2 MB-aligned and asks; where it is refused the buffer is still correct.
+/// Huge pages spare the TLB misses of streaming such buffers in 4 KB pages. Linux gives them to
+/// an aligned range only on request (`madvise` mode is the common default), so the allocation
+/// is 2 MB-aligned and asks; where it is refused the buffer is still correct.
 enum HugePages {
     static let size = 2 << 20
 

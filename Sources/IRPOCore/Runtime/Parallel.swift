@@ -21,9 +21,10 @@ public enum ComputeThreads {
     }
 }
 
-/// A pointer that may cross into the worker closures of `parallelFor`.
+/// A pointer marked as shared by the workers of a `parallelFor`, which touch disjoint elements.
 ///
-/// The loops below hand each worker disjoint rows, which is what makes sharing it sound.
+/// The loop bodies are not `@Sendable` closures, so plain pointers may be captured as they are;
+/// this wrapper only labels the sharing.
 public struct SendablePointer<T>: @unchecked Sendable {
     public let base: UnsafeMutablePointer<T>
     @inline(__always) public init(_ base: UnsafeMutablePointer<T>) { self.base = base }

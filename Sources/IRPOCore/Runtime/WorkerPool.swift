@@ -1,14 +1,13 @@
 import Foundation
 import Synchronization
 
-/// Persistent worker threads that pick up a parallel loop within a microsecond or two.
+/// Persistent worker threads that pick up a parallel loop at once.
 ///
-/// A decode step of a small model is dozens of parallel loops of 10-100 µs each. Handing each to
-/// `DispatchQueue.concurrentPerform` wakes a sleeping thread every time, which in a virtual
-/// machine costs tens of microseconds: at one stream that was a third of the step. Workers here
-/// spin on a generation counter for a while after each loop, so the next one starts at once,
-/// and only go to sleep (on a condition variable) when no work came for `spinLimit` polls and
-/// `yieldLimit` more polls with a `sched_yield` between them.
+/// A decode step of a small model is dozens of short parallel loops, and waking a sleeping
+/// thread for each (as `DispatchQueue.concurrentPerform` does) can cost as much as the loop.
+/// Workers here spin on a generation counter for a while after each loop, so the next one starts
+/// at once, and only go to sleep (on a condition variable) when no work came for `spinLimit`
+/// polls and `yieldLimit` more polls with a `sched_yield` between them.
 /// One caller at a time owns the pool; a concurrent second caller gets `false` from `run` and
 /// falls back to `concurrentPerform`.
 final class WorkerPool: @unchecked Sendable {
@@ -30,13 +29,12 @@ final class WorkerPool: @unchecked Sendable {
     nonisolated(unsafe) private var body: ((Int, Range<Int>) -> Void)?
     nonisolated(unsafe) private var count = 0
     nonisolated(unsafe) private var chunks = 0
-    /// Polls before a worker starts yielding. Alone they were shorter than some serial stretches
-    /// between the loops of a decode step: at M with 32 streams workers fell asleep about 50
-    /// times a step, and each wake-up through the condition variable costs tens of µs in a VM.
+    /// Polls before a worker starts yielding: spinning alone would not outlast every serial
+    /// stretch between the loops of a step, and each wake-up from sleep is slow.
     private let spinLimit = 20_000
-    /// Then polls with the core given away between them, ~100-200 µs alone on the machine: long
-    /// enough to outlast the serial stretches of a step (the calling thread packing a product's
-    /// rows, sampling the batch), yet a thread of another process that wants the core gets it.
+    /// Then polls with the core given away between them: long enough to outlast the serial
+    /// stretches of a step (the calling thread packing a product's rows, sampling the batch),
+    /// yet a thread of another process that wants the core gets it.
     private let yieldLimit = 200
 
     /// Runs `body(chunk, range)` for `chunks` contiguous ranges of `0..<count`, the caller taking

@@ -1,4 +1,7 @@
 import Foundation
+import IRPOCore
+
+// Tokenizer code the tests and irpo-bench share and no command needs.
 
 extension Tokenizer {
     /// Trains a small byte-level BPE (GPT-2 split, greedy most-frequent-pair merges) on `texts`

@@ -1,0 +1,128 @@
+# Every knob of the pipelines, each with its default set here and nowhere else.
+#
+# A pipeline names itself in PIPELINE before it includes the others: irpo (irpo.mk), ablations,
+# example, sweep or cluster. Where the commands are (BIN, MPI_BIN) is bin.mk's. The defaults are the paper's (Pang et al. 2024, GSM8K); the bundled
+# example (example.mk, and sweep.mk on top of it) scales them down so that make demo runs on 2
+# cores, and each line says where a pipeline departs from the paper and why. A value given on
+# the command line, in the environment or by a makefile that sets it before including a pipeline
+# wins over these.
+
+# $(call in,NAMES): non-empty when this pipeline is one of NAMES.
+in = $(filter $(1),$(PIPELINE))
+
+# --- what to start from, what to train on, where results go ---
+
+# The starting checkpoint M0: no sensible default but the example's own model (and the m0 of
+# cluster.mk's usage lines).
+MODEL ?= $(if $(call in,example sweep),$(EXAMPLES)m0,$(if $(call in,cluster),m0,$(error set MODEL to the starting checkpoint M0)))
+# The training problems (JSONL with gold answers): the example's are the train problems M0 never saw.
+TRAIN ?= $(if $(call in,example sweep),$(DATA)/irpo-train.jsonl,$(if $(call in,cluster),train.jsonl,$(error set TRAIN to the training problems (JSONL with gold answers))))
+# The test problems: the sweep chooses settings, so it is scored on dev, never on test.
+TEST ?= $(if $(call in,sweep),$(DATA)/dev.jsonl,$(if $(call in,example),$(DATA)/test.jsonl,$(error set TEST to the test problems (JSONL))))
+# Where every file of a run lands: one folder per seed for the example, so seeds sit side by side.
+OUT ?= $(if $(call in,sweep),runs/example/sweep,$(if $(call in,example),runs/example/seed-$(SEED),runs/irpo))
+# The task's answer format for grade.
+TASK ?= gsm8k
+# The seed of sampling, pairing and shuffling: the same seed gives the same bytes.
+SEED ?= 1
+
+# --- one iteration ---
+
+# IRPO iterations: 3 (the paper runs 4); ablations.mk needs only iteration 1's samples; the
+# example runs 2, for make demo's time.
+ITERS ?= $(if $(call in,ablations),1,$(if $(call in,example sweep),2,3))
+# Samples per training problem: the paper's 30; the example's 8 for time; cluster.mk samples once
+# per problem unless asked.
+SAMPLES ?= $(if $(call in,example sweep),8,$(if $(call in,cluster),1,30))
+# The sampling temperature, the paper's.
+TEMPERATURE ?= 0.8
+# The prompt template: the paper's GSM8K prompt; the example's model was trained on the short plain one.
+TEMPLATE ?= $(if $(call in,example sweep),plain,gsm8k)
+# The longest completion: room for GSM8K solutions; the example's solutions are short.
+MAX_TOKENS ?= $(if $(call in,example sweep),96,512)
+# Sampling runs as SHARDS processes (sample --shard I/N); make -j2 runs two side by side.
+SHARDS ?= 2
+# Pairs per problem (K): the paper's 10; the example's 4, scaled down with its samples.
+PAIRS ?= $(if $(call in,example sweep),4,10)
+# The gold solution among the winners (1), as the paper does for GSM8K, or not (0).
+GOLD ?= 1
+# Step-level pairs (pair --step) instead of whole solutions (1), or not (0).
+STEP ?= 0
+# The objective: DPO plus the length-normalised NLL term.
+LOSS ?= irpo
+# The NLL weight alpha: the paper's 1. The example's 10 is what sweep.mk chose on dev: at 1 the
+# DPO term outweighs the NLL term about five to one per token and M1 falls below M0. The sweep
+# itself keeps 1 for its M1, the row its variants are compared with.
+ALPHA ?= $(if $(call in,example),10,1)
+# The DPO temperature beta, the paper's.
+BETA ?= 0.1
+# The learning rate: the paper's 1e-6 is for a 70B model; the example's 1e-4 is the sweep's, for 0.9M.
+LR ?= $(if $(call in,example sweep),1e-4,1e-6)
+# Pairs per optimizer step, the paper's.
+BATCH ?= 16
+# Passes over an iteration's pairs, the paper's.
+EPOCHS ?= 1
+# Warm-up steps and the schedule: the paper's constant rate.
+WARMUP ?= 0
+SCHEDULE ?= constant
+# Anything else for dpo-train (e.g. --max-steps 100 --weight-decay 0.01).
+TRAIN_FLAGS ?=
+
+# --- evaluation ---
+
+# Samples per test problem for maj@k: the paper's maj@32; the example's 8, and the sweep's 4 on
+# dev, for time.
+EVAL_SAMPLES ?= $(if $(call in,sweep),4,$(if $(call in,example),8,32))
+# The temperature of those samples, the training samples' by default, as in the paper.
+EVAL_TEMPERATURE ?= $(TEMPERATURE)
+
+# --- running ---
+
+# Threads per command: 0 is every core.
+THREADS ?= 0
+# --progress, to see sample and dpo-train progress on standard error inside make.
+PROGRESS ?=
+
+# --- the ablation rows (ablations.mk, example.mk, sweep.mk) ---
+
+# The rows after M1: the paper's Table 1 alternatives; make demo leaves out step-level pairs for
+# time; the sweep's rows are its SWEEP.
+VARIANTS ?= $(if $(call in,sweep),$(SWEEP),$(if $(call in,example),dpo sft,dpo sft step))
+# The variants the sweep trains (sweep.mk defines them), the rows of docs/results.md's table.
+SWEEP ?= sft a10 a30 step10
+
+# --- the bundled example (example.mk) ---
+
+# The seed of the problem generator, and where the problems are written.
+EXAMPLE_SEED ?= 1
+DATA ?= runs/example/data
+# Train problems IRPO samples, from past the 6,000 M0 was trained on.
+IRPO_PROBLEMS ?= 1000
+# arith-problems' path flags, none by default: gold solutions follow the question's order.
+# --varied-order or --varied-steps write other correct paths (docs/results.md, majority voting).
+PATHS ?=
+# Where check-m0 rebuilds M0, the step it stops at (the shipped model's), and how many steps
+# check-m0-start replays against the shipped metrics.
+M0_OUT ?= runs/example/m0
+M0_STEPS ?= 1000
+M0_CHECK_STEPS ?= 2
+
+# --- beyond one machine (cluster.mk) ---
+
+# The merged samples, and the shards' folder beside it.
+SAMPLES_FILE ?= samples.jsonl
+SHARD_DIR ?= $(SAMPLES_FILE).shards
+# More sample flags (--temperature, --template, ...): cluster.mk passes nothing else.
+SAMPLE_FLAGS ?=
+# parallel: GNU parallel over SSHLOGIN (its --sshlogin list; ":" is this machine, "2/node1"
+# runs two shards at a time there); slurm: sbatch --array=0-(SHARDS-1) --wait.
+SCHEDULER ?= parallel
+SSHLOGIN ?= :
+PARALLEL_FLAGS ?=
+SBATCH_FLAGS ?=
+# The model cluster-train writes, from PAIRS_FILE, over RANKS MPI ranks.
+NEXT ?= m1
+PAIRS_FILE ?= pairs.jsonl
+RANKS ?= 2
+# Under Slurm: MPIRUN='srun --mpi=pmix' with RANKS as -n.
+MPIRUN ?= mpirun
