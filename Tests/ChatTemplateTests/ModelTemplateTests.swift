@@ -8,8 +8,16 @@ import Testing
     func rendersAsTransformersDoes(_ r: Fixtures.Render) throws {
         let template = try ChatTemplate(source: Fixtures.templateText(r.template))
         let result = Result { () throws(ChatTemplateError) -> String in
-            try template.render(messages: r.messages, addGenerationPrompt: r.addGenerationPrompt, bosToken: r.bosToken,
-                                eosToken: r.eosToken, extra: r.extra, now: Fixtures.now, timeZone: Fixtures.utc)
+            if let messages = r.messages {
+                return try template.render(messages: messages, addGenerationPrompt: r.addGenerationPrompt, bosToken: r.bosToken,
+                                           eosToken: r.eosToken, extra: r.extra, now: Fixtures.now, timeZone: Fixtures.utc)
+            }
+            var variables: [String: TemplateValue] = [
+                "messages": r.messageValues, "add_generation_prompt": .bool(r.addGenerationPrompt),
+                "bos_token": .string(r.bosToken), "eos_token": .string(r.eosToken), "tools": .none, "documents": .none,
+            ]
+            variables.merge(r.extra) { _, given in given }
+            return try template.render(variables: variables, now: Fixtures.now, timeZone: Fixtures.utc)
         }
         switch (r.outcome, result) {
         case (.text(let expected), .success(let got)):

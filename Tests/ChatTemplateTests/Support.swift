@@ -45,7 +45,10 @@ enum Fixtures {
     struct Render: Sendable, CustomTestStringConvertible {
         var template: String
         var caseName: String
-        var messages: [ChatMessage]
+        /// The messages, when they are plain role and content; nil when some carry tool calls.
+        var messages: [ChatMessage]?
+        /// The messages as the template sees them, whatever fields they have.
+        var messageValues: TemplateValue
         var addGenerationPrompt: Bool
         var bosToken: String
         var eosToken: String
@@ -58,16 +61,16 @@ enum Fixtures {
     static let renders: [Render] = json("renders.json")["renders"]!.arrayValue!.map { entry in
         let o = entry.objectValue!
         var variables = o["variables"]!.objectValue!
-        let messages = variables["messages"]!.arrayValue!.map { m in
-            ChatMessage(role: m.objectValue!["role"]!.stringValue!, content: m.objectValue!["content"]!.stringValue!)
-        }
+        let messageObjects = variables["messages"]!.arrayValue!.map { $0.objectValue! }
+        let plain = messageObjects.allSatisfy { $0.keys == ["role", "content"] }
+        let messages = plain ? messageObjects.map { ChatMessage(role: $0["role"]!.stringValue!, content: $0["content"]!.stringValue!) } : nil
         let agp = variables["add_generation_prompt"]!.boolValue!
         let bos = variables["bos_token"]!.stringValue!, eos = variables["eos_token"]!.stringValue!
         for key in ["messages", "add_generation_prompt", "bos_token", "eos_token"] { variables[key] = nil }
         var extra: [String: TemplateValue] = [:]
         for m in variables.members { extra[m.key] = TemplateValue(json: m.value) }
         return Render(template: o["template"]!.stringValue!, caseName: o["case"]!.stringValue!, messages: messages,
-                      addGenerationPrompt: agp, bosToken: bos, eosToken: eos, extra: extra, outcome: Outcome(o))
+                      messageValues: TemplateValue(json: o["variables"]!.objectValue!["messages"]!), addGenerationPrompt: agp, bosToken: bos, eosToken: eos, extra: extra, outcome: Outcome(o))
     }
 
     /// A small template rendered with its variables.

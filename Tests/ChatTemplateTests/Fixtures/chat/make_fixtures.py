@@ -134,6 +134,27 @@ TOOLS = [{
 }]
 
 
+TOOL_CALL = {"role": "assistant", "content": "",
+             "tool_calls": [{"id": "call00001", "type": "function",
+                             "function": {"name": "get_weather", "arguments": {"city": "Paris", "days": 2}}}]}
+TOOL_RESULT = {"role": "tool", "tool_call_id": "call00001", "name": "get_weather", "content": "{\"temp\": 21.5}"}
+TOOL_CONVERSATION = [SYSTEM, {"role": "user", "content": "Weather in Paris?"}, TOOL_CALL, TOOL_RESULT,
+                     {"role": "assistant", "content": "21.5 °C."}, USER2]
+BUILTIN_CALL = {"role": "assistant", "content": "",
+                "tool_calls": [{"type": "function", "function": {"name": "brave_search", "arguments": {"query": "Paris weather"}}}]}
+
+# Conversations with tool calls and results, for the templates that render them.
+TOOL_CASES = {
+    "qwen2.5-instruct": [("tool-calls", {"messages": TOOL_CONVERSATION, "tools": TOOLS})],
+    "llama-3.1-instruct": [("tool-calls", {"messages": TOOL_CONVERSATION, "tools": TOOLS}),
+                           ("builtin-tools", {"messages": [USER, BUILTIN_CALL, dict(TOOL_RESULT, role="ipython")],
+                                              "builtin_tools": ["brave_search", "wolfram_alpha", "code_interpreter"]})],
+    "llama-3.2-instruct": [("tool-calls", {"messages": TOOL_CONVERSATION, "tools": TOOLS})],
+    "mistral-instruct-v3": [("tool-calls", {"messages": TOOL_CONVERSATION, "tools": TOOLS})],
+    "mistral-nemo-instruct-2407": [("tool-calls", {"messages": TOOL_CONVERSATION, "tools": TOOLS})],
+}
+
+
 def renders():
     entries = []
     for name, (bos, eos) in TOKENS.items():
@@ -148,6 +169,9 @@ def renders():
             cases.append(("date-string", {"messages": [USER], "add_generation_prompt": True, "date_string": "01 Jan 2030"}))
             cases.append(("tools-in-system", {"messages": [SYSTEM, USER], "add_generation_prompt": True, "tools": TOOLS,
                                               "tools_in_user_message": False}))
+        for case, variables in TOOL_CASES.get(name, []):
+            for agp in (True, False):
+                cases.append((case, dict(variables, add_generation_prompt=agp)))
         for case, variables in cases:
             variables = dict(variables, bos_token=bos, eos_token=eos)
             entry = {"template": name, "case": case,
