@@ -79,7 +79,8 @@ enum TemplateFilters {
             let items = try elements(of: value)
             return (name == "first" ? items.first : items.last) ?? .undefined
         case "select", "reject":
-            let items = try elements(of: value)
+            // Jinja walks only a truthy value, so none and false select nothing.
+            let items = pythonTruthy(value) ? try elements(of: value) : []
             let keep = name == "select"
             var out: [TemplateValue] = []
             for item in items where try passes(item, args.positional, from: 0, name: name) == keep { out.append(item) }
@@ -90,7 +91,7 @@ enum TemplateFilters {
             }
             let keep = name == "selectattr"
             var out: [TemplateValue] = []
-            for item in try elements(of: value) {
+            for item in pythonTruthy(value) ? try elements(of: value) : [] {
                 let field = try attributePath(item, attribute, namespaces: namespaces)
                 if try passes(field, args.positional, from: 1, name: name) == keep { out.append(item) }
             }

@@ -71,7 +71,8 @@ enum TemplateOperators {
         }
     }
 
-    /// `object[start:stop:step]` on a list or string, with Python's clamping and negative steps.
+    /// `object[start:stop:step]` on a list, tuple or string, with Python's clamping and negative
+    /// steps. Jinja slices with Python's own subscript, so other values fail, unlike `x[i]`.
     static func slice(_ object: TemplateValue, start: TemplateValue?, stop: TemplateValue?, step: TemplateValue?) throws(EvalFailure) -> TemplateValue {
         func bound(_ v: TemplateValue?) throws(EvalFailure) -> Int? {
             guard let v else { return nil }
@@ -274,8 +275,11 @@ enum TemplateOperators {
         switch container {
         case .list(let l), .tuple(let l): return l.contains { pythonEquals($0, needle) }
         case .dict(let d):
-            if case .string(let k) = needle { return d[k] != nil }
-            return false
+            switch needle {
+            case .string(let k): return d[k] != nil
+            case .list, .dict: throw .render("unhashable type: '\(pythonTypeName(needle))'")
+            default: return false
+            }
         case .string(let s):
             guard case .string(let n) = needle else {
                 throw .render("'in <string>' requires string as left operand, not \(pythonTypeName(needle))")
