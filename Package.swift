@@ -76,6 +76,7 @@ let package = Package(
         .testTarget(name: "CheckpointTests", dependencies: ["IRPOCore"]),
         .testTarget(name: "SamplingTests", dependencies: ["IRPOCore"]),
         .testTarget(name: "TrainingTests", dependencies: ["IRPOCore"]),
+        .testTarget(name: "ChatTemplateTests", dependencies: ["IRPOCore"], exclude: ["Fixtures"]),
     ] + mpiTargets,
     swiftLanguageModes: [.v6]
 )

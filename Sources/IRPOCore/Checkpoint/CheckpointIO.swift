@@ -105,6 +105,27 @@ public enum CheckpointIO {
         try readFile(path, display: path, missing: "no such file")
     }
 
+    /// Reads the named top-level files of a checkpoint directory or bundle (chat_template.jinja,
+    /// tokenizer_config.json, ...) without its weights; names it lacks are left out.
+    public static func readFiles(_ path: String, named names: [String]) throws -> [String: Data] {
+        func read(_ dir: String, _ display: (String) -> String) throws -> [String: Data] {
+            var files: [String: Data] = [:]
+            for name in names where isPlainName(name) {
+                let file = AtomicWrite.join(dir, name)
+                var info = stat()
+                guard stat(file, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+                files[name] = try readFile(file, display: display(name))
+            }
+            return files
+        }
+        do {
+            if try isDirectory(path) { return try read(path, { AtomicWrite.join(path, $0) }) }
+            return try CheckpointBundle.withExtracted(path) { root, display in try read(root, display) }
+        } catch {
+            throw CheckpointError.wrapping(error, file: path)
+        }
+    }
+
     /// Loads only the training state of a checkpoint; nil when it has none.
     public static func loadTrainingState(_ path: String) throws -> TrainingStateFile? {
         do {
