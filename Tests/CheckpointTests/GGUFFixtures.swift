@@ -24,6 +24,8 @@ enum GGUFFixtures {
         var texts: [Text]
         var prompts: [Text]
         var models: [String: Model]
+        /// Ids of spm-vocab.gguf's SentencePiece tokenizer for each text.
+        var spm: [Text]
     }
 
     static let expected: Expected = {
@@ -56,13 +58,20 @@ enum GGUFRun {
 
     /// `count` argmax tokens after `ids`, EOS included: nothing stops early.
     static func greedy(_ weights: ModelWeights, _ ids: [Int32], count: Int) -> [Int32] {
-        let session = InferenceSession(weights: weights, slots: 1, capacity: ids.count + count)
-        var logits = session.step([(slot: 0, tokens: ids)])
-        var out: [Int32] = []
+        greedy(weights, [ids], count: count)[0]
+    }
+
+    /// The same for several prompts decoded together, one cache slot each (our kernels give each
+    /// row the same bits whatever else is in the batch).
+    static func greedy(_ weights: ModelWeights, _ prompts: [[Int32]], count: Int) -> [[Int32]] {
+        let V = weights.config.vocabSize
+        let session = InferenceSession(weights: weights, slots: prompts.count,
+                                       capacity: prompts.map(\.count).max()! + count)
+        var logits = session.step(prompts.enumerated().map { (slot: $0.offset, tokens: $0.element) })
+        var out = [[Int32]](repeating: [], count: prompts.count)
         for step in 0..<count {
-            let next = Int32(argmax(logits[0..<weights.config.vocabSize]))
-            out.append(next)
-            if step + 1 < count { logits = session.step([(slot: 0, tokens: [next])]) }
+            for k in prompts.indices { out[k].append(Int32(argmax(logits[k * V..<(k + 1) * V]))) }
+            if step + 1 < count { logits = session.step(prompts.indices.map { (slot: $0, tokens: [out[$0].last!]) }) }
         }
         return out
     }

@@ -6,6 +6,7 @@
 // 2 unknown, 3 control, 4 user-defined, 5 unused padding, 6 byte), the BPE merges as "a b"
 // strings in rank order, and names the pre-tokenizer (`tokenizer.ggml.pre`) rather than storing
 // it; the names we know map to the pre-tokenizer of the HF tokenizer.json they were made from.
+// A SentencePiece vocabulary (model "llama") comes with a score per token instead of merges.
 import Foundation
 
 enum GGUFTokenizer {
@@ -48,9 +49,9 @@ enum GGUFTokenizer {
         case "gpt2":
             text = try byteLevel(file, meta)
         case "llama":
-            throw CheckpointError(file: file.display, "unsupported GGUF tokenizer model 'llama' (SentencePiece; only 'gpt2', byte-level BPE, is read)")
+            text = try sentencePiece(file, meta)
         default:
-            throw CheckpointError(file: file.display, "unsupported GGUF tokenizer model '\(model)' (only 'gpt2', byte-level BPE, is read)")
+            throw CheckpointError(file: file.display, "unsupported GGUF tokenizer model '\(model)' (only 'gpt2', byte-level BPE, and 'llama', SentencePiece BPE)")
         }
         let data = Data(text.utf8)
         do {
@@ -169,6 +170,127 @@ enum GGUFTokenizer {
         }
         out += mergeItems.isEmpty ? "]\n  }\n}\n" : "\n    ]\n  }\n}\n"
         return out
+    }
+
+    // MARK: SentencePiece BPE
+
+    /// Llama 2's tokenizer.json shape: ▁ for spaces (and before each piece of text, as llama.cpp
+    /// does at the start and after every special token), <0xNN> byte fallback, merges ranked by
+    /// the score of the token they make.
+    private static func sentencePiece(_ file: GGUFFile, _ meta: GGUFMetadata) throws -> String {
+        let (tokens, types) = try vocabulary(file, meta)
+        var index: [String: Int] = [:]
+        for (id, token) in tokens.enumerated() where !token.isEmpty {
+            if let earlier = index[token] {
+                throw CheckpointError(file: file.display, "tokenizer.ggml.tokens[\(id)] repeats token \(earlier) (\(quoted(token)))")
+            }
+            index[token] = id
+        }
+        let merges: [(String, String)]
+        if file.metadata["tokenizer.ggml.merges"] != nil {
+            merges = try fileMerges(file)
+        } else {
+            merges = derivedMerges(tokens, scores: try scores(file, count: tokens.count), index: index)
+        }
+        let prefix = try meta.optionalBool("tokenizer.ggml.add_space_prefix") ?? true
+        var unk = "null"
+        if let id = try meta.optionalInt("tokenizer.ggml.unknown_token_id") {
+            guard id >= 0, id < tokens.count else {
+                throw CheckpointError(file: file.display, "tokenizer.ggml.unknown_token_id \(id) is outside the vocabulary of \(tokens.count) tokens")
+            }
+            unk = quoted(tokens[id])
+        }
+
+        var out = "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": ["
+        // <unk>, <s> and </s> are HF's special added tokens; user-defined pieces are matched whole.
+        var first = true
+        for (id, type) in types.enumerated() where [.unknown, .control, .userDefined].contains(type) && !tokens[id].isEmpty {
+            out += first ? "\n    " : ",\n    "
+            first = false
+            out += "{\"id\": \(id), \"content\": \(quoted(tokens[id])), \"single_word\": false, \"lstrip\": false, "
+                + "\"rstrip\": false, \"normalized\": false, \"special\": \(type != .userDefined)}"
+        }
+        out += first ? "],\n" : "\n  ],\n"
+        let replace = #"{"type": "Replace", "pattern": {"String": " "}, "content": "\#u{2581}"}"#
+        out += "  \"normalizer\": " + (prefix
+            ? #"{"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "\#u{2581}"}, "# + replace + "]}"
+            : replace)
+        out += ",\n  \"pre_tokenizer\": null"
+        out += ",\n  \"post_processor\": " + (try postProcessor(file, meta, tokens: tokens, addBOSByDefault: true) ?? "null")
+        out += ",\n  \"decoder\": {\"type\": \"Sequence\", \"decoders\": ["
+            + #"{"type": "Replace", "pattern": {"String": "\#u{2581}"}, "content": " "}, {"type": "ByteFallback"}, {"type": "Fuse"}"#
+            + (prefix ? #", {"type": "Strip", "content": " ", "start": 1, "stop": 0}"# : "") + "]},\n"
+        let byteFallback = types.contains(.byte)
+        out += "  \"model\": {\n    \"type\": \"BPE\",\n    \"dropout\": null,\n    \"unk_token\": \(unk),\n"
+            + "    \"continuing_subword_prefix\": null,\n    \"end_of_word_suffix\": null,\n    \"fuse_unk\": true,\n"
+            + "    \"byte_fallback\": \(byteFallback),\n    \"ignore_merges\": false,\n    \"vocab\": {"
+        var firstEntry = true
+        for (id, token) in tokens.enumerated() where !token.isEmpty {
+            out += (firstEntry ? "\n      " : ",\n      ") + quoted(token) + ": \(id)"
+            firstEntry = false
+        }
+        out += "\n    },\n    \"merges\": ["
+        for (rank, (l, r)) in merges.enumerated() {
+            out += (rank == 0 ? "\n      [" : ",\n      [") + quoted(l) + ", " + quoted(r) + "]"
+        }
+        out += merges.isEmpty ? "]\n  }\n}\n" : "\n    ]\n  }\n}\n"
+        return out
+    }
+
+    /// `tokenizer.ggml.scores`, one FLOAT32 per token.
+    private static func scores(_ file: GGUFFile, count: Int) throws -> [Float] {
+        let key = "tokenizer.ggml.scores"
+        guard let value = file.metadata[key] else {
+            throw CheckpointError(file: file.display, "missing metadata key '\(key)' (a SentencePiece vocabulary without merges needs them)")
+        }
+        guard case .array(.float32, let items) = value, items.count == count else {
+            throw CheckpointError(file: file.display, "metadata key '\(key)' must be an ARRAY of \(count) FLOAT32, one per token")
+        }
+        return items.map { Float($0.doubleValue!) }
+    }
+
+    /// The merges a file lists, "a b" each.
+    private static func fileMerges(_ file: GGUFFile) throws -> [(String, String)] {
+        let key = "tokenizer.ggml.merges"
+        guard case .array(.string, let items) = file.metadata[key]! else {
+            throw CheckpointError(file: file.display, "metadata key '\(key)' is \(file.metadata[key]!.typeDescription), expected ARRAY of STRING")
+        }
+        return try items.enumerated().map { rank, item in
+            let merge = item.stringValue!
+            let parts = merge.split(separator: " ", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw CheckpointError(file: file.display, "tokenizer.ggml.merges[\(rank)] \(quoted(merge)) is not two tokens separated by a space")
+            }
+            return (String(parts[0]), String(parts[1]))
+        }
+    }
+
+    /// SentencePiece merges any two adjacent pieces whose concatenation is a token, best score
+    /// first. As BPE merges: every split of every token into two tokens, ranked by the whole
+    /// token's score, ties going to the longer left then the longer right piece, then to token
+    /// and piece order (the order transformers' generate_merges gives, so both read a file alike).
+    static func derivedMerges(_ tokens: [String], scores: [Float], index: [String: Int]) -> [(String, String)] {
+        var candidates: [(score: Float, left: Int, right: Int, l: Int, r: Int)] = []
+        for (id, token) in tokens.enumerated() {
+            let scalars = Array(token.unicodeScalars)
+            guard scalars.count > 1 else { continue }
+            var local: [(l: Int, r: Int, ln: Int, rn: Int)] = []
+            for k in 1..<scalars.count {
+                var left = String.UnicodeScalarView(), right = String.UnicodeScalarView()
+                left.append(contentsOf: scalars[..<k])
+                right.append(contentsOf: scalars[k...])
+                if let l = index[String(left)], let r = index[String(right)] { local.append((l, r, k, scalars.count - k)) }
+            }
+            local.sort { ($0.l, $0.r) < ($1.l, $1.r) }
+            candidates += local.map { (scores[id], $0.ln, $0.rn, $0.l, $0.r) }
+        }
+        let ranked = candidates.enumerated().sorted { a, b in
+            if a.element.score != b.element.score { return a.element.score > b.element.score }
+            if a.element.left != b.element.left { return a.element.left > b.element.left }
+            if a.element.right != b.element.right { return a.element.right > b.element.right }
+            return a.offset < b.offset
+        }
+        return ranked.map { (tokens[$0.element.l], tokens[$0.element.r]) }
     }
 
     /// A TemplateProcessing that puts BOS before the text when the file (or llama.cpp's default

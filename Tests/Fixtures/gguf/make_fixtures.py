@@ -7,6 +7,11 @@ questions, saved in the HF layout (hf/), then written as GGUF by llama.cpp's own
 transformers (float32) computes from each file: logits at a few positions, greedy tokens, and the
 HF tokenizer's ids for a handful of strings.
 
+spm-vocab.gguf is a vocabulary-only file of the other tokenizer kind GGUF carries, SentencePiece
+BPE (tokenizer model "llama": tokens, scores, byte-fallback tokens, no merges), built from a BPE
+trained here in Llama 2's shape; its reference ids come from HF tokenizers running the merges
+transformers' generate_merges derives from the scores.
+
 Usage, from the repository root:
     python Tests/Fixtures/gguf/make_fixtures.py LLAMA_CPP_DIR
 where LLAMA_CPP_DIR is a llama.cpp checkout holding convert_hf_to_gguf.py and gguf-py (the
@@ -151,6 +156,60 @@ def requantize(src, out, qtype):
     writer.close()
 
 
+def make_spm_vocab(path):
+    """A SentencePiece-style vocabulary written as llama.cpp's converter writes one: <unk>, <s>,
+    </s>, the 256 <0xNN> byte tokens, then pieces scored by their merge order."""
+    import gguf
+    from tokenizers import Tokenizer, models, normalizers, trainers
+
+    questions = []
+    with open(ROOT / "data/gsm8k/train.jsonl", encoding="utf-8") as f:
+        for line in f:
+            questions.append(json.loads(line)["question"])
+            if len(questions) == 400:
+                break
+    specials = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)]
+    tok = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True, fuse_unk=True))
+    tok.normalizer = normalizers.Sequence([normalizers.Prepend("\u2581"), normalizers.Replace(" ", "\u2581")])
+    trainer = trainers.BpeTrainer(vocab_size=420, special_tokens=specials, show_progress=False)
+    tok.train_from_iterator(questions, trainer)
+    vocab = sorted(tok.get_vocab().items(), key=lambda kv: kv[1])
+    tokens = [t for t, _ in vocab] + ["<think>"]
+    types = ([gguf.TokenType.UNKNOWN, gguf.TokenType.CONTROL, gguf.TokenType.CONTROL] + [gguf.TokenType.BYTE] * 256
+             + [gguf.TokenType.NORMAL] * (len(vocab) - 259) + [gguf.TokenType.USER_DEFINED])
+    # SentencePiece scores pieces best first; the trainer's ids are its merge order.
+    scores = [0.0] * 259 + [-float(i) for i in range(len(tokens) - 259)]
+    writer = gguf.GGUFWriter(path, "llama")
+    writer.add_tokenizer_model("llama")
+    writer.add_token_list(tokens)
+    writer.add_token_scores(scores)
+    writer.add_token_types(types)
+    writer.add_bos_token_id(1)
+    writer.add_eos_token_id(2)
+    writer.add_unk_token_id(0)
+    writer.add_add_bos_token(True)
+    writer.add_add_space_prefix(True)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.close()
+    return tokens, scores, types
+
+
+def spm_reference(tokens, scores, types):
+    """HF tokenizers over the Llama 2 tokenizer.json shape (Prepend and Replace, so ▁ starts each
+    piece of text between special tokens, as llama.cpp does), merges from transformers."""
+    from tokenizers import AddedToken, Tokenizer, models, normalizers
+    from transformers.tokenization_utils_base import generate_merges
+
+    vocab = {t: i for i, t in enumerate(tokens)}
+    merges = generate_merges(vocab, dict(zip(tokens, scores)))
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, unk_token="<unk>", fuse_unk=True, byte_fallback=True))
+    tok.normalizer = normalizers.Sequence([normalizers.Prepend("\u2581"), normalizers.Replace(" ", "\u2581")])
+    tok.add_tokens([AddedToken(t, normalized=False, special=int(k) != 4)
+                    for t, k in zip(tokens, types) if int(k) in (2, 3, 4)])
+    return tok
+
+
 def reference(model, ids):
     """Logits at the last LOGIT_POSITIONS positions of `ids`, each float32 in its shortest decimal."""
     with torch.no_grad():
@@ -214,6 +273,18 @@ def main():
         # GPT-2 pre-tokenizer for "smollm" and so can merge a digit after a space.
         entry["transformers_gguf_ids"] = ids
     expected["prompts"] = [{"text": t, "ids": ids} for t, ids in zip(PROMPTS, prompts)]
+
+    spm = make_spm_vocab(HERE / "spm-vocab.gguf")
+    legacy = spm_reference(*spm)
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copy(HERE / "spm-vocab.gguf", Path(tmp) / "spm-vocab.gguf")
+        hf_spm = AutoTokenizer.from_pretrained(tmp, gguf_file="spm-vocab.gguf")
+    expected["spm"] = []
+    for text in TEXTS + ["</s><s>hi", "tab\there", "\u00e9t\u00e9 \u2581 \U0001F642"]:
+        # transformers' own GGUF tokenizer prepends ▁ only at the start of the text (Metaspace
+        # "first"); it agrees wherever no special token is followed by text.
+        expected["spm"].append({"text": text, "ids": legacy.encode(text).ids,
+                                "transformers_gguf_ids": hf_spm.encode(text, add_special_tokens=False)})
     with open(HERE / "expected.json", "w", encoding="utf-8") as f:
         json.dump(expected, f, ensure_ascii=False)
         f.write("\n")
