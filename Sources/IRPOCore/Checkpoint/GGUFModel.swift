@@ -14,11 +14,11 @@ enum GGUFModel {
     static func load(_ path: String) throws -> Checkpoint {
         let file = try GGUFFile(path: path, display: path)
         let config = try config(of: file)
-        let weights = try readWeights(file, config: config)
+        // The metadata is checked in full before gigabytes of tensors are converted.
         let tokenizer = try GGUFTokenizer.json(of: file)
         var extra: [String: Data] = [:]
         if let template = try chatTemplate(of: file) { extra[chatTemplateFileName] = Data(template.utf8) }
-        return Checkpoint(weights: weights, tokenizerJSON: tokenizer, extraFiles: extra)
+        return Checkpoint(weights: try readWeights(file, config: config), tokenizerJSON: tokenizer, extraFiles: extra)
     }
 
     /// The configuration alone, from the metadata (the tensors are only looked at, not read).
