@@ -10,10 +10,10 @@ struct DPOTrain: ParsableCommand {
         commandName: "dpo-train", abstract: "Train the next model on preference pairs (DPO + NLL, the IRPO loss).",
         discussion: dpoTrainDiscussion, version: IRPOVersion.string)
 
-    @Option(help: ArgumentHelp("Starting policy: a checkpoint directory or bundle.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Starting policy: a checkpoint directory or bundle, or a GGUF file.", valueName: "dir"))
     var model: String?
 
-    @Option(help: ArgumentHelp("Frozen reference checkpoint (default: --model).", valueName: "dir"))
+    @Option(help: ArgumentHelp("Frozen reference checkpoint or GGUF file (default: --model).", valueName: "dir"))
     var ref: String?
 
     @OptionGroup var output: TrainingOutputOptions

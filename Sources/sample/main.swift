@@ -40,7 +40,7 @@ struct Sample: ParsableCommand {
         """,
         version: IRPOVersion.string)
 
-    @Option(help: ArgumentHelp("Model directory or .tar/.tar.gz bundle (config.json, model.safetensors, tokenizer.json).",
+    @Option(help: ArgumentHelp("Model directory or .tar/.tar.gz bundle (config.json, model.safetensors, tokenizer.json), or a GGUF file.",
                                valueName: "dir"))
     var model: String
 

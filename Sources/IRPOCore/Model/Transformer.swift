@@ -1,5 +1,13 @@
 import Foundation
 
+// Shapes in this file, Activations, InferenceSession and Kernels/ are written with one legend:
+//   N   tokens of a packed batch (all sequences end to end, no padding)
+//   T   tokens of one attention block (one sequence, or one prompt with its completions)
+//   S   scored tokens (those whose log-probability the caller asked for)
+//   C   hidden size             F   intermediate (MLP) size        V   vocabulary
+//   L   layers                  NH  query heads      NKV key/value heads      HS  head size
+//   QW = NH·HS,  KW = NKV·HS,  QKV = QW + 2·KW (q, k, v side by side in one row)
+
 /// The training-side model: a forward pass over a `PackedBatch` that returns the log-probability
 /// of every scored token, and the matching backward pass that turns ∂L/∂log-prob into gradients
 /// for every parameter.
@@ -14,7 +22,7 @@ public final class Transformer {
     private var acts: Activations?
     private var scratch: BackwardScratch?
     private var batch: PackedBatch?
-    private var blockProbOffsets: [Int] = []
+    private var attention: AttentionBlocks?
     private var gradientStorage: UnsafeMutablePointer<Float>?
     /// Scored rows whose logits exist at once: the lm_head and log-softmax run over chunks of
     /// this many rows, so no (scored × vocabulary) matrix is ever held. Any value gives the same bits.
@@ -62,18 +70,15 @@ public final class Transformer {
         let c = config
         let N = batch.count, S = batch.scoredTokens.count
         let C = c.hiddenSize, F = c.intermediateSize, V = c.vocabSize
-        let NH = c.numAttentionHeads, HS = c.headDim, QW = c.queryWidth, KW = c.keyValueWidth
-        let QKV = c.qkvWidth, groupSize = NH / c.numKeyValueHeads
+        let NH = c.numAttentionHeads, QW = c.queryWidth, QKV = c.qkvWidth
         precondition(N > 0, "empty batch")
         precondition(batch.positions.allSatisfy { Int($0) < c.maxPositionEmbeddings },
                      "a position exceeds max_position_embeddings (\(c.maxPositionEmbeddings))")
         precondition(batch.tokens.allSatisfy { $0 >= 0 && Int($0) < V }, "a token id is outside the vocabulary")
 
-        var probsPerLayer = 0
-        blockProbOffsets = batch.blocks.map { block in
-            defer { probsPerLayer += NH * block.count * block.count }
-            return probsPerLayer
-        }
+        let attention = AttentionBlocks(batch, heads: NH)
+        self.attention = attention
+        let probsPerLayer = attention.probsPerLayer
         let chunkRows = min(S, lmHeadChunkRows)
         if acts == nil || !acts!.fits(tokens: N, scored: S, logitRows: chunkRows, probsPerLayer: probsPerLayer) {
             acts = Activations(config: c, tokens: N, scored: S, logitRows: chunkRows, probsPerLayer: probsPerLayer)
@@ -82,17 +87,10 @@ public final class Transformer {
         let a = acts!
         self.batch = batch
         let w = weights.data, layout = weights.layout
-        let scale = 1 / Float(HS).squareRoot()
-
-        // token embedding
-        let x0 = a[a.layers.first?.input ?? a.output]
-        batch.tokens.withUnsafeBufferPointer { tok in
-            for i in 0..<N { (x0 + i * C).update(from: w + layout.embedding + Int(tok[i]) * C, count: C) }
-        }
+        embeddingForward(out: a[a.layers.first?.input ?? a.output], table: w + layout.embedding, tokens: batch.tokens,
+                         channels: C)
 
         batch.positions.withUnsafeBufferPointer { positions in
-        batch.sharedEnd.withUnsafeBufferPointer { sharedEnd in
-        batch.branchStart.withUnsafeBufferPointer { branchStart in
             for (l, la) in a.layers.enumerated() {
                 let lw = layout.layers[l]
                 let next = l + 1 < a.layers.count ? a[a.layers[l + 1].input] : a[a.output]
@@ -104,27 +102,8 @@ public final class Transformer {
                 ropeForward(a[la.qkv], rowStride: QKV, heads: NH, positions: positions.baseAddress!, rows: N, table: rope)
                 ropeForward(a[la.qkv] + QW, rowStride: QKV, heads: c.numKeyValueHeads, positions: positions.baseAddress!,
                             rows: N, table: rope)
-                // One task per (block, head): serial GEMMs and softmax on one worker each.
-                let qkvBase = SendablePointer(a[la.qkv]), probsBase = SendablePointer(a[la.probs])
-                let attendedBase = SendablePointer(a[la.attended])
-                let blocks = batch.blocks, offsets = blockProbOffsets
-                let se = SendablePointer(UnsafeMutablePointer(mutating: sharedEnd.baseAddress!))
-                let bs = SendablePointer(UnsafeMutablePointer(mutating: branchStart.baseAddress!))
-                parallelFor(blocks.count * NH) { tasks in
-                    for task in tasks {
-                        let b = task / NH, h = task % NH, g = h / groupSize
-                        let T = blocks[b].count, start = blocks[b].lowerBound
-                        let rows = qkvBase + start * QKV
-                        let P = probsBase + offsets[b] + h * T * T
-                        // P = softmax(scale · Q_h K_g^T + mask)
-                        gemm(.none, .transposed, m: T, n: T, k: HS, alpha: scale, a: rows + h * HS, lda: QKV,
-                                    b: rows + QW + g * HS, ldb: QKV, c: P, ldc: T, path: kernel)
-                        maskedSoftmaxRows(P, blockSize: T, blockStart: start, sharedEnd: se.base, branchStart: bs.base)
-                        // attended_h = P V_g
-                        gemm(.none, .none, m: T, n: HS, k: T, a: P, lda: T, b: rows + QW + KW + g * HS,
-                                    ldb: QKV, c: attendedBase + start * QW + h * HS, ldc: QW, path: kernel)
-                    }
-                }
+                attentionForward(attended: a[la.attended], probs: a[la.probs], qkv: a[la.qkv], blocks: attention,
+                                 config: c, kernel: kernel)
                 // mid = input + attended·Wo^T
                 a[la.mid].update(from: a[la.input], count: N * C)
                 gemm(.none, .transposed, m: N, n: C, k: QW, a: a[la.attended], lda: QW, b: w + lw.o, ldb: QW,
@@ -139,7 +118,7 @@ public final class Transformer {
                 gemm(.none, .transposed, m: N, n: C, k: F, a: a[la.hidden], lda: F, b: w + lw.down, ldb: F,
                       accumulate: true, c: next, ldc: C, path: kernel)
             }
-        }}}
+        }
 
         rmsnormForward(out: a[a.normedFinal], rstd: a[a.rstdFinal], inp: a[a.output], weight: w + layout.finalNorm,
                        rows: N, channels: C, eps: c.rmsNormEps)
@@ -183,20 +162,18 @@ public final class Transformer {
 
     /// Adds ∂L/∂θ to `gradients`, given ∂L/∂(log-prob) of each scored token of the last `forward`.
     public func backward(_ dLogprob: [Float]) {
-        guard let batch, let a = acts else { preconditionFailure("backward without forward") }
+        guard let batch, let a = acts, let attention else { preconditionFailure("backward without forward") }
         precondition(dLogprob.count == batch.scoredTokens.count, "one gradient per scored token")
         let c = config
         let N = batch.count, S = batch.scoredTokens.count
         let C = c.hiddenSize, F = c.intermediateSize, V = c.vocabSize
-        let NH = c.numAttentionHeads, HS = c.headDim, QW = c.queryWidth, KW = c.keyValueWidth
-        let QKV = c.qkvWidth, groupSize = NH / c.numKeyValueHeads
+        let NH = c.numAttentionHeads, QW = c.queryWidth, QKV = c.qkvWidth
         if scratch == nil { scratch = BackwardScratch(config: c, acts: a, longestBlock: batch.longestBlock) }
         if scratch!.longestBlock < batch.longestBlock || scratch!.threads != ComputeThreads.count {
             scratch = BackwardScratch(config: c, acts: a, longestBlock: batch.longestBlock)
         }
         let d = scratch!
         let w = weights.data, g = gradients, layout = weights.layout
-        let scale = 1 / Float(HS).squareRoot()
 
         // lm_head: logprob = z[target] − logsumexp(z), a chunk of rows at a time. With one chunk the
         // forward's probabilities are still there; otherwise each chunk is recomputed. The weight
@@ -250,40 +227,8 @@ public final class Transformer {
                       c: d.attended, ldc: QW, path: kernel)
                 gemm(.transposed, .none, m: C, n: QW, k: N, a: d.residual, lda: C, b: a[la.attended], ldb: QW,
                       accumulate: true, c: g + lw.o, ldc: QW, path: kernel)
-                // attended_h = softmax(scale·Q_h K_g^T + mask) V_g
-                // One task per (block, key/value head): the heads of a group add into the same dK and
-                // dV, so they run in order on one worker; each worker has its own dP scratch.
-                let NKV = c.numKeyValueHeads
-                let qkvBase = SendablePointer(a[la.qkv]), probsBase = SendablePointer(a[la.probs])
-                let dqkvBase = SendablePointer(d.qkv), dAttBase = SendablePointer(d.attended)
-                let dPBase = SendablePointer(d.probs), tt = d.longestBlock * d.longestBlock
-                let blocks = batch.blocks, offsets = blockProbOffsets
-                parallelChunks(blocks.count * NKV, maxChunks: d.threads) { chunk, tasks in
-                    let dP = dPBase + chunk * tt
-                    for task in tasks {
-                        let b = task / NKV, gi = task % NKV
-                        let T = blocks[b].count, start = blocks[b].lowerBound
-                        let rows = qkvBase + start * QKV, drows = dqkvBase + start * QKV
-                        for h in (gi * groupSize)..<((gi + 1) * groupSize) {
-                            // the group's first head writes dK and dV, the others add to them, so the
-                            // buffer needs no zeroing: every row belongs to exactly one block
-                            let first = h == gi * groupSize
-                            let P = probsBase + offsets[b] + h * T * T
-                            let dAtt = dAttBase + start * QW + h * HS
-                            // dP = dAtt V^T ; dV += P^T dAtt
-                            gemm(.none, .transposed, m: T, n: T, k: HS, a: dAtt, lda: QW,
-                                        b: rows + QW + KW + gi * HS, ldb: QKV, c: dP, ldc: T, path: kernel)
-                            gemm(.transposed, .none, m: T, n: HS, k: T, a: P, lda: T, b: dAtt, ldb: QW,
-                                        accumulate: !first, c: drows + QW + KW + gi * HS, ldc: QKV, path: kernel)
-                            softmaxRowsBackward(dP, probs: P, blockSize: T)
-                            // scores = scale·Q K^T: dQ = scale·dS K ; dK += scale·dS^T Q
-                            gemm(.none, .none, m: T, n: HS, k: T, alpha: scale, a: dP, lda: T,
-                                        b: rows + QW + gi * HS, ldb: QKV, c: drows + h * HS, ldc: QKV, path: kernel)
-                            gemm(.transposed, .none, m: T, n: HS, k: T, alpha: scale, a: dP, lda: T,
-                                        b: rows + h * HS, ldb: QKV, accumulate: !first, c: drows + QW + gi * HS, ldc: QKV, path: kernel)
-                        }
-                    }
-                }
+                attentionBackward(dqkv: d.qkv, dattended: d.attended, qkv: a[la.qkv], probs: a[la.probs],
+                                  blocks: attention, dPScratch: d.probs, threads: d.threads, config: c, kernel: kernel)
                 ropeBackward(d.qkv, rowStride: QKV, heads: NH, positions: positions.baseAddress!, rows: N, table: rope)
                 ropeBackward(d.qkv + QW, rowStride: QKV, heads: c.numKeyValueHeads, positions: positions.baseAddress!,
                              rows: N, table: rope)
@@ -297,17 +242,7 @@ public final class Transformer {
                                 weight: w + lw.attentionNorm, rstd: a[la.rstd1], rows: N, channels: C)
             }
         }
-        // x0 = embedding[token]; rows of the same token add up in token order.
-        let ge = SendablePointer(g + layout.embedding), dres = SendablePointer(d.residual)
-        batch.tokens.withUnsafeBufferPointer { tok in
-            let tokens = SendablePointer(UnsafeMutablePointer(mutating: tok.baseAddress!))
-            parallelFor(C, grain: 32) { cols in
-                for i in 0..<N {
-                    let row = ge + Int(tokens[i]) * C, src = dres + i * C
-                    for col in cols { row[col] += src[col] }
-                }
-            }
-        }
+        embeddingBackward(dtable: g + layout.embedding, dout: d.residual, tokens: batch.tokens, channels: C)
     }
 }
 
