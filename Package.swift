@@ -72,10 +72,10 @@ let package = Package(
         .testTarget(name: "GradingTests", dependencies: ["IRPOCore", "IRPOCLI"]),
         .testTarget(name: "CLITests", dependencies: ["IRPOCore", "grade", "pair", "eval", "dpo-train", "sample", "arith-problems", "irpo"],
                     swiftSettings: mpiSettings),
-        .testTarget(name: "ModelTests", dependencies: ["IRPOCore"]),
+        .testTarget(name: "ModelTests", dependencies: ["IRPOCore", "IRPOTestSupport"]),
         .testTarget(name: "CheckpointTests", dependencies: ["IRPOCore"]),
         .testTarget(name: "SamplingTests", dependencies: ["IRPOCore"]),
-        .testTarget(name: "TrainingTests", dependencies: ["IRPOCore"]),
+        .testTarget(name: "TrainingTests", dependencies: ["IRPOCore", "IRPOTestSupport"]),
         .testTarget(name: "ChatTemplateTests", dependencies: ["IRPOCore"], exclude: ["Fixtures"]),
     ] + mpiTargets,
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import IRPOCore
+import IRPOTestSupport
 
 /// Tiny models whose forward is compared with the naive Double oracle and whose every gradient
 /// tensor is compared with central finite differences of that oracle.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import IRPOCore
+import IRPOTestSupport
 
 /// The trainer's log-probs, loss and gradients against the plain Double oracle, the tree
 /// packing against separate sequences, learning on a toy set, and bit-exact resume.
@@ -37,8 +38,8 @@ import IRPOCore
         trainer.model.zeroGradients()
         let metrics = trainer.accumulate([0, 1, 2])
 
-        var oracle = PlainLlama(policy)
-        let refOracle = PlainLlama(ref)
+        var oracle = ReferenceLlama(weights: policy)
+        let refOracle = ReferenceLlama(weights: ref)
         // The four log-probs.
         var logpError = 0.0
         for (i, e) in Self.pairs.enumerated() where kind != .sft {
@@ -49,7 +50,7 @@ import IRPOCore
             (refOracle.logprob(e.prompt + e.chosen, scoreFrom: e.prompt.count),
              refOracle.logprob(e.prompt + e.rejected!, scoreFrom: e.prompt.count))
         }
-        func oracleLoss(_ o: PlainLlama) -> (loss: Double, chosen: Double, rejected: Double) {
+        func oracleLoss(_ o: ReferenceLlama) -> (loss: Double, chosen: Double, rejected: Double) {
             var total = 0.0, chosen = 0.0, rejected = 0.0
             for (i, e) in Self.pairs.enumerated() {
                 let pc = o.logprob(e.prompt + e.chosen, scoreFrom: e.prompt.count)

@@ -3,20 +3,25 @@ import IRPOCore
 
 /// A second, deliberately naive Llama in Double precision: plain loops, no BLAS, no fusing,
 /// written from the HF `LlamaForCausalLM` equations. It is the oracle the real model is
-/// checked against, and its finite differences are the oracle for the backward pass.
-struct ReferenceLlama {
-    let config: LlamaConfig
-    var params: [Double]
-    let layout: ParameterLayout
+/// checked against, and its finite differences are the oracle for the backward pass, in the
+/// model tests and the trainer's alike.
+public struct ReferenceLlama {
+    /// The model's shape.
+    public let config: LlamaConfig
+    /// Every parameter, in `layout`'s order; tests nudge them for finite differences.
+    public var params: [Double]
+    /// Where each tensor is in `params`.
+    public let layout: ParameterLayout
 
-    init(weights: ModelWeights) {
+    /// The oracle of `weights`, copied to Double.
+    public init(weights: ModelWeights) {
         config = weights.config
         layout = weights.layout
         params = (0..<weights.count).map { Double(weights.data[$0]) }
     }
 
     /// y (out) = W (out,in) x (in), W at `offset`.
-    func linear(_ x: [Double], _ offset: Int, out: Int) -> [Double] {
+    public func linear(_ x: [Double], _ offset: Int, out: Int) -> [Double] {
         let inp = x.count
         return (0..<out).map { o in
             var s = 0.0
@@ -25,13 +30,15 @@ struct ReferenceLlama {
         }
     }
 
-    func rmsnorm(_ x: [Double], _ offset: Int) -> [Double] {
+    /// RMSNorm of x with the gains at `offset`.
+    public func rmsnorm(_ x: [Double], _ offset: Int) -> [Double] {
         let ms = x.map { $0 * $0 }.reduce(0, +) / Double(x.count)
         let r = 1 / (ms + Double(config.rmsNormEps)).squareRoot()
         return x.indices.map { params[offset + $0] * x[$0] * r }
     }
 
-    func rope(_ v: inout [Double], heads: Int, position: Int) {
+    /// Rotary embedding of `heads` heads of v in place (rotate-half layout).
+    public func rope(_ v: inout [Double], heads: Int, position: Int) {
         let hs = config.headDim, half = hs / 2
         for h in 0..<heads {
             for j in 0..<half {
@@ -44,8 +51,15 @@ struct ReferenceLlama {
         }
     }
 
+    /// Σ log p(ids[t] | ids[<t]) for t ≥ scoreFrom: one causal sequence from position 0.
+    public func logprob(_ ids: [Int32], scoreFrom: Int) -> Double {
+        var batch = PackedBatch()
+        _ = batch.appendSequence(ids, scoreFrom: scoreFrom)
+        return logprobs(batch).reduce(0, +)
+    }
+
     /// The log-probability of every scored token of `batch`, in its order.
-    func logprobs(_ batch: PackedBatch) -> [Double] {
+    public func logprobs(_ batch: PackedBatch) -> [Double] {
         let c = config, C = c.hiddenSize, HS = c.headDim, NH = c.numAttentionHeads, NKV = c.numKeyValueHeads
         let N = batch.count
         var x = (0..<N).map { i in (0..<C).map { params[layout.embedding + Int(batch.tokens[i]) * C + $0] } }
