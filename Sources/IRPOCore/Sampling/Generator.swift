@@ -16,7 +16,9 @@ public struct GenerationOptions: Sendable {
     public var batchSize: Int
     /// Whether a completion whose re-tokenized ids differ from the generated ones is scored
     /// again (exact `tokens`/`logprob`); when off, such samples report the generated tokens.
-    public var rescore = true
+    /// (Package-internal: only the benchmark turns it off, for random models whose ids do not
+    /// survive decoding.)
+    package var rescore = true
 
     /// Options; the defaults are one sample of up to 256 tokens from the model's distribution.
     public init(samples: Int = 1, maxTokens: Int = 256, sampling: SamplingParameters = .init(), seed: UInt64 = 0,
