@@ -35,11 +35,7 @@ final class MappedFile {
     /// Drops the whole pages inside `range` from this process's memory once they have been
     /// read (converted weights are not read twice); touching them again reads the file again.
     func doneWith(_ range: Range<Int>) {
-        guard mapped, let base = bytes.baseAddress else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let from = (Int(bitPattern: base) + range.lowerBound + page - 1) / page * page
-        let to = (Int(bitPattern: base) + range.upperBound) / page * page
-        if to > from { _ = madvise(UnsafeMutableRawPointer(bitPattern: from), to - from, MADV_DONTNEED) }
+        if mapped, let base = bytes.baseAddress { dropPages(base, bytes: range) }
     }
 
     deinit {

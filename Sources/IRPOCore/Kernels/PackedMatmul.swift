@@ -18,8 +18,6 @@ public final class PackedMatrix: @unchecked Sendable {
     /// Keeps the memory of `panels` alive.
     private let storage: HugeBuffer
     var panelCount: Int { (n + 15) / 16 }
-    /// Floats of the storage this matrix shares with the others packed with it.
-    var storageCount: Int { storage.count }
 
     /// Floats the packed form of an (n, k) matrix takes: an even number of panels, since the
     /// AVX-512 kernels read them in pairs (a multiple of 16 floats, so slices stay 64-byte aligned).

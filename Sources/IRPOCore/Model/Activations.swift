@@ -25,6 +25,19 @@ final class Activations {
     let arena: Arena
 
     init(config: LlamaConfig, tokens N: Int, scored S: Int, logitRows R: Int, probsPerLayer: Int) {
+        let layout = Self.layout(config: config, tokens: N, scored: S, logitRows: R, probsPerLayer: probsPerLayer)
+        layers = layout.layers
+        (output, rstdFinal, normedFinal, gathered, logits) = layout.tail
+        logitRows = R
+        tokens = N
+        scored = S
+        self.probsPerLayer = probsPerLayer
+        arena = Arena(layout.plan)
+    }
+
+    /// Where each slice goes for a batch of this shape: one plan, read by `init` and `floats`.
+    private static func layout(config: LlamaConfig, tokens N: Int, scored S: Int, logitRows R: Int, probsPerLayer: Int)
+        -> (plan: ArenaPlan, layers: [Layer], tail: (Int, Int, Int, Int, Int)) {
         let C = config.hiddenSize, F = config.intermediateSize, V = config.vocabSize
         let QKV = config.qkvWidth
         var plan = ArenaPlan()
@@ -35,17 +48,8 @@ final class Activations {
                                 probs: take(probsPerLayer), attended: take(N * config.queryWidth), mid: take(N * C),
                                 rstd2: take(N), normed2: take(N * C), gateUp: take(N * 2 * F), hidden: take(N * F)))
         }
-        self.layers = layers
-        output = take(N * C)
-        rstdFinal = take(N)
-        normedFinal = take(N * C)
-        gathered = take(S * C)
-        logits = take(R * V)
-        logitRows = R
-        tokens = N
-        scored = S
-        self.probsPerLayer = probsPerLayer
-        arena = Arena(plan)
+        let tail = (take(N * C), take(N), take(N * C), take(S * C), take(R * V))
+        return (plan, layers, tail)
     }
 
     /// Floats held.
@@ -53,9 +57,7 @@ final class Activations {
 
     /// Floats the activations of a batch of this shape take.
     static func floats(config c: LlamaConfig, tokens N: Int, scored S: Int, logitRows R: Int, probsPerLayer P: Int) -> Int {
-        let C = c.hiddenSize, F = c.intermediateSize, QKV = c.qkvWidth
-        let perLayer = 4 * N * C + 2 * N + N * QKV + P + N * c.queryWidth + 3 * N * F
-        return c.numHiddenLayers * perLayer + 2 * N * C + N + S * C + R * c.vocabSize
+        layout(config: c, tokens: N, scored: S, logitRows: R, probsPerLayer: P).plan.count
     }
 
     /// Whether a batch of this shape fits without reallocating.

@@ -15,14 +15,9 @@ public final class DecodeWeights: @unchecked Sendable {
     /// Packs `weights`; with `releasingSource`, their matrices are given back to the system as
     /// they are packed and `weights` can no longer train or be saved.
     public init(_ weights: ModelWeights, releasingSource: Bool = false) {
-        let c = weights.config, w = weights.data, layout = weights.layout
-        let C = c.hiddenSize, F = c.intermediateSize, QKV = c.qkvWidth
+        let c = weights.config, w = weights.data
         self.weights = weights
-        var shapes: [(offset: Int, n: Int, k: Int)] = []
-        for lw in layout.layers {
-            shapes += [(lw.qkv, QKV, C), (lw.o, C, c.queryWidth), (lw.gateUp, 2 * F, C), (lw.down, C, F)]
-        }
-        shapes.append((layout.lmHead, c.vocabSize, C))
+        let shapes = Self.matrices(weights.layout)
         // one allocation for all of them: a decode step streams every matrix, so the model's whole
         // weight set wants huge pages, not just its largest matrices
         let storage = HugeBuffer(floats: shapes.reduce(0) { $0 + PackedMatrix.floats(n: $1.n, k: $1.k) })
@@ -59,10 +54,22 @@ public final class DecodeWeights: @unchecked Sendable {
 
     /// Bytes decoding reads: the packed matrices, and from the weights the norm gains and an
     /// embedding not read from the packed lm_head.
-    public var bytes: Int {
-        let c = config
+    public var bytes: Int { Self.floats(config: config, embeddingFromHead: embeddingFromHead) * MemoryLayout<Float>.size }
+
+    /// The matrices packed, in order: each layer's qkv, o, gate/up and down, then the lm_head.
+    static func matrices(_ layout: ParameterLayout) -> [(offset: Int, n: Int, k: Int)] {
+        let c = layout.config, C = c.hiddenSize, F = c.intermediateSize
+        var shapes: [(offset: Int, n: Int, k: Int)] = []
+        for lw in layout.layers {
+            shapes += [(lw.qkv, c.qkvWidth, C), (lw.o, C, c.queryWidth), (lw.gateUp, 2 * F, C), (lw.down, C, F)]
+        }
+        return shapes + [(layout.lmHead, c.vocabSize, C)]
+    }
+
+    /// Floats decoding reads for `config` (see `bytes`).
+    static func floats(config c: LlamaConfig, embeddingFromHead: Bool) -> Int {
+        let packed = matrices(ParameterLayout(config: c)).reduce(0) { $0 + PackedMatrix.floats(n: $1.n, k: $1.k) }
         let norms = (2 * c.numHiddenLayers + 1) * c.hiddenSize
-        let embedding = embeddingFromHead ? 0 : c.vocabSize * c.hiddenSize
-        return (head.storageCount + norms + embedding) * MemoryLayout<Float>.size
+        return packed + norms + (embeddingFromHead ? 0 : c.vocabSize * c.hiddenSize)
     }
 }

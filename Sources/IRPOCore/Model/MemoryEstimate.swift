@@ -7,10 +7,8 @@ public enum MemoryEstimate {
     /// the norm gains), keys and values for `sequences` slots of `capacity` tokens, and the
     /// buffers of a step.
     public static func sampling(config c: LlamaConfig, sequences: Int, capacity: Int) -> Int {
-        let C = c.hiddenSize, F = c.intermediateSize, QKV = c.qkvWidth
-        var floats = PackedMatrix.floats(n: c.vocabSize, k: C) + (c.tieWordEmbeddings ? 0 : c.vocabSize * C)
-        floats += c.numHiddenLayers * (PackedMatrix.floats(n: QKV, k: C) + PackedMatrix.floats(n: C, k: c.queryWidth)
-            + PackedMatrix.floats(n: 2 * F, k: C) + PackedMatrix.floats(n: C, k: F) + 2 * C) + C
+        // sample gives the weights up for their packed copy (a tied embedding then read from it)
+        var floats = DecodeWeights.floats(config: c, embeddingFromHead: c.tieWordEmbeddings)
         floats += sequences * 2 * InferenceSession.slotFloats(config: c, capacity: capacity)
         return floats * MemoryLayout<Float>.size + stepBytes(config: c, rows: sequences, capacity: capacity)
     }

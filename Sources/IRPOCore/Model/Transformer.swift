@@ -256,10 +256,9 @@ final class BackwardScratch {
 
     init(config c: LlamaConfig, acts: Activations, longestBlock: Int) {
         threads = ComputeThreads.count
-        let N = acts.tokens, S = acts.scored, C = c.hiddenSize, F = c.intermediateSize
         var plan = ArenaPlan()
-        let offsets = [N * C, N * C, N * c.qkvWidth, N * c.queryWidth, N * 2 * F, N * F,
-                       threads * longestBlock * longestBlock, S * C].map { plan.take($0) }
+        let offsets = Self.sizes(config: c, tokens: acts.tokens, scored: acts.scored, longestBlock: longestBlock,
+                                 threads: threads).map { plan.take($0) }
         arena = Arena(plan)
         residual = arena[offsets[0]]; normed = arena[offsets[1]]; qkv = arena[offsets[2]]
         attended = arena[offsets[3]]; gateUp = arena[offsets[4]]; hidden = arena[offsets[5]]
@@ -272,7 +271,12 @@ final class BackwardScratch {
 
     /// Floats the scratch of a batch of this shape takes.
     static func floats(config c: LlamaConfig, tokens N: Int, scored S: Int, longestBlock T: Int, threads: Int) -> Int {
-        let C = c.hiddenSize, F = c.intermediateSize, QKV = c.qkvWidth
-        return 2 * N * C + N * QKV + N * c.queryWidth + 3 * N * F + threads * T * T + S * C
+        sizes(config: c, tokens: N, scored: S, longestBlock: T, threads: threads).reduce(0, +)
+    }
+
+    /// The floats of each buffer, in order: residual, normed, qkv, attended, gateUp, hidden, dP, gathered.
+    static func sizes(config c: LlamaConfig, tokens N: Int, scored S: Int, longestBlock T: Int, threads: Int) -> [Int] {
+        let C = c.hiddenSize, F = c.intermediateSize
+        return [N * C, N * C, N * c.qkvWidth, N * c.queryWidth, N * 2 * F, N * F, threads * T * T, S * C]
     }
 }

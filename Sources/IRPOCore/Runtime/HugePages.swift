@@ -55,12 +55,18 @@ enum HugePages {
     /// Gives the whole pages inside `floats` of a large buffer back to the system; they read as
     /// zero afterwards. The partial pages at either end are kept, so neighbours stay intact.
     static func discard(_ pointer: UnsafeMutablePointer<Float>, floats range: Range<Int>) {
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let from = (Int(bitPattern: pointer + range.lowerBound) + page - 1) / page * page
-        let to = Int(bitPattern: pointer + range.upperBound) / page * page
-        guard to > from else { return }
-        _ = madvise(UnsafeMutableRawPointer(bitPattern: from), to - from, MADV_DONTNEED)
+        let size = MemoryLayout<Float>.stride
+        dropPages(UnsafeRawPointer(pointer), bytes: (range.lowerBound * size)..<(range.upperBound * size))
     }
+}
+
+/// Drops the whole pages inside `bytes` of the mapping at `base` from this process's memory
+/// (`MADV_DONTNEED`); the partial pages at either end are kept, so neighbours stay intact.
+func dropPages(_ base: UnsafeRawPointer, bytes range: Range<Int>) {
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let from = (Int(bitPattern: base) + range.lowerBound + page - 1) / page * page
+    let to = (Int(bitPattern: base) + range.upperBound) / page * page
+    if to > from { _ = madvise(UnsafeMutableRawPointer(bitPattern: from), to - from, MADV_DONTNEED) }
 }
 
 /// One `HugePages` allocation, freed with the last object holding it: the packed weight
