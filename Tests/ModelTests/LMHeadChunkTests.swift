@@ -41,17 +41,18 @@ import Testing
     @Test func logitMemoryIsOneChunkWhateverTheScoredTokens() {
         let weights = ModelWeights.random(config: Self.config, seed: 1, std: 0.3)
         let V = Self.config.vocabSize, chunk = Transformer.lmHeadChunkFloats / V
-        // everything but the logits grows with the tokens; the logits stay one chunk
+        // everything but the logits grows with the tokens; the logits stay one chunk. The forward's
+        // activations hold them (the backward reuses that buffer); its scratch depends on the
+        // thread count, which other tests running alongside may change.
         func held(_ scored: Int) -> Int {
             let model = Transformer(weights: weights)
-            let lp = model.forward(Self.batch(scoredTokens: scored))
-            model.backward([Float](repeating: 0.1, count: lp.count))
-            return model.allocatedBytes - weights.count * 4
+            _ = model.forward(Self.batch(scoredTokens: scored))
+            return model.allocatedBytes
         }
         let small = held(2 * chunk), large = held(6 * chunk)
         let full = 6 * chunk * V * 4
         #expect(large - small < full / 10, "held \(small) then \(large) bytes; a full logit matrix is \(full)")
-        #expect(large < 2 * chunk * V * 4, "held \(large) bytes beside the gradients")
+        #expect(large < 2 * chunk * V * 4, "held \(large) bytes of activations")
     }
 
     @Test func aScoringModelHoldsNoGradients() {
