@@ -177,91 +177,95 @@ public final class InferenceSession {
     /// Appends `tokens` to each listed slot and returns logits (items × V) for each item's last
     /// token, or (Σ tokens × V) for every new token when `allLogits` is set.
     public func step(_ items: [(slot: Int, tokens: [Int32])], allLogits: Bool = false) -> [Float] {
-        let c = config
-        let C = c.hiddenSize, F = c.intermediateSize, V = c.vocabSize
-        let NH = c.numAttentionHeads, NKV = c.numKeyValueHeads, HS = c.headDim
-        let QW = c.queryWidth, KW = c.keyValueWidth, QKV = c.qkvWidth, groupSize = NH / NKV
-        var rowSlot: [Int32] = [], rowPos: [Int32] = [], tokens: [Int32] = [], lastRows: [Int] = []
-        for item in items {
-            precondition(!item.tokens.isEmpty, "a step item needs at least one token")
-            precondition(lengths[item.slot] + item.tokens.count <= capacity,
-                         "slot \(item.slot) would exceed its capacity of \(capacity) tokens")
-            for (t, id) in item.tokens.enumerated() {
-                precondition(id >= 0 && Int(id) < V, "token id \(id) is outside the vocabulary")
-                rowSlot.append(Int32(item.slot))
-                rowPos.append(Int32(lengths[item.slot] + t))
-                tokens.append(id)
-            }
-            lastRows.append(tokens.count - 1)
-        }
-        precondition(Set(items.map(\.slot)).count == items.count, "a slot appears twice in one step")
+        let rows = StepRows(items, lengths: lengths, capacity: capacity, vocab: config.vocabSize)
         for item in items { ensureAllocated(item.slot) }
-        let R = tokens.count
-        if scratch == nil || !scratch!.fits(rows: R) { scratch = StepScratch(config: c, rows: R, capacity: capacity) }
+        let R = rows.tokens.count, C = config.hiddenSize
+        if scratch == nil || !scratch!.fits(rows: R) { scratch = StepScratch(config: config, rows: R, capacity: capacity) }
         let s = scratch!
-        let w = weights.data, layout = weights.layout
-        let scale = 1 / Float(HS).squareRoot()
-
-        for r in 0..<R { model.embedding(Int(tokens[r]), into: s.x + r * C) }
-        // what the per-layer cache writes and attention tasks share
-        let qkv = SendablePointer(s.qkv), att = SendablePointer(s.attended), sc = SendablePointer(s.scores)
-        let keyBases = slotKeys.map { SendablePointer($0 ?? s.scores) }, valueBases = slotValues.map { SendablePointer($0 ?? s.scores) }
-        let slotsOf = rowSlot, stride = keyStride
-        let parents = parentOf, shared = sharedTiles, kernel = kernel
-        rowPos.withUnsafeBufferPointer { pos in
-            for (l, lw) in layout.layers.enumerated() {
-                let packed = model.layers[l]
-                rmsnormForward(out: s.normed, rstd: nil, inp: s.x, weight: w + lw.attentionNorm, rows: R, channels: C,
-                               eps: c.rmsNormEps)
-                matmul(rows: R, out: s.qkv, inp: s.normed, weight: packed.qkv, accumulate: false)
-                ropeForward(s.qkv, rowStride: QKV, heads: NH, positions: pos.baseAddress!, rows: R, table: rope)
-                ropeForward(s.qkv + QW, rowStride: QKV, heads: NKV, positions: pos.baseAddress!, rows: R, table: rope)
-                // The new keys and values into the cache, one task per (token, kv head). A key goes
-                // into a column of its tile, HS stores a cache line apart that mostly miss: at 32
-                // streams that was 3% of the step on one thread while the other waited.
-                parallelFor(R * NKV, grain: 16) { tasks in
-                    for task in tasks {
-                        let r = task / NKV, g = task % NKV
-                        let head = self.headOffset(layer: l, head: g), p = Int(pos[r]), slot = Int(slotsOf[r])
-                        let k = qkv + r * QKV + QW + g * HS
-                        let tile = keyBases[slot] + head + (p / 32) * 32 * HS + p % 32
-                        for d in 0..<HS { tile[d * 32] = k[d] }
-                        (valueBases[slot] + head + p * HS).update(from: qkv + r * QKV + QW + KW + g * HS, count: HS)
-                    }
-                }
-                // Each new token attends to its slot's cache up to and including itself; one task
-                // per (token, head), each with its own score buffer.
-                parallelChunks(R * NH, maxChunks: s.threads) { chunk, tasks in
-                    let scores = sc + chunk * stride
-                    for task in tasks {
-                        let r = task / NH, h = task % NH, g = h / groupSize
-                        let n = Int(pos[r]) + 1, slot = Int(slotsOf[r])
-                        let head = (l * NKV + g) * stride * HS
-                        let parent = parents[slot], sharedCount = parent < 0 ? 0 : shared[slot] * 32
-                        let from = parent < 0 ? slot : parent
-                        let ownKeys = keyBases[slot] + head, ownValues = valueBases[slot] + head
-                        attendOne(out: att + r * QW + h * HS, query: qkv + r * QKV + h * HS,
-                                  prefix: (keyTiles: UnsafePointer(keyBases[from] + head),
-                                           values: UnsafePointer(valueBases[from] + head), count: sharedCount),
-                                  keyTiles: ownKeys + sharedCount * HS, values: ownValues + sharedCount * HS,
-                                  count: n, headDim: HS, scale: scale, scores: scores, kernel: kernel)
-                    }
-                }
-                matmul(rows: R, out: s.x, inp: s.attended, weight: packed.o, accumulate: true)
-                rmsnormForward(out: s.normed, rstd: nil, inp: s.x, weight: w + lw.mlpNorm, rows: R, channels: C,
-                               eps: c.rmsNormEps)
-                matmul(rows: R, out: s.gateUp, inp: s.normed, weight: packed.gateUp, accumulate: false)
-                swigluForward(out: s.hidden, gateUp: s.gateUp, rows: R, width: F)
-                matmul(rows: R, out: s.x, inp: s.hidden, weight: packed.down, accumulate: true)
-            }
+        for r in 0..<R { model.embedding(Int(rows.tokens[r]), into: s.x + r * C) }
+        rows.positions.withUnsafeBufferPointer { pos in
+            for l in 0..<config.numHiddenLayers { layerStep(l, rows: rows, positions: pos.baseAddress!) }
         }
         for item in items { lengths[item.slot] += item.tokens.count }
+        return logits(ofRows: allLogits ? Array(0..<R) : rows.lastRows)
+    }
 
-        // Only the rows whose logits are wanted go through the final norm and the lm_head.
-        let wanted = allLogits ? Array(0..<R) : lastRows
+    /// One decoder layer over the step's rows in `scratch.x`, the same layers as
+    /// `Transformer.layerForward` with attention read from and written to the cache.
+    private func layerStep(_ l: Int, rows: StepRows, positions pos: UnsafePointer<Int32>) {
+        let c = config, s = scratch!, R = rows.tokens.count
+        let C = c.hiddenSize, F = c.intermediateSize, QW = c.queryWidth, QKV = c.qkvWidth
+        let lw = weights.layout.layers[l], packed = model.layers[l], w = weights.data
+        rmsnormForward(out: s.normed, rstd: nil, inp: s.x, weight: w + lw.attentionNorm, rows: R, channels: C,
+                       eps: c.rmsNormEps)
+        matmul(rows: R, out: s.qkv, inp: s.normed, weight: packed.qkv, accumulate: false)
+        ropeForward(s.qkv, rowStride: QKV, heads: c.numAttentionHeads, positions: pos, rows: R, table: rope)
+        ropeForward(s.qkv + QW, rowStride: QKV, heads: c.numKeyValueHeads, positions: pos, rows: R, table: rope)
+        appendToCache(layer: l, rows: rows, positions: pos)
+        attendToCache(layer: l, rows: rows, positions: pos)
+        matmul(rows: R, out: s.x, inp: s.attended, weight: packed.o, accumulate: true)
+        rmsnormForward(out: s.normed, rstd: nil, inp: s.x, weight: w + lw.mlpNorm, rows: R, channels: C,
+                       eps: c.rmsNormEps)
+        matmul(rows: R, out: s.gateUp, inp: s.normed, weight: packed.gateUp, accumulate: false)
+        swigluForward(out: s.hidden, gateUp: s.gateUp, rows: R, width: F)
+        matmul(rows: R, out: s.x, inp: s.hidden, weight: packed.down, accumulate: true)
+    }
+
+    /// The rows' new keys and values of layer `l` into their slots' cache, one task per
+    /// (token, kv head). A key goes into a column of its tile, HS stores a cache line apart that
+    /// mostly miss, so the stores are spread over the threads too.
+    private func appendToCache(layer l: Int, rows: StepRows, positions pos: UnsafePointer<Int32>) {
+        let c = config, NKV = c.numKeyValueHeads, HS = c.headDim, QW = c.queryWidth, KW = c.keyValueWidth
+        let QKV = c.qkvWidth, qkv = SendablePointer(scratch!.qkv), slotsOf = rows.slots
+        let keyBases = slotKeys.map { SendablePointer($0 ?? scratch!.scores) }
+        let valueBases = slotValues.map { SendablePointer($0 ?? scratch!.scores) }
+        parallelFor(rows.tokens.count * NKV, grain: 16) { tasks in
+            for task in tasks {
+                let r = task / NKV, g = task % NKV
+                let head = self.headOffset(layer: l, head: g), p = Int(pos[r]), slot = Int(slotsOf[r])
+                let k = qkv + r * QKV + QW + g * HS
+                let tile = keyBases[slot] + head + (p / 32) * 32 * HS + p % 32
+                for d in 0..<HS { tile[d * 32] = k[d] }
+                (valueBases[slot] + head + p * HS).update(from: qkv + r * QKV + QW + KW + g * HS, count: HS)
+            }
+        }
+    }
+
+    /// Each row's query heads attend to their slot's cache up to and including the row itself
+    /// (a shared prompt's tiles read from the parent slot); one task per (token, head), each
+    /// chunk of tasks with its own score buffer.
+    private func attendToCache(layer l: Int, rows: StepRows, positions pos: UnsafePointer<Int32>) {
+        let c = config, s = scratch!, NH = c.numAttentionHeads, NKV = c.numKeyValueHeads, HS = c.headDim
+        let QW = c.queryWidth, QKV = c.qkvWidth, groupSize = NH / NKV, scale = 1 / Float(HS).squareRoot()
+        let qkv = SendablePointer(s.qkv), att = SendablePointer(s.attended), sc = SendablePointer(s.scores)
+        let keyBases = slotKeys.map { SendablePointer($0 ?? s.scores) }
+        let valueBases = slotValues.map { SendablePointer($0 ?? s.scores) }
+        let slotsOf = rows.slots, stride = keyStride, parents = parentOf, shared = sharedTiles, kernel = kernel
+        parallelChunks(rows.tokens.count * NH, maxChunks: s.threads) { chunk, tasks in
+            let scores = sc + chunk * stride
+            for task in tasks {
+                let r = task / NH, h = task % NH, g = h / groupSize
+                let n = Int(pos[r]) + 1, slot = Int(slotsOf[r])
+                let head = (l * NKV + g) * stride * HS
+                let parent = parents[slot], sharedCount = parent < 0 ? 0 : shared[slot] * 32
+                let from = parent < 0 ? slot : parent
+                let ownKeys = keyBases[slot] + head, ownValues = valueBases[slot] + head
+                attendOne(out: att + r * QW + h * HS, query: qkv + r * QKV + h * HS,
+                          prefix: (keyTiles: UnsafePointer(keyBases[from] + head),
+                                   values: UnsafePointer(valueBases[from] + head), count: sharedCount),
+                          keyTiles: ownKeys + sharedCount * HS, values: ownValues + sharedCount * HS,
+                          count: n, headDim: HS, scale: scale, scores: scores, kernel: kernel)
+            }
+        }
+    }
+
+    /// Logits (rows × V) of the listed rows of `scratch.x`: only they go through the final norm
+    /// and the lm_head.
+    private func logits(ofRows wanted: [Int]) -> [Float] {
+        let s = scratch!, C = config.hiddenSize, V = config.vocabSize
         for (i, r) in wanted.enumerated() where i != r { (s.x + i * C).update(from: s.x + r * C, count: C) }
-        rmsnormForward(out: s.normed, rstd: nil, inp: s.x, weight: w + layout.finalNorm, rows: wanted.count,
-                       channels: C, eps: c.rmsNormEps)
+        rmsnormForward(out: s.normed, rstd: nil, inp: s.x, weight: weights.data + weights.layout.finalNorm,
+                       rows: wanted.count, channels: C, eps: config.rmsNormEps)
         var logits = [Float](repeating: 0, count: wanted.count * V)
         logits.withUnsafeMutableBufferPointer { out in
             matmul(rows: wanted.count, out: out.baseAddress!, inp: s.normed, weight: model.head, accumulate: false)
@@ -310,4 +314,26 @@ final class StepScratch {
     let threads: Int
 
     func fits(rows R: Int) -> Bool { R <= rows && threads == ComputeThreads.count }
+}
+
+/// The rows of one `InferenceSession.step`: every new token with its slot and position, and
+/// which row is each item's last.
+struct StepRows {
+    var slots: [Int32] = [], positions: [Int32] = [], tokens: [Int32] = [], lastRows: [Int] = []
+
+    init(_ items: [(slot: Int, tokens: [Int32])], lengths: [Int], capacity: Int, vocab: Int) {
+        for item in items {
+            precondition(!item.tokens.isEmpty, "a step item needs at least one token")
+            precondition(lengths[item.slot] + item.tokens.count <= capacity,
+                         "slot \(item.slot) would exceed its capacity of \(capacity) tokens")
+            for (t, id) in item.tokens.enumerated() {
+                precondition(id >= 0 && Int(id) < vocab, "token id \(id) is outside the vocabulary")
+                slots.append(Int32(item.slot))
+                positions.append(Int32(lengths[item.slot] + t))
+                tokens.append(id)
+            }
+            lastRows.append(tokens.count - 1)
+        }
+        precondition(Set(items.map(\.slot)).count == items.count, "a slot appears twice in one step")
+    }
 }

@@ -69,14 +69,13 @@ public final class Transformer {
     public func forward(_ batch: PackedBatch) -> [Float] {
         let c = config
         let N = batch.count, S = batch.scoredTokens.count
-        let C = c.hiddenSize, F = c.intermediateSize, V = c.vocabSize
-        let NH = c.numAttentionHeads, QW = c.queryWidth, QKV = c.qkvWidth
+        let C = c.hiddenSize, V = c.vocabSize
         precondition(N > 0, "empty batch")
         precondition(batch.positions.allSatisfy { Int($0) < c.maxPositionEmbeddings },
                      "a position exceeds max_position_embeddings (\(c.maxPositionEmbeddings))")
         precondition(batch.tokens.allSatisfy { $0 >= 0 && Int($0) < V }, "a token id is outside the vocabulary")
 
-        let attention = AttentionBlocks(batch, heads: NH)
+        let attention = AttentionBlocks(batch, heads: c.numAttentionHeads)
         self.attention = attention
         let probsPerLayer = attention.probsPerLayer
         let chunkRows = min(S, lmHeadChunkRows)
@@ -91,50 +90,12 @@ public final class Transformer {
                          channels: C)
 
         batch.positions.withUnsafeBufferPointer { positions in
-            for (l, la) in a.layers.enumerated() {
-                let lw = layout.layers[l]
-                let next = l + 1 < a.layers.count ? a[a.layers[l + 1].input] : a[a.output]
-                // attention: normed1 = rmsnorm(input); qkv = normed1·Wqkv^T; rope(q, k)
-                rmsnormForward(out: a[la.normed1], rstd: a[la.rstd1], inp: a[la.input], weight: w + lw.attentionNorm,
-                               rows: N, channels: C, eps: c.rmsNormEps)
-                gemm(.none, .transposed, m: N, n: QKV, k: C, a: a[la.normed1], lda: C, b: w + lw.qkv, ldb: C,
-                      c: a[la.qkv], ldc: QKV, path: kernel)
-                ropeForward(a[la.qkv], rowStride: QKV, heads: NH, positions: positions.baseAddress!, rows: N, table: rope)
-                ropeForward(a[la.qkv] + QW, rowStride: QKV, heads: c.numKeyValueHeads, positions: positions.baseAddress!,
-                            rows: N, table: rope)
-                attentionForward(attended: a[la.attended], probs: a[la.probs], qkv: a[la.qkv], blocks: attention,
-                                 config: c, kernel: kernel)
-                // mid = input + attended·Wo^T
-                a[la.mid].update(from: a[la.input], count: N * C)
-                gemm(.none, .transposed, m: N, n: C, k: QW, a: a[la.attended], lda: QW, b: w + lw.o, ldb: QW,
-                      accumulate: true, c: a[la.mid], ldc: C, path: kernel)
-                // MLP: next = mid + (silu(normed2·Wg^T) ⊙ normed2·Wu^T)·Wd^T
-                rmsnormForward(out: a[la.normed2], rstd: a[la.rstd2], inp: a[la.mid], weight: w + lw.mlpNorm,
-                               rows: N, channels: C, eps: c.rmsNormEps)
-                gemm(.none, .transposed, m: N, n: 2 * F, k: C, a: a[la.normed2], lda: C, b: w + lw.gateUp, ldb: C,
-                      c: a[la.gateUp], ldc: 2 * F, path: kernel)
-                swigluForward(out: a[la.hidden], gateUp: a[la.gateUp], rows: N, width: F)
-                next.update(from: a[la.mid], count: N * C)
-                gemm(.none, .transposed, m: N, n: C, k: F, a: a[la.hidden], lda: F, b: w + lw.down, ldb: F,
-                      accumulate: true, c: next, ldc: C, path: kernel)
-            }
+            for l in a.layers.indices { layerForward(l, positions: positions.baseAddress!) }
         }
 
         rmsnormForward(out: a[a.normedFinal], rstd: a[a.rstdFinal], inp: a[a.output], weight: w + layout.finalNorm,
                        rows: N, channels: C, eps: c.rmsNormEps)
-        // Only the predecessors of scored tokens need logits: prompt rows skip the lm_head GEMM.
-        let gathered = a[a.gathered], normed = a[a.normedFinal]
-        batch.scoredPredecessors.withUnsafeBufferPointer { pred in
-            for s in 0..<S { (gathered + s * C).update(from: normed + Int(pred[s]) * C, count: C) }
-        }
-        let targets = batch.scoredTokens.map { batch.tokens[Int($0)] }
-        var logprobs = [Float](repeating: 0, count: S)
-        logprobs.withUnsafeMutableBufferPointer { lp in
-            forEachLogitChunk(rows: S) { rows in
-                lmHeadChunk(rows, targets: targets, logprob: lp.baseAddress! + rows.lowerBound)
-            }
-        }
-        return logprobs
+        return lmHeadForward()
     }
 
     /// Calls `body` with consecutive row ranges of at most `lmHeadChunkRows` covering 0..<rows.
@@ -162,22 +123,129 @@ public final class Transformer {
 
     /// Adds ∂L/∂θ to `gradients`, given ∂L/∂(log-prob) of each scored token of the last `forward`.
     public func backward(_ dLogprob: [Float]) {
-        guard let batch, let a = acts, let attention else { preconditionFailure("backward without forward") }
+        guard let batch, let a = acts else { preconditionFailure("backward without forward") }
         precondition(dLogprob.count == batch.scoredTokens.count, "one gradient per scored token")
-        let c = config
-        let N = batch.count, S = batch.scoredTokens.count
-        let C = c.hiddenSize, F = c.intermediateSize, V = c.vocabSize
-        let NH = c.numAttentionHeads, QW = c.queryWidth, QKV = c.qkvWidth
-        if scratch == nil { scratch = BackwardScratch(config: c, acts: a, longestBlock: batch.longestBlock) }
-        if scratch!.longestBlock < batch.longestBlock || scratch!.threads != ComputeThreads.count {
+        let c = config, N = batch.count, C = c.hiddenSize
+        if scratch == nil || scratch!.longestBlock < batch.longestBlock || scratch!.threads != ComputeThreads.count {
             scratch = BackwardScratch(config: c, acts: a, longestBlock: batch.longestBlock)
         }
         let d = scratch!
         let w = weights.data, g = gradients, layout = weights.layout
 
-        // lm_head: logprob = z[target] − logsumexp(z), a chunk of rows at a time. With one chunk the
-        // forward's probabilities are still there; otherwise each chunk is recomputed. The weight
-        // gradient accumulates chunk after chunk into one k-ordered chain, as one product would.
+        lmHeadBackward(dLogprob, into: d.normed)
+        d.residual.update(repeating: 0, count: N * C)
+        rmsnormBackward(dinp: d.residual, dweight: g + layout.finalNorm, dout: d.normed, inp: a[a.output],
+                        weight: w + layout.finalNorm, rstd: a[a.rstdFinal], rows: N, channels: C)
+        batch.positions.withUnsafeBufferPointer { positions in
+            for l in a.layers.indices.reversed() { layerBackward(l, positions: positions.baseAddress!) }
+        }
+        embeddingBackward(dtable: g + layout.embedding, dout: d.residual, tokens: batch.tokens, channels: C)
+    }
+
+    /// One decoder layer: `a.layers[l].input` → the next layer's input (or the final output).
+    private func layerForward(_ l: Int, positions: UnsafePointer<Int32>) {
+        let c = config, a = acts!, la = a.layers[l], attention = attention!
+        let w = weights.data, layout = weights.layout
+        let N = batch!.count, C = c.hiddenSize, F = c.intermediateSize
+        let NH = c.numAttentionHeads, QW = c.queryWidth, QKV = c.qkvWidth
+        let lw = layout.layers[l]
+        let next = l + 1 < a.layers.count ? a[a.layers[l + 1].input] : a[a.output]
+        // attention: normed1 = rmsnorm(input); qkv = normed1·Wqkv^T; rope(q, k)
+        rmsnormForward(out: a[la.normed1], rstd: a[la.rstd1], inp: a[la.input], weight: w + lw.attentionNorm,
+                       rows: N, channels: C, eps: c.rmsNormEps)
+        gemm(.none, .transposed, m: N, n: QKV, k: C, a: a[la.normed1], lda: C, b: w + lw.qkv, ldb: C,
+              c: a[la.qkv], ldc: QKV, path: kernel)
+        ropeForward(a[la.qkv], rowStride: QKV, heads: NH, positions: positions, rows: N, table: rope)
+        ropeForward(a[la.qkv] + QW, rowStride: QKV, heads: c.numKeyValueHeads, positions: positions,
+                    rows: N, table: rope)
+        attentionForward(attended: a[la.attended], probs: a[la.probs], qkv: a[la.qkv], blocks: attention,
+                         config: c, kernel: kernel)
+        // mid = input + attended·Wo^T
+        a[la.mid].update(from: a[la.input], count: N * C)
+        gemm(.none, .transposed, m: N, n: C, k: QW, a: a[la.attended], lda: QW, b: w + lw.o, ldb: QW,
+              accumulate: true, c: a[la.mid], ldc: C, path: kernel)
+        // MLP: next = mid + (silu(normed2·Wg^T) ⊙ normed2·Wu^T)·Wd^T
+        rmsnormForward(out: a[la.normed2], rstd: a[la.rstd2], inp: a[la.mid], weight: w + lw.mlpNorm,
+                       rows: N, channels: C, eps: c.rmsNormEps)
+        gemm(.none, .transposed, m: N, n: 2 * F, k: C, a: a[la.normed2], lda: C, b: w + lw.gateUp, ldb: C,
+              c: a[la.gateUp], ldc: 2 * F, path: kernel)
+        swigluForward(out: a[la.hidden], gateUp: a[la.gateUp], rows: N, width: F)
+        next.update(from: a[la.mid], count: N * C)
+        gemm(.none, .transposed, m: N, n: C, k: F, a: a[la.hidden], lda: F, b: w + lw.down, ldb: F,
+              accumulate: true, c: next, ldc: C, path: kernel)
+    }
+
+    /// The backward of `layerForward`: `scratch.residual` holds ∂L/∂(layer output) on entry and
+    /// ∂L/∂(layer input) on return; the layer's weight gradients are added to `gradients`.
+    private func layerBackward(_ l: Int, positions: UnsafePointer<Int32>) {
+        let c = config, a = acts!, la = a.layers[l], d = scratch!, attention = attention!
+        let w = weights.data, g = gradients, lw = weights.layout.layers[l]
+        let N = batch!.count, C = c.hiddenSize, F = c.intermediateSize
+        let NH = c.numAttentionHeads, QW = c.queryWidth, QKV = c.qkvWidth
+        // d.residual holds ∂L/∂(layer output) = ∂L/∂(mid) through the skip connection.
+        // out = mid + hidden·Wd^T
+        gemm(.none, .none, m: N, n: F, k: C, a: d.residual, lda: C, b: w + lw.down, ldb: F,
+              c: d.hidden, ldc: F, path: kernel)
+        gemm(.transposed, .none, m: C, n: F, k: N, a: d.residual, lda: C, b: a[la.hidden], ldb: F,
+              accumulate: true, c: g + lw.down, ldc: F, path: kernel)
+        // hidden = silu(gate) ⊙ up
+        swigluBackward(dgateUp: d.gateUp, dout: d.hidden, gateUp: a[la.gateUp], rows: N, width: F)
+        // gateUp = normed2·Wgu^T
+        gemm(.none, .none, m: N, n: C, k: 2 * F, a: d.gateUp, lda: 2 * F, b: w + lw.gateUp, ldb: C,
+              c: d.normed, ldc: C, path: kernel)
+        gemm(.transposed, .none, m: 2 * F, n: C, k: N, a: d.gateUp, lda: 2 * F, b: a[la.normed2], ldb: C,
+              accumulate: true, c: g + lw.gateUp, ldc: C, path: kernel)
+        // normed2 = rmsnorm(mid)
+        rmsnormBackward(dinp: d.residual, dweight: g + lw.mlpNorm, dout: d.normed, inp: a[la.mid],
+                        weight: w + lw.mlpNorm, rstd: a[la.rstd2], rows: N, channels: C)
+        // mid = input + attended·Wo^T
+        gemm(.none, .none, m: N, n: QW, k: C, a: d.residual, lda: C, b: w + lw.o, ldb: QW,
+              c: d.attended, ldc: QW, path: kernel)
+        gemm(.transposed, .none, m: C, n: QW, k: N, a: d.residual, lda: C, b: a[la.attended], ldb: QW,
+              accumulate: true, c: g + lw.o, ldc: QW, path: kernel)
+        attentionBackward(dqkv: d.qkv, dattended: d.attended, qkv: a[la.qkv], probs: a[la.probs],
+                          blocks: attention, dPScratch: d.probs, threads: d.threads, config: c, kernel: kernel)
+        ropeBackward(d.qkv, rowStride: QKV, heads: NH, positions: positions, rows: N, table: rope)
+        ropeBackward(d.qkv + QW, rowStride: QKV, heads: c.numKeyValueHeads, positions: positions,
+                     rows: N, table: rope)
+        // qkv = normed1·Wqkv^T
+        gemm(.none, .none, m: N, n: C, k: QKV, a: d.qkv, lda: QKV, b: w + lw.qkv, ldb: C,
+              c: d.normed, ldc: C, path: kernel)
+        gemm(.transposed, .none, m: QKV, n: C, k: N, a: d.qkv, lda: QKV, b: a[la.normed1], ldb: C,
+              accumulate: true, c: g + lw.qkv, ldc: C, path: kernel)
+        // normed1 = rmsnorm(input)
+        rmsnormBackward(dinp: d.residual, dweight: g + lw.attentionNorm, dout: d.normed, inp: a[la.input],
+                        weight: w + lw.attentionNorm, rstd: a[la.rstd1], rows: N, channels: C)
+    }
+
+    /// Log-probs of the scored tokens from the final normed hidden state. Only the predecessors
+    /// of scored tokens need logits, so prompt rows skip the lm_head product.
+    private func lmHeadForward() -> [Float] {
+        let batch = batch!, a = acts!
+        let S = batch.scoredTokens.count, C = config.hiddenSize
+        let gathered = a[a.gathered], normed = a[a.normedFinal]
+        batch.scoredPredecessors.withUnsafeBufferPointer { pred in
+            for s in 0..<S { (gathered + s * C).update(from: normed + Int(pred[s]) * C, count: C) }
+        }
+        let targets = batch.scoredTokens.map { batch.tokens[Int($0)] }
+        var logprobs = [Float](repeating: 0, count: S)
+        logprobs.withUnsafeMutableBufferPointer { lp in
+            forEachLogitChunk(rows: S) { rows in
+                lmHeadChunk(rows, targets: targets, logprob: lp.baseAddress! + rows.lowerBound)
+            }
+        }
+        return logprobs
+    }
+
+    /// ∂L/∂(final normed hidden state) into `dNormed` (N × C, zero where nothing is scored), and the
+    /// lm_head's weight gradient. logprob = z[target] − logsumexp(z), a chunk of rows at a time:
+    /// with one chunk the forward's probabilities are still there, otherwise each chunk is
+    /// recomputed. The weight gradient accumulates chunk after chunk into one k-ordered chain, as
+    /// one product would.
+    private func lmHeadBackward(_ dLogprob: [Float], into dNormed: UnsafeMutablePointer<Float>) {
+        let batch = batch!, a = acts!, d = scratch!
+        let S = batch.scoredTokens.count, C = config.hiddenSize, V = config.vocabSize
+        let w = weights.data, g = gradients, layout = weights.layout
         let targets = batch.scoredTokens.map { batch.tokens[Int($0)] }
         let chunked = S > lmHeadChunkRows
         var discarded = [Float](repeating: 0, count: chunked ? lmHeadChunkRows : 0)
@@ -195,54 +263,10 @@ public final class Transformer {
             gemm(.none, .none, m: rows.count, n: C, k: V, a: a[a.logits], lda: V, b: w + layout.lmHead, ldb: C,
                  c: d.gathered + rows.lowerBound * C, ldc: C, path: kernel)
         }
-        d.normed.update(repeating: 0, count: N * C)
+        dNormed.update(repeating: 0, count: batch.count * C)
         batch.scoredPredecessors.withUnsafeBufferPointer { pred in
-            for s in 0..<S { addInPlace(d.normed + Int(pred[s]) * C, d.gathered + s * C, C) }
+            for s in 0..<S { addInPlace(dNormed + Int(pred[s]) * C, d.gathered + s * C, C) }
         }
-        d.residual.update(repeating: 0, count: N * C)
-        rmsnormBackward(dinp: d.residual, dweight: g + layout.finalNorm, dout: d.normed, inp: a[a.output],
-                        weight: w + layout.finalNorm, rstd: a[a.rstdFinal], rows: N, channels: C)
-
-        batch.positions.withUnsafeBufferPointer { positions in
-            for (l, la) in a.layers.enumerated().reversed() {
-                let lw = layout.layers[l]
-                // d.residual holds ∂L/∂(layer output) = ∂L/∂(mid) through the skip connection.
-                // out = mid + hidden·Wd^T
-                gemm(.none, .none, m: N, n: F, k: C, a: d.residual, lda: C, b: w + lw.down, ldb: F,
-                      c: d.hidden, ldc: F, path: kernel)
-                gemm(.transposed, .none, m: C, n: F, k: N, a: d.residual, lda: C, b: a[la.hidden], ldb: F,
-                      accumulate: true, c: g + lw.down, ldc: F, path: kernel)
-                // hidden = silu(gate) ⊙ up
-                swigluBackward(dgateUp: d.gateUp, dout: d.hidden, gateUp: a[la.gateUp], rows: N, width: F)
-                // gateUp = normed2·Wgu^T
-                gemm(.none, .none, m: N, n: C, k: 2 * F, a: d.gateUp, lda: 2 * F, b: w + lw.gateUp, ldb: C,
-                      c: d.normed, ldc: C, path: kernel)
-                gemm(.transposed, .none, m: 2 * F, n: C, k: N, a: d.gateUp, lda: 2 * F, b: a[la.normed2], ldb: C,
-                      accumulate: true, c: g + lw.gateUp, ldc: C, path: kernel)
-                // normed2 = rmsnorm(mid)
-                rmsnormBackward(dinp: d.residual, dweight: g + lw.mlpNorm, dout: d.normed, inp: a[la.mid],
-                                weight: w + lw.mlpNorm, rstd: a[la.rstd2], rows: N, channels: C)
-                // mid = input + attended·Wo^T
-                gemm(.none, .none, m: N, n: QW, k: C, a: d.residual, lda: C, b: w + lw.o, ldb: QW,
-                      c: d.attended, ldc: QW, path: kernel)
-                gemm(.transposed, .none, m: C, n: QW, k: N, a: d.residual, lda: C, b: a[la.attended], ldb: QW,
-                      accumulate: true, c: g + lw.o, ldc: QW, path: kernel)
-                attentionBackward(dqkv: d.qkv, dattended: d.attended, qkv: a[la.qkv], probs: a[la.probs],
-                                  blocks: attention, dPScratch: d.probs, threads: d.threads, config: c, kernel: kernel)
-                ropeBackward(d.qkv, rowStride: QKV, heads: NH, positions: positions.baseAddress!, rows: N, table: rope)
-                ropeBackward(d.qkv + QW, rowStride: QKV, heads: c.numKeyValueHeads, positions: positions.baseAddress!,
-                             rows: N, table: rope)
-                // qkv = normed1·Wqkv^T
-                gemm(.none, .none, m: N, n: C, k: QKV, a: d.qkv, lda: QKV, b: w + lw.qkv, ldb: C,
-                      c: d.normed, ldc: C, path: kernel)
-                gemm(.transposed, .none, m: QKV, n: C, k: N, a: d.qkv, lda: QKV, b: a[la.normed1], ldb: C,
-                      accumulate: true, c: g + lw.qkv, ldc: C, path: kernel)
-                // normed1 = rmsnorm(input)
-                rmsnormBackward(dinp: d.residual, dweight: g + lw.attentionNorm, dout: d.normed, inp: a[la.input],
-                                weight: w + lw.attentionNorm, rstd: a[la.rstd1], rows: N, channels: C)
-            }
-        }
-        embeddingBackward(dtable: g + layout.embedding, dout: d.residual, tokens: batch.tokens, channels: C)
     }
 }
 
