@@ -10,25 +10,7 @@ extension Tokenizer {
     /// the same texts give the same file in every run.
     public static func trainByteLevel(texts: [String], merges mergeCount: Int,
                                       specials: [String] = ["<|endoftext|>"]) -> Tokenizer {
-        // Word frequencies over GPT-2 pieces; merges never cross a piece boundary.
-        var wordIndex: [[UInt8]: Int] = [:]
-        var words: [[Int32]] = []
-        var counts: [Int] = []
-        for text in texts {
-            let bytes = Array(text.utf8)
-            var pieces: [Range<Int>] = []
-            bytes.withUnsafeBufferPointer { SplitPattern.gpt2.split($0, 0, bytes.count, into: &pieces) }
-            for r in pieces {
-                let key = Array(bytes[r])
-                if let w = wordIndex[key] {
-                    counts[w] += 1
-                } else {
-                    wordIndex[key] = words.count
-                    words.append(key.map { Int32($0) })
-                    counts.append(1)
-                }
-            }
-        }
+        var (words, counts) = wordCounts(texts)
 
         let keptSpecials = distinctSpecials(specials)
         var tokenText: [[UInt8]] = ByteLevelAlphabet.utf8ForByte + keptSpecials.map { Array($0.utf8) }
@@ -63,19 +45,7 @@ extension Tokenizer {
             mergeList.append((left, right))
 
             for w in pairWords[best] ?? [] {
-                let old = words[w]
-                var new: [Int32] = []
-                new.reserveCapacity(old.count)
-                var k = 0
-                while k < old.count {
-                    if k + 1 < old.count && old[k] == left && old[k + 1] == right {
-                        new.append(newId)
-                        k += 2
-                    } else {
-                        new.append(old[k])
-                        k += 1
-                    }
-                }
+                let old = words[w], new = merging(left, right, into: newId, in: old)
                 for k in 0..<max(0, old.count - 1) { pairCount[BPEModel.pairKey(old[k], old[k + 1])]! -= counts[w] }
                 for k in 0..<max(0, new.count - 1) {
                     let key = BPEModel.pairKey(new[k], new[k + 1])
@@ -94,6 +64,47 @@ extension Tokenizer {
         } catch {
             preconditionFailure("trained tokenizer.json does not load: \(error)")
         }
+    }
+
+    /// The distinct GPT-2 pieces of `texts` as byte ids, with how often each occurs; merges
+    /// never cross a piece boundary.
+    private static func wordCounts(_ texts: [String]) -> (words: [[Int32]], counts: [Int]) {
+        var wordIndex: [[UInt8]: Int] = [:]
+        var words: [[Int32]] = []
+        var counts: [Int] = []
+        for text in texts {
+            let bytes = Array(text.utf8)
+            var pieces: [Range<Int>] = []
+            bytes.withUnsafeBufferPointer { SplitPattern.gpt2.split($0, 0, bytes.count, into: &pieces) }
+            for r in pieces {
+                let key = Array(bytes[r])
+                if let w = wordIndex[key] {
+                    counts[w] += 1
+                } else {
+                    wordIndex[key] = words.count
+                    words.append(key.map { Int32($0) })
+                    counts.append(1)
+                }
+            }
+        }
+        return (words, counts)
+    }
+
+    /// `word` with every adjacent (left, right), left to right, replaced by `merged`.
+    private static func merging(_ left: Int32, _ right: Int32, into merged: Int32, in word: [Int32]) -> [Int32] {
+        var out: [Int32] = []
+        out.reserveCapacity(word.count)
+        var k = 0
+        while k < word.count {
+            if k + 1 < word.count && word[k] == left && word[k + 1] == right {
+                out.append(merged)
+                k += 2
+            } else {
+                out.append(word[k])
+                k += 1
+            }
+        }
+        return out
     }
 }
 

@@ -11,6 +11,7 @@ enum TemplateFilters {
                                               "number", "integer", "float", "boolean", "true", "false", "equalto", "eq",
                                               "==", "ne", "!="]
 
+    /// The filter `name` applied to `value` with the call's arguments.
     static func apply(_ name: String, to value: TemplateValue, _ args: EvaluatedArguments,
                       namespaces: [TemplateDict]) throws(EvalFailure) -> TemplateValue {
         switch name {
@@ -21,31 +22,7 @@ enum TemplateFilters {
             _ = try args.bind([], defaults: [], in: name)
             return .int(try length(value))
         case "tojson":
-            let a = try args.bind(["ensure_ascii", "indent", "separators", "sort_keys"],
-                                  defaults: [.bool(false), TemplateValue.none, TemplateValue.none, .bool(false)], in: "tojson")
-            var indent: String?
-            switch a[1] {
-            case .none: indent = nil
-            case .int(let n): indent = String(repeating: " ", count: max(0, n))
-            case .string(let s): indent = s
-            default: throw .render("tojson indent must be an int or a string")
-            }
-            var separators: (String, String)?
-            if case .none = a[2] {
-                separators = nil
-            } else {
-                let pair = try elements(of: a[2])
-                guard pair.count == 2, case .string(let item) = pair[0], case .string(let key) = pair[1] else {
-                    throw .render("tojson separators must be two strings")
-                }
-                separators = (item, key)
-            }
-            let json = PythonJSON(indent: indent, separators: separators, sortKeys: pythonTruthy(a[3]), ensureASCII: pythonTruthy(a[0]))
-            do {
-                return .string(try json.encode(value))
-            } catch {
-                throw .render("Object of type \(error.typeName) is not JSON serializable")
-            }
+            return try toJSON(value, args)
         case "upper", "lower":
             _ = try args.bind([], defaults: [], in: name)
             let s = pythonStr(value)
@@ -78,27 +55,64 @@ enum TemplateFilters {
             _ = try args.bind([], defaults: [], in: name)
             let items = try elements(of: value)
             return (name == "first" ? items.first : items.last) ?? .undefined
-        case "select", "reject":
+        case "select", "reject", "selectattr", "rejectattr":
+            return try select(value, args, name: name, namespaces: namespaces)
+        default:
+            throw .unsupported("filter '\(name)'")
+        }
+    }
+
+    /// Python's `json.dumps` with the keyword arguments templates pass (`indent`, `separators`, ...).
+    private static func toJSON(_ value: TemplateValue, _ args: EvaluatedArguments) throws(EvalFailure) -> TemplateValue {
+        let a = try args.bind(["ensure_ascii", "indent", "separators", "sort_keys"],
+                              defaults: [.bool(false), TemplateValue.none, TemplateValue.none, .bool(false)], in: "tojson")
+        var indent: String?
+        switch a[1] {
+        case .none: indent = nil
+        case .int(let n): indent = String(repeating: " ", count: max(0, n))
+        case .string(let s): indent = s
+        default: throw .render("tojson indent must be an int or a string")
+        }
+        var separators: (String, String)?
+        if case .none = a[2] {
+            separators = nil
+        } else {
+            let pair = try elements(of: a[2])
+            guard pair.count == 2, case .string(let item) = pair[0], case .string(let key) = pair[1] else {
+                throw .render("tojson separators must be two strings")
+            }
+            separators = (item, key)
+        }
+        let json = PythonJSON(indent: indent, separators: separators, sortKeys: pythonTruthy(a[3]), ensureASCII: pythonTruthy(a[0]))
+        do {
+            return .string(try json.encode(value))
+        } catch {
+            throw .render("Object of type \(error.typeName) is not JSON serializable")
+        }
+    }
+
+    /// select/reject keep the items that pass a test (or are truthy); selectattr/rejectattr test
+    /// one attribute of each item.
+    private static func select(_ value: TemplateValue, _ args: EvaluatedArguments, name: String,
+                               namespaces: [TemplateDict]) throws(EvalFailure) -> TemplateValue {
+        if name == "select" || name == "reject" {
             // Jinja walks only a truthy value, so none and false select nothing.
             let items = pythonTruthy(value) ? try elements(of: value) : []
             let keep = name == "select"
             var out: [TemplateValue] = []
             for item in items where try passes(item, args.positional, from: 0, name: name) == keep { out.append(item) }
             return .list(out)
-        case "selectattr", "rejectattr":
-            guard case .string(let attribute)? = args.positional.first else {
-                throw .render("\(name) needs the attribute name as its first argument")
-            }
-            let keep = name == "selectattr"
-            var out: [TemplateValue] = []
-            for item in pythonTruthy(value) ? try elements(of: value) : [] {
-                let field = try attributePath(item, attribute, namespaces: namespaces)
-                if try passes(field, args.positional, from: 1, name: name) == keep { out.append(item) }
-            }
-            return .list(out)
-        default:
-            throw .unsupported("filter '\(name)'")
         }
+        guard case .string(let attribute)? = args.positional.first else {
+            throw .render("\(name) needs the attribute name as its first argument")
+        }
+        let keep = name == "selectattr"
+        var out: [TemplateValue] = []
+        for item in pythonTruthy(value) ? try elements(of: value) : [] {
+            let field = try attributePath(item, attribute, namespaces: namespaces)
+            if try passes(field, args.positional, from: 1, name: name) == keep { out.append(item) }
+        }
+        return .list(out)
     }
 
     /// select/reject and their attr forms: the test named at `arguments[from]` with the rest

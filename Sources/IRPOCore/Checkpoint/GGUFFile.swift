@@ -139,20 +139,46 @@ final class GGUFFile {
         self.display = display
         file = try MappedFile(path: path, display: display)
         var r = GGUFCursor(bytes: file.bytes, display: display)
+        let (tensorCount, keyCount) = try Self.readHeader(&r)
+        (keys, metadata) = try Self.readMetadata(&r, count: keyCount)
+        alignment = try Self.alignment(metadata, display: display)
 
-        let head = Array(file.bytes.prefix(4))
-        guard head.count == 4 else {
-            throw CheckpointError(file: display, "truncated: \(file.bytes.count) bytes, too short for the GGUF magic")
+        guard tensorCount <= UInt64(r.remaining / 24) else {
+            throw CheckpointError(file: display, "truncated: \(tensorCount) tensor infos cannot fit in the \(r.remaining) bytes left")
         }
-        guard head == Self.magic else {
+        let raw = try Self.readTensorInfos(&r, count: Int(tensorCount))
+        dataStart = tensorCount == 0 ? r.position : (r.position + alignment - 1) / alignment * alignment
+        let dataSize = file.bytes.count - min(dataStart, file.bytes.count)
+        if tensorCount > 0 && dataStart > file.bytes.count {
+            throw CheckpointError(file: display, "truncated: the data section would start at byte \(dataStart) but the file has \(file.bytes.count)")
+        }
+        let alignment = alignment
+        tensors = try raw.map { t in
+            try Self.validate(name: t.name, dims: t.dims, type: t.type, offset: t.offset,
+                              alignment: alignment, dataSize: dataSize, display: display)
+        }
+        let ordered = tensors.sorted { ($0.offset, $0.byteCount) < ($1.offset, $1.byteCount) }
+        for (a, b) in zip(ordered, ordered.dropFirst()) where a.offset + a.byteCount > b.offset {
+            throw CheckpointError(file: display, tensor: b.name, "data at offset \(b.offset) overlaps tensor \(a.name)")
+        }
+    }
+
+    /// The magic and version, then the tensor and metadata counts.
+    private static func readHeader(_ r: inout GGUFCursor) throws -> (tensors: UInt64, keys: UInt64) {
+        let display = r.display, bytes = r.bytes
+        let head = Array(bytes.prefix(4))
+        guard head.count == 4 else {
+            throw CheckpointError(file: display, "truncated: \(bytes.count) bytes, too short for the GGUF magic")
+        }
+        guard head == magic else {
             let shown = head.map { (0x20..<0x7F).contains($0) ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16) }.joined()
             throw CheckpointError(file: display, "not a GGUF file: it starts with \"\(shown)\", not \"GGUF\"")
         }
         r.position = 4
-        let version = try r.u32("the version")
-        guard version == Self.version else {
-            var problem = "unsupported GGUF version \(version) (only version \(Self.version))"
-            if version.byteSwapped == Self.version { problem += "; the file looks big-endian" }
+        let found = try r.u32("the version")
+        guard found == version else {
+            var problem = "unsupported GGUF version \(found) (only version \(version))"
+            if found.byteSwapped == version { problem += "; the file looks big-endian" }
             throw CheckpointError(file: display, problem)
         }
         let tensorCount = try r.u64("the tensor count")
@@ -162,10 +188,15 @@ final class GGUFFile {
         guard keyCount <= UInt64(r.remaining / 13) else {
             throw CheckpointError(file: display, "truncated: \(keyCount) metadata entries cannot fit in the \(r.remaining) bytes left")
         }
+        return (tensorCount, keyCount)
+    }
 
+    /// The metadata entries, in file order and by key.
+    private static func readMetadata(_ r: inout GGUFCursor, count: UInt64) throws -> ([String], [String: GGUFValue]) {
+        let display = r.display
         var keys: [String] = []
         var metadata: [String: GGUFValue] = [:]
-        for i in 0..<Int(keyCount) {
+        for i in 0..<Int(count) {
             let key = try r.string("metadata key \(i)")
             guard !key.isEmpty else { throw CheckpointError(file: display, "metadata key \(i) is empty") }
             guard metadata[key] == nil else { throw CheckpointError(file: display, "metadata key '\(key)' appears twice") }
@@ -176,32 +207,33 @@ final class GGUFFile {
             metadata[key] = try r.value(type, key: key, depth: 0)
             keys.append(key)
         }
-        self.keys = keys
-        self.metadata = metadata
+        return (keys, metadata)
+    }
 
-        var alignment = Self.defaultAlignment
-        if let value = metadata["general.alignment"] {
-            guard case .uint32(let a) = value else {
-                throw CheckpointError(file: display, "metadata key 'general.alignment' is \(value.typeDescription), expected UINT32")
-            }
-            guard a > 0, a & (a - 1) == 0 else {
-                throw CheckpointError(file: display, "general.alignment \(a) is not a power of two")
-            }
-            alignment = Int(a)
+    /// `general.alignment`, a power of two, or the default.
+    private static func alignment(_ metadata: [String: GGUFValue], display: String) throws -> Int {
+        guard let value = metadata["general.alignment"] else { return defaultAlignment }
+        guard case .uint32(let a) = value else {
+            throw CheckpointError(file: display, "metadata key 'general.alignment' is \(value.typeDescription), expected UINT32")
         }
-        self.alignment = alignment
+        guard a > 0, a & (a - 1) == 0 else {
+            throw CheckpointError(file: display, "general.alignment \(a) is not a power of two")
+        }
+        return Int(a)
+    }
 
-        guard tensorCount <= UInt64(r.remaining / 24) else {
-            throw CheckpointError(file: display, "truncated: \(tensorCount) tensor infos cannot fit in the \(r.remaining) bytes left")
-        }
+    /// The tensor infos as written, before their shapes and places are checked.
+    private static func readTensorInfos(_ r: inout GGUFCursor, count: Int) throws
+        -> [(name: String, dims: [Int], type: GGMLType, offset: UInt64)] {
+        let display = r.display
         var raw: [(name: String, dims: [Int], type: GGMLType, offset: UInt64)] = []
         var names = Set<String>()
-        for i in 0..<Int(tensorCount) {
+        for i in 0..<count {
             let name = try r.string("the name of tensor \(i)")
             guard names.insert(name).inserted else { throw CheckpointError(file: display, tensor: name, "appears twice") }
             let n = try r.u32("the dimension count of tensor '\(name)'")
-            guard n >= 1, n <= UInt32(Self.maxDims) else {
-                throw CheckpointError(file: display, tensor: name, "has \(n) dimensions (ggml allows 1 to \(Self.maxDims))")
+            guard n >= 1, n <= UInt32(maxDims) else {
+                throw CheckpointError(file: display, tensor: name, "has \(n) dimensions (ggml allows 1 to \(maxDims))")
             }
             var dims: [Int] = []
             for _ in 0..<n {
@@ -215,19 +247,7 @@ final class GGUFFile {
             let offset = try r.u64("the offset of tensor '\(name)'")
             raw.append((name, dims, type, offset))
         }
-        dataStart = tensorCount == 0 ? r.position : (r.position + alignment - 1) / alignment * alignment
-        let dataSize = file.bytes.count - min(dataStart, file.bytes.count)
-        if tensorCount > 0 && dataStart > file.bytes.count {
-            throw CheckpointError(file: display, "truncated: the data section would start at byte \(dataStart) but the file has \(file.bytes.count)")
-        }
-        tensors = try raw.map { t in
-            try Self.validate(name: t.name, dims: t.dims, type: t.type, offset: t.offset,
-                              alignment: alignment, dataSize: dataSize, display: display)
-        }
-        let ordered = tensors.sorted { ($0.offset, $0.byteCount) < ($1.offset, $1.byteCount) }
-        for (a, b) in zip(ordered, ordered.dropFirst()) where a.offset + a.byteCount > b.offset {
-            throw CheckpointError(file: display, tensor: b.name, "data at offset \(b.offset) overlaps tensor \(a.name)")
-        }
+        return raw
     }
 
     /// Checks one tensor's shape, type and place; its byte size follows from ggml's block layout.

@@ -133,8 +133,17 @@ enum GGUFTokenizer {
             + "    \"continuing_subword_prefix\": null,\n    \"end_of_word_suffix\": null,\n    \"fuse_unk\": false,\n"
             + "    \"byte_fallback\": false,\n    \"ignore_merges\": \(rule.ignoreMerges),\n    \"vocab\": {"
 
-        // The model's vocabulary is spelled in GPT-2's byte alphabet. Padding entries the
-        // converter invented for ids the HF vocabulary lacked stay out, as they were.
+        out += try byteLevelVocabulary(file, tokens: tokens, types: types)
+        out += "\n    },\n    \"merges\": ["
+        out += try byteLevelMerges(file, mergeItems)
+        out += mergeItems.isEmpty ? "]\n  }\n}\n" : "\n    ]\n  }\n}\n"
+        return out
+    }
+
+    /// The "vocab" entries of tokenizer.json, spelled in GPT-2's byte alphabet. Padding entries
+    /// the converter invented for ids the HF vocabulary lacked stay out, as they were.
+    private static func byteLevelVocabulary(_ file: GGUFFile, tokens: [String], types: [TokenType]) throws -> String {
+        var out = ""
         var spelled: [String: Int] = [:]
         var firstEntry = true
         for (id, token) in tokens.enumerated() where types[id] != .unused && !token.isEmpty {
@@ -158,7 +167,12 @@ enum GGUFTokenizer {
             out += (firstEntry ? "\n      " : ",\n      ") + quoted(spelling) + ": \(id)"
             firstEntry = false
         }
-        out += "\n    },\n    \"merges\": ["
+        return out
+    }
+
+    /// The "merges" entries of tokenizer.json, each checked to be two tokens.
+    private static func byteLevelMerges(_ file: GGUFFile, _ mergeItems: [GGUFValue]) throws -> String {
+        var out = ""
         for (rank, item) in mergeItems.enumerated() {
             let merge = item.stringValue!
             // Byte-level tokens never hold a space (it is Ġ), so the one space separates the pair.
@@ -168,7 +182,6 @@ enum GGUFTokenizer {
             }
             out += (rank == 0 ? "\n      " : ",\n      ") + quoted(merge)
         }
-        out += mergeItems.isEmpty ? "]\n  }\n}\n" : "\n    ]\n  }\n}\n"
         return out
     }
 
