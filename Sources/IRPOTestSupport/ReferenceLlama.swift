@@ -30,6 +30,12 @@ public struct ReferenceLlama {
         }
     }
 
+    /// x plus the bias at `offset`, or x when there is none.
+    public func biased(_ x: [Double], _ offset: Int?) -> [Double] {
+        guard let offset else { return x }
+        return x.indices.map { x[$0] + params[offset + $0] }
+    }
+
     /// RMSNorm of x with the gains at `offset`.
     public func rmsnorm(_ x: [Double], _ offset: Int) -> [Double] {
         let ms = x.map { $0 * $0 }.reduce(0, +) / Double(x.count)
@@ -37,12 +43,26 @@ public struct ReferenceLlama {
         return x.indices.map { params[offset + $0] * x[$0] * r }
     }
 
+    /// An inverse frequency under the config's RoPE scaling, transformers' formulas in Double.
+    func scaled(_ inv: Double) -> Double {
+        switch config.ropeScaling {
+        case nil: return inv
+        case .linear(let factor)?: return inv / Double(factor)
+        case .llama3(let factor, let low, let high, let original)?:
+            let wavelength = 2 * Double.pi / inv, f = Double(factor)
+            if wavelength > Double(original) / Double(low) { return inv / f }
+            if wavelength < Double(original) / Double(high) { return inv }
+            let smooth = (Double(original) / wavelength - Double(low)) / Double(high - low)
+            return (1 - smooth) * inv / f + smooth * inv
+        }
+    }
+
     /// Rotary embedding of `heads` heads of v in place (rotate-half layout).
     public func rope(_ v: inout [Double], heads: Int, position: Int) {
         let hs = config.headDim, half = hs / 2
         for h in 0..<heads {
             for j in 0..<half {
-                let inv = 1 / pow(Double(config.ropeTheta), Double(2 * j) / Double(hs))
+                let inv = scaled(1 / pow(Double(config.ropeTheta), Double(2 * j) / Double(hs)))
                 let c = cos(Double(position) * inv), s = sin(Double(position) * inv)
                 let a = v[h * hs + j], b = v[h * hs + j + half]
                 v[h * hs + j] = a * c - b * s
@@ -65,9 +85,9 @@ public struct ReferenceLlama {
         var x = (0..<N).map { i in (0..<C).map { params[layout.embedding + Int(batch.tokens[i]) * C + $0] } }
         for lw in layout.layers {
             let h1 = x.map { rmsnorm($0, lw.attentionNorm) }
-            var q = h1.map { linear($0, lw.q, out: NH * HS) }
-            var k = h1.map { linear($0, lw.k, out: NKV * HS) }
-            let v = h1.map { linear($0, lw.v, out: NKV * HS) }
+            var q = h1.map { biased(linear($0, lw.q, out: NH * HS), lw.qkvBias) }
+            var k = h1.map { biased(linear($0, lw.k, out: NKV * HS), lw.qkvBias.map { $0 + NH * HS }) }
+            let v = h1.map { biased(linear($0, lw.v, out: NKV * HS), lw.qkvBias.map { $0 + (NH + NKV) * HS }) }
             for i in 0..<N {
                 rope(&q[i], heads: NH, position: Int(batch.positions[i]))
                 rope(&k[i], heads: NKV, position: Int(batch.positions[i]))

@@ -18,7 +18,7 @@ import Testing
         ("gpt2", "jq '.model_type = \"gpt2\"' m0/config.json > gpt2/config.json",
          "gpt2/config.json: unsupported config: model_type \"gpt2\" is not a Llama-architecture model"),
         ("arch", "jq '.architectures = [\"GPT2LMHeadModel\"]' m0/config.json > arch/config.json",
-         "arch/config.json: unsupported architectures [\"GPT2LMHeadModel\"] (only LlamaForCausalLM)"),
+         "arch/config.json: unsupported architectures [\"GPT2LMHeadModel\"] (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM)"),
         ("wide", "jq '.hidden_size = 64' m0/config.json > wide/config.json",
          "wide/model.safetensors: tensor model.embed_tokens.weight: shape [257, 32] but config.json implies [257, 64]"),
         ("othertok", """

@@ -23,12 +23,30 @@ import IRPOTestSupport
 
     @Test(arguments: [(false, 4), (true, 4), (false, 2), (true, 1)])
     func forwardMatchesOracleAndGradientsMatchFiniteDifferences(tied: Bool, kvHeads: Int) throws {
-        let config = try Self.tinyConfig(tied: tied, kvHeads: kvHeads)
+        try Self.check(try Self.tinyConfig(tied: tied, kvHeads: kvHeads))
+    }
+
+    /// Qwen2's q/k/v biases and the two RoPE scalings, each through the same check.
+    @Test(arguments: [(ModelFamily.qwen2, RopeScaling?.none), (.qwen2, .llama3(factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8)),
+                      (.llama, .linear(factor: 2.5))])
+    func familiesMatchOracleAndFiniteDifferences(family: ModelFamily, scaling: RopeScaling?) throws {
+        var config = try Self.tinyConfig(tied: family == .qwen2, kvHeads: 2)
+        config.family = family
+        config.ropeScaling = scaling
+        config.ropeTheta = 100
+        try Self.check(config)
+    }
+
+    static func check(_ config: LlamaConfig) throws {
+        let tied = config.tieWordEmbeddings, kvHeads = config.numKeyValueHeads
         // Larger-than-usual init so attention is far from uniform and every path carries signal.
         let weights = ModelWeights.random(config: config, seed: 7, std: 0.3)
         var rng = SplitMix64(seed: 99)
         for off in weights.layout.normOffsets {
             for c in 0..<config.hiddenSize { weights.data[off + c] = 1 + Float(rng.nextGaussian() * 0.2) }
+        }
+        for bias in weights.layout.layers.compactMap(\.qkvBias) {
+            for i in 0..<config.qkvWidth { weights.data[bias + i] = Float(rng.nextGaussian() * 0.3) }
         }
         let batch = Self.mixedBatch()
         let model = Transformer(weights: weights)

@@ -265,11 +265,16 @@ public enum CheckpointIO {
 
     private static func decodeConfig(_ data: Data, display: String) throws -> LlamaConfig {
         do {
-            if let names = try JSONDecoder().decode(Architecture.self, from: data).architectures,
-               !names.isEmpty, !names.contains("LlamaForCausalLM") {
-                throw CheckpointError(file: display, "unsupported architectures \(names) (only LlamaForCausalLM)")
+            let names = try JSONDecoder().decode(Architecture.self, from: data).architectures ?? []
+            let known = ModelFamily.allCases.map(\.architecture)
+            if !names.isEmpty, !names.contains(where: known.contains) {
+                throw CheckpointError(file: display, "unsupported architectures \(names) (supported: \(known.joined(separator: ", ")))")
             }
-            return try JSONDecoder().decode(LlamaConfig.self, from: data)
+            let config = try JSONDecoder().decode(LlamaConfig.self, from: data)
+            if !names.isEmpty, !names.contains(config.family.architecture) {
+                throw CheckpointError(file: display, "architectures \(names) do not match model_type \"\(config.family.rawValue)\" (\(config.family.architecture))")
+            }
+            return config
         } catch {
             throw CheckpointError.wrapping(error, file: display)
         }

@@ -7,8 +7,13 @@ public final class RopeTable: @unchecked Sendable {
     /// (positions, headDim/2) each.
     let cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>
 
+    /// The table of `config`'s RoPE (its θ and scaling) for positions 0..<positions.
+    public convenience init(config: LlamaConfig, positions: Int) {
+        self.init(headDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling, positions: positions)
+    }
+
     /// Precomputes the table for positions 0..<positions.
-    public init(headDim: Int, theta: Float, positions: Int) {
+    public init(headDim: Int, theta: Float, scaling: RopeScaling? = nil, positions: Int) {
         self.headDim = headDim
         self.positions = positions
         let half = headDim / 2
@@ -16,7 +21,8 @@ public final class RopeTable: @unchecked Sendable {
         sin = .allocate(capacity: positions * half)
         for j in 0..<half {
             // inv_freq = 1 / theta^(2j/d), all in float32 like torch.
-            let invFreq: Float = 1 / Foundation.pow(theta, Float(2 * j) / Float(headDim))
+            let plain: Float = 1 / Foundation.pow(theta, Float(2 * j) / Float(headDim))
+            let invFreq = scaling?.scale(plain) ?? plain
             for p in 0..<positions {
                 let angle = Float(p) * invFreq
                 cos[p * half + j] = Foundation.cos(angle)

@@ -46,7 +46,7 @@ public final class InferenceSession {
         released = [Bool](repeating: false, count: slots)
         slotKeys = [UnsafeMutablePointer<Float>?](repeating: nil, count: slots)
         slotValues = slotKeys
-        rope = RopeTable(headDim: c.headDim, theta: c.ropeTheta, positions: self.capacity)
+        rope = RopeTable(config: c, positions: self.capacity)
         keyStride = (self.capacity + 31) & ~31
     }
 
@@ -199,6 +199,7 @@ public final class InferenceSession {
         rmsnormForward(out: s.normed, rstd: nil, inp: s.x, weight: w + lw.attentionNorm, rows: R, channels: C,
                        eps: c.rmsNormEps)
         matmul(rows: R, out: s.qkv, inp: s.normed, weight: packed.qkv, accumulate: false)
+        if let bias = lw.qkvBias { biasForward(s.qkv, bias: w + bias, rows: R, width: QKV) }
         ropeForward(s.qkv, rowStride: QKV, heads: c.numAttentionHeads, positions: pos, rows: R, table: rope)
         ropeForward(s.qkv + QW, rowStride: QKV, heads: c.numKeyValueHeads, positions: pos, rows: R, table: rope)
         appendToCache(layer: l, rows: rows, positions: pos)

@@ -2,6 +2,8 @@ import Foundation
 
 /// The hyper-parameters of a Llama-architecture model, read from and written to HF `config.json`.
 public struct LlamaConfig: Codable, Sendable, Equatable {
+    /// Which transformers class the checkpoint is; a saved model keeps it.
+    public var family: ModelFamily
     public var vocabSize: Int
     public var hiddenSize: Int
     public var intermediateSize: Int
@@ -12,6 +14,8 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
     public var maxPositionEmbeddings: Int
     public var rmsNormEps: Float
     public var ropeTheta: Float
+    /// nil: plain RoPE.
+    public var ropeScaling: RopeScaling?
     public var tieWordEmbeddings: Bool
     public var bosTokenId: Int?
     /// HF allows one id or a list; every listed id ends a generation.
@@ -23,7 +27,9 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
                 numAttentionHeads: Int, numKeyValueHeads: Int? = nil, headDim: Int? = nil,
                 maxPositionEmbeddings: Int = 2048, rmsNormEps: Float = 1e-5, ropeTheta: Float = 10000,
                 tieWordEmbeddings: Bool = false, bosTokenId: Int? = nil, eosTokenIds: [Int] = [],
-                padTokenId: Int? = nil) throws {
+                padTokenId: Int? = nil, family: ModelFamily = .llama, ropeScaling: RopeScaling? = nil) throws {
+        self.family = family
+        self.ropeScaling = ropeScaling
         self.vocabSize = vocabSize
         self.hiddenSize = hiddenSize
         self.intermediateSize = intermediateSize
@@ -47,6 +53,8 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
     public var keyValueWidth: Int { numKeyValueHeads * headDim }
     /// Width of a token's q, k and v side by side: `queryWidth + 2 · keyValueWidth`.
     public var qkvWidth: Int { queryWidth + 2 * keyValueWidth }
+    /// Qwen2 adds a bias to q, k and v (not to o, not in the MLP).
+    public var hasQKVBias: Bool { family == .qwen2 }
 
     /// Rejects combinations no Llama can have, naming the offending keys.
     public func validate() throws {
@@ -63,6 +71,13 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         if maxPositionEmbeddings <= 0 { throw fail("max_position_embeddings must be positive") }
         if !(rmsNormEps > 0) { throw fail("rms_norm_eps must be positive") }
         if !(ropeTheta > 0) { throw fail("rope_theta must be positive") }
+        switch ropeScaling {
+        case .linear(let factor) where !(factor > 0):
+            throw fail("rope_scaling factor must be positive")
+        case .llama3(let factor, let low, let high, let original) where !(factor > 0) || !(low > 0) || !(high > low) || original <= 0:
+            throw fail("llama3 rope_scaling needs factor > 0, 0 < low_freq_factor < high_freq_factor and original_max_position_embeddings > 0")
+        default: break
+        }
         for id in eosTokenIds + [bosTokenId, padTokenId].compactMap({ $0 }) where id < 0 || id >= vocabSize {
             throw fail("token id \(id) is outside the vocabulary (vocab_size \(vocabSize))")
         }
@@ -79,23 +94,74 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         case bosTokenId = "bos_token_id", eosTokenId = "eos_token_id", padTokenId = "pad_token_id"
         case hiddenAct = "hidden_act", attentionBias = "attention_bias", mlpBias = "mlp_bias"
         case torchDtype = "torch_dtype", dtype
+        case slidingWindow = "sliding_window", useSlidingWindow = "use_sliding_window", layerTypes = "layer_types"
     }
 
-    /// transformers 5 moves `rope_theta` into `rope_parameters`; older files may carry `rope_scaling`.
+    /// transformers 5 moves `rope_theta` into `rope_parameters`; older files may carry `rope_scaling`
+    /// (with `type` in the oldest). Both hold the scaling's own numbers.
     struct RopeParameters: Codable {
         var ropeTheta: Float?
         var ropeType: String?
-        enum CodingKeys: String, CodingKey { case ropeTheta = "rope_theta", ropeType = "rope_type", type }
-        init(ropeTheta: Float?, ropeType: String?) { self.ropeTheta = ropeTheta; self.ropeType = ropeType }
+        var factor: Float?
+        var lowFreqFactor: Float?, highFreqFactor: Float?
+        var originalMaxPositions: Int?
+        enum CodingKeys: String, CodingKey {
+            case ropeTheta = "rope_theta", ropeType = "rope_type", type, factor
+            case lowFreqFactor = "low_freq_factor", highFreqFactor = "high_freq_factor"
+            case originalMaxPositions = "original_max_position_embeddings"
+        }
+        init(_ scaling: RopeScaling) {
+            switch scaling {
+            case .linear(let factor):
+                ropeType = "linear"
+                self.factor = factor
+            case .llama3(let factor, let low, let high, let original):
+                ropeType = "llama3"
+                self.factor = factor
+                lowFreqFactor = low
+                highFreqFactor = high
+                originalMaxPositions = original
+            }
+        }
         init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             ropeTheta = try c.decodeIfPresent(Float.self, forKey: .ropeTheta)
             ropeType = try c.decodeIfPresent(String.self, forKey: .ropeType) ?? c.decodeIfPresent(String.self, forKey: .type)
+            factor = try c.decodeIfPresent(Float.self, forKey: .factor)
+            lowFreqFactor = try c.decodeIfPresent(Float.self, forKey: .lowFreqFactor)
+            highFreqFactor = try c.decodeIfPresent(Float.self, forKey: .highFreqFactor)
+            originalMaxPositions = try c.decodeIfPresent(Int.self, forKey: .originalMaxPositions)
         }
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encodeIfPresent(ropeTheta, forKey: .ropeTheta)
             try c.encodeIfPresent(ropeType, forKey: .ropeType)
+            try c.encodeIfPresent(factor, forKey: .factor)
+            try c.encodeIfPresent(lowFreqFactor, forKey: .lowFreqFactor)
+            try c.encodeIfPresent(highFreqFactor, forKey: .highFreqFactor)
+            try c.encodeIfPresent(originalMaxPositions, forKey: .originalMaxPositions)
+        }
+
+        /// The scaling these parameters name; `key` names the config entry in errors.
+        func scaling(key: String, maxPositions: Int) throws -> RopeScaling? {
+            func need<T>(_ value: T?, _ name: String) throws -> T {
+                guard let value else { throw ConfigError.invalid("\(key) rope_type \"\(ropeType ?? "")\" needs \(name)") }
+                return value
+            }
+            switch ropeType {
+            case nil where key == "rope_scaling":
+                throw ConfigError.unsupported("rope_scaling without a rope_type")
+            case nil, "default":
+                return nil
+            case "linear":
+                return .linear(factor: try need(factor, "factor"))
+            case "llama3":
+                return .llama3(factor: try need(factor, "factor"), lowFreqFactor: try need(lowFreqFactor, "low_freq_factor"),
+                               highFreqFactor: try need(highFreqFactor, "high_freq_factor"),
+                               originalMaxPositions: originalMaxPositions ?? maxPositions)
+            case let type?:
+                throw ConfigError.unsupported("\(key) rope_type \"\(type)\" (default, linear and llama3 are supported)")
+            }
         }
     }
 
@@ -110,56 +176,73 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        if let type = try c.decodeIfPresent(String.self, forKey: .modelType), !Self.supportedModelTypes.contains(type) {
-            throw ConfigError.unsupported("model_type \"\(type)\" is not a Llama-architecture model (supported: \(Self.supportedModelTypes.sorted().joined(separator: ", ")))")
+        var family = ModelFamily.llama
+        if let type = try c.decodeIfPresent(String.self, forKey: .modelType) {
+            guard let known = ModelFamily(rawValue: type) else {
+                throw ConfigError.unsupported("model_type \"\(type)\" is not a Llama-architecture model (supported: \(Self.supportedModelTypes.sorted().joined(separator: ", ")))")
+            }
+            family = known
         }
         if let act = try c.decodeIfPresent(String.self, forKey: .hiddenAct), act != "silu" {
             throw ConfigError.unsupported("hidden_act \"\(act)\" (only silu)")
         }
-        if try c.decodeIfPresent(Bool.self, forKey: .attentionBias) == true {
-            throw ConfigError.unsupported("attention_bias true (Llama has no biases)")
+        if family != .qwen2, try c.decodeIfPresent(Bool.self, forKey: .attentionBias) == true {
+            throw ConfigError.unsupported("attention_bias true (\(family.architecture) has no biases)")
         }
         if try c.decodeIfPresent(Bool.self, forKey: .mlpBias) == true {
-            throw ConfigError.unsupported("mlp_bias true (Llama has no biases)")
+            throw ConfigError.unsupported("mlp_bias true (the MLP has no biases)")
         }
+        let maxPositions = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? 2048
+        try Self.checkSlidingWindow(c, family: family, maxPositions: maxPositions)
         var theta = try c.decodeIfPresent(Float.self, forKey: .ropeTheta)
+        var scaling: RopeScaling?
         for key in [CodingKeys.ropeParameters, .ropeScaling] {
             guard let rope = try c.decodeIfPresent(RopeParameters.self, forKey: key) else { continue }
-            if let type = rope.ropeType, type != "default" {
-                throw ConfigError.unsupported("\(key.rawValue) rope_type \"\(type)\" (only default RoPE)")
-            }
-            if rope.ropeType == nil && key == .ropeScaling {
-                throw ConfigError.unsupported("rope_scaling without a rope_type")
-            }
+            scaling = try rope.scaling(key: key.rawValue, maxPositions: maxPositions) ?? scaling
             theta = rope.ropeTheta ?? theta
         }
-        let heads = try c.decode(Int.self, forKey: .numAttentionHeads)
-        let hidden = try c.decode(Int.self, forKey: .hiddenSize)
         try self.init(
             vocabSize: try c.decode(Int.self, forKey: .vocabSize),
-            hiddenSize: hidden,
+            hiddenSize: try c.decode(Int.self, forKey: .hiddenSize),
             intermediateSize: try c.decode(Int.self, forKey: .intermediateSize),
             numHiddenLayers: try c.decode(Int.self, forKey: .numHiddenLayers),
-            numAttentionHeads: heads,
+            numAttentionHeads: try c.decode(Int.self, forKey: .numAttentionHeads),
             numKeyValueHeads: try c.decodeIfPresent(Int.self, forKey: .numKeyValueHeads),
             headDim: try c.decodeIfPresent(Int.self, forKey: .headDim),
-            maxPositionEmbeddings: try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? 2048,
+            maxPositionEmbeddings: maxPositions,
             rmsNormEps: try c.decodeIfPresent(Float.self, forKey: .rmsNormEps) ?? 1e-6,
             ropeTheta: theta ?? 10000,
             tieWordEmbeddings: try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? false,
             bosTokenId: try c.decodeIfPresent(Int.self, forKey: .bosTokenId),
             eosTokenIds: try c.decodeIfPresent(OneOrMany.self, forKey: .eosTokenId)?.ids ?? [],
-            padTokenId: try c.decodeIfPresent(Int.self, forKey: .padTokenId))
+            padTokenId: try c.decodeIfPresent(Int.self, forKey: .padTokenId),
+            family: family, ropeScaling: scaling)
         if let dtype = try c.decodeIfPresent(String.self, forKey: .dtype) ?? c.decodeIfPresent(String.self, forKey: .torchDtype),
            !["float32", "float16", "bfloat16"].contains(dtype) {
             throw ConfigError.unsupported("dtype \"\(dtype)\" (float32, float16 or bfloat16)")
         }
     }
 
+    /// Every position attends to every earlier one here, so a sliding window is accepted only
+    /// where it covers the whole context (Mistral) or is switched off (Qwen2).
+    private static func checkSlidingWindow(_ c: KeyedDecodingContainer<CodingKeys>, family: ModelFamily,
+                                           maxPositions: Int) throws {
+        if family == .qwen2, try c.decodeIfPresent(Bool.self, forKey: .useSlidingWindow) == true {
+            throw ConfigError.unsupported("use_sliding_window true (only full attention)")
+        }
+        if let types = try c.decodeIfPresent([String].self, forKey: .layerTypes),
+           let other = types.first(where: { $0 != "full_attention" }) {
+            throw ConfigError.unsupported("layer_types \"\(other)\" (only full_attention)")
+        }
+        if family == .mistral, let window = try c.decodeIfPresent(Int.self, forKey: .slidingWindow), window < maxPositions {
+            throw ConfigError.unsupported("sliding_window \(window) is shorter than max_position_embeddings \(maxPositions) (only full attention)")
+        }
+    }
+
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode("llama", forKey: .modelType)
-        try c.encode(["LlamaForCausalLM"], forKey: .architectures)
+        try c.encode(family.rawValue, forKey: .modelType)
+        try c.encode([family.architecture], forKey: .architectures)
         try c.encode(vocabSize, forKey: .vocabSize)
         try c.encode(hiddenSize, forKey: .hiddenSize)
         try c.encode(intermediateSize, forKey: .intermediateSize)
@@ -170,19 +253,24 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         try c.encode(maxPositionEmbeddings, forKey: .maxPositionEmbeddings)
         try c.encode(rmsNormEps, forKey: .rmsNormEps)
         try c.encode(ropeTheta, forKey: .ropeTheta)
+        try c.encodeIfPresent(ropeScaling.map(RopeParameters.init), forKey: .ropeScaling)
         try c.encode(tieWordEmbeddings, forKey: .tieWordEmbeddings)
         try c.encodeIfPresent(bosTokenId, forKey: .bosTokenId)
         if eosTokenIds.count == 1 { try c.encode(eosTokenIds[0], forKey: .eosTokenId) }
         else if !eosTokenIds.isEmpty { try c.encode(eosTokenIds, forKey: .eosTokenId) }
         try c.encodeIfPresent(padTokenId, forKey: .padTokenId)
         try c.encode("silu", forKey: .hiddenAct)
-        try c.encode(false, forKey: .attentionBias)
+        switch family {
+        case .llama: try c.encode(false, forKey: .attentionBias)
+        case .mistral: try c.encode(false, forKey: .attentionBias); try c.encodeNil(forKey: .slidingWindow)
+        case .qwen2: try c.encode(false, forKey: .useSlidingWindow)
+        }
         try c.encode(false, forKey: .mlpBias)
         try c.encode("float32", forKey: .torchDtype)
     }
 
-    /// model_type values whose weights follow LlamaForCausalLM exactly.
-    public static let supportedModelTypes: Set<String> = ["llama"]
+    /// model_type values of the families we run.
+    public static let supportedModelTypes = Set(ModelFamily.allCases.map(\.rawValue))
 }
 
 /// A config.json that cannot describe a model we run.

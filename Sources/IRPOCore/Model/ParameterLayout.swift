@@ -8,7 +8,7 @@ public struct TensorSlot: Sendable, Equatable {
     public let offset: Int
     /// Element count.
     public var count: Int { shape.reduce(1, *) }
-    /// Matrices take weight decay; norm gains do not (as in HF Trainer's default grouping).
+    /// Matrices take weight decay; norm gains and biases do not (as in HF Trainer's default grouping).
     public var decays: Bool { shape.count == 2 }
 }
 
@@ -21,6 +21,8 @@ public struct ParameterLayout: Sendable {
     public struct Layer: Sendable {
         public let attentionNorm: Int, qkv: Int, q: Int, k: Int, v: Int, o: Int
         public let mlpNorm: Int, gateUp: Int, gate: Int, up: Int, down: Int
+        /// The q, k and v biases side by side (QKV floats), when the family has them (Qwen2).
+        public let qkvBias: Int?
     }
     public let config: LlamaConfig
     public let embedding: Int
@@ -52,13 +54,19 @@ public struct ParameterLayout: Sendable {
             let q = add(p + "self_attn.q_proj.weight", [QW, C])
             let k = add(p + "self_attn.k_proj.weight", [KW, C])
             let v = add(p + "self_attn.v_proj.weight", [KW, C])
+            var qkvBias: Int?
+            if config.hasQKVBias {
+                qkvBias = add(p + "self_attn.q_proj.bias", [QW])
+                _ = add(p + "self_attn.k_proj.bias", [KW])
+                _ = add(p + "self_attn.v_proj.bias", [KW])
+            }
             let o = add(p + "self_attn.o_proj.weight", [C, QW])
             let mn = add(p + "post_attention_layernorm.weight", [C])
             let g = add(p + "mlp.gate_proj.weight", [F, C])
             let u = add(p + "mlp.up_proj.weight", [F, C])
             let d = add(p + "mlp.down_proj.weight", [C, F])
             layers.append(Layer(attentionNorm: an, qkv: q, q: q, k: k, v: v, o: o,
-                                mlpNorm: mn, gateUp: g, gate: g, up: u, down: d))
+                                mlpNorm: mn, gateUp: g, gate: g, up: u, down: d, qkvBias: qkvBias))
         }
         self.layers = layers
         finalNorm = add("model.norm.weight", [C])

@@ -37,7 +37,7 @@ public final class Transformer {
         self.weights = weights
         self.kernel = kernel
         let c = weights.config
-        rope = RopeTable(headDim: c.headDim, theta: c.ropeTheta, positions: c.maxPositionEmbeddings)
+        rope = RopeTable(config: c, positions: c.maxPositionEmbeddings)
         lmHeadChunkRows = max(1, Self.lmHeadChunkFloats / c.vocabSize)
     }
 
@@ -155,6 +155,7 @@ public final class Transformer {
                        rows: N, channels: C, eps: c.rmsNormEps)
         gemm(.none, .transposed, m: N, n: QKV, k: C, a: a[la.normed1], lda: C, b: w + lw.qkv, ldb: C,
               c: a[la.qkv], ldc: QKV, path: kernel)
+        if let bias = lw.qkvBias { biasForward(a[la.qkv], bias: w + bias, rows: N, width: QKV) }
         ropeForward(a[la.qkv], rowStride: QKV, heads: NH, positions: positions, rows: N, table: rope)
         ropeForward(a[la.qkv] + QW, rowStride: QKV, heads: c.numKeyValueHeads, positions: positions,
                     rows: N, table: rope)
@@ -208,6 +209,7 @@ public final class Transformer {
         ropeBackward(d.qkv, rowStride: QKV, heads: NH, positions: positions, rows: N, table: rope)
         ropeBackward(d.qkv + QW, rowStride: QKV, heads: c.numKeyValueHeads, positions: positions,
                      rows: N, table: rope)
+        if let bias = lw.qkvBias { biasBackward(dbias: g + bias, dout: d.qkv, rows: N, width: QKV) }
         // qkv = normed1·Wqkv^T
         gemm(.none, .none, m: N, n: C, k: QKV, a: d.qkv, lda: QKV, b: w + lw.qkv, ldb: C,
               c: d.normed, ldc: C, path: kernel)
