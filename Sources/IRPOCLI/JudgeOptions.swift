@@ -4,7 +4,7 @@ import IRPOCore
 /// `grade --judge`: a model scores each completion through the LLM-as-a-Judge prompt, sampled
 /// as `sample` samples (the same flags, seeded, batched).
 public struct JudgeOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Judge model (as sample's --model): score each completion with the LLM-as-a-Judge prompt instead of a gold answer.",
+    @Option(help: ArgumentHelp("Judge model directory, bundle or GGUF file: score each completion with the LLM-as-a-Judge prompt instead of a gold answer.",
                                valueName: "dir"))
     public var judge: String?
 

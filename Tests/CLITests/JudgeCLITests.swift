@@ -1,4 +1,5 @@
 import Foundation
+import IRPOCore
 import Testing
 
 /// `grade --judge` and `pair --strategy best-worst|gap` run as built binaries in real pipes, on
@@ -18,6 +19,21 @@ import Testing
             let digits = texts.compactMap { $0.hasPrefix("Score: ") ? Double($0.dropFirst(7)) : nil }
             return ((o["score"] as? NSNumber)?.doubleValue, digits)
         }
+    }
+
+    /// The built-in prompt is, byte for byte, the one grade(1) documents under JUDGE PROMPT.
+    @Test func theBuiltInPromptIsTheDocumentedOne() throws {
+        let page = try ManPageTests.page("man1/grade.1")
+        let section = try #require(page.range(of: "\n.SH \"JUDGE PROMPT\"\n")).upperBound
+        let start = try #require(page.range(of: "\n.EX\n", range: section..<page.endIndex)).upperBound
+        let end = try #require(page.range(of: "\n.EE\n", range: start..<page.endIndex)).lowerBound
+        let documented = page[start..<end].split(separator: "\n", omittingEmptySubsequences: false).map {
+            ManPageExampleTests.unescape(String($0)).replacingOccurrences(of: "\\(cq", with: "\u{2019}")
+                .replacingOccurrences(of: "\\(lq", with: "\u{201C}").replacingOccurrences(of: "\\(rq", with: "\u{201D}")
+        }.joined(separator: "\n") + "\n"
+        #expect(Array(JudgePrompt.selfRewarding.text.utf8) == Array(documented.utf8))
+        #expect(documented.hasPrefix("Review the user\u{2019}s question") && documented.contains("\u{201C}Score: <total points>\u{201D}\n"))
+        #expect(documented.utf8.allSatisfy { $0 != UInt8(ascii: "\\") }, "an escape was left undone")
     }
 
     @Test func judgesEachCompletionAndAveragesItsJudgements() throws {
@@ -78,7 +94,7 @@ import Testing
         #expect(r.err == """
         grade: in.jsonl:2: missing field "completion"
         grade: in.jsonl:3: missing field "question" (or "prompt")
-        grade: in.jsonl:4: field "completion" must be a string, found number
+        grade: in.jsonl:4: field "completion" must be a string, found a number
 
         """)
         #expect(r.out.split(separator: "\n").map { $0.prefix(8) } == [#"{"id":1,"#, #"{"id":5,"#])
@@ -141,7 +157,7 @@ import Testing
         #expect(r.status == 1)
         #expect(r.err == """
         pair: in.jsonl:2: missing field "score" (score the samples first, e.g. grade --judge)
-        pair: in.jsonl:3: field "score" must be a number, found string
+        pair: in.jsonl:3: field "score" must be a number, found a string
 
         """)
         #expect(r.out == #"{"prompt":"P","chosen":"x","rejected":"w","id":1,"chosen_score":4,"rejected_score":1}"# + "\n")
