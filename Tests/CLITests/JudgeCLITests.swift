@@ -185,4 +185,44 @@ import Testing
         #expect(Set(r.out.split(separator: "\n")).isSubset(of: ["[1,true]", "[2,true]", "[3,true]"]) && !r.out.isEmpty, "\(r.out)")
         #expect(r.err.hasPrefix("pair: 3 problems, 0 skipped (fewer than two scored), "), "\(r.err)")
     }
+
+    /// irpo.mk with REWARD=judge: the self-rewarding loop end to end, on the judge fixture as M0
+    /// (it answers "Score: d" to the plain prompt, and judges its own answers the same way).
+    @Test func selfRewardingPipelineEndToEnd() throws {
+        let knobs = "BIN=\"$BIN\" MODEL=m0 TRAIN=data/train.jsonl TEST=data/test.jsonl OUT=run SAMPLES=4 EVAL_SAMPLES=2 "
+            + "MAX_TOKENS=4 JUDGE_MAX_TOKENS=4 JUDGE_SAMPLES=2 TEMPLATE=plain LR=1e-3 THREADS=1 REWARD=judge"
+        let r = try Shell.run("""
+        set -e
+        cp -r '\(Self.judge)' m0
+        "$BIN/arith-problems" --out-dir data --train 6 --dev 2 --test 3 --tokenizer tokenizer.json
+        make -s -f \(ExamplePipelineTests.pipelines)/irpo.mk ITERS=1 \(knobs) > run.out 2>make.err || { cat make.err >&2; exit 1; }
+        echo "== header"; head -n 1 run.out
+        echo "== files"; ls run
+        for f in judged-1 pairs-1; do echo "== $f"; head -n 1 run/$f.jsonl | jq -c 'keys'; done
+        echo "== pairs"; jq -c '.chosen_score > .rejected_score' run/pairs-1.jsonl | sort -u
+        echo "== init"; make -n -f \(ExamplePipelineTests.pipelines)/irpo.mk ITERS=2 REF=init \(knobs)
+        """)
+        #expect(r.status == 0, "\(r.out)\n\(r.err)")
+        let sections = Dictionary(uniqueKeysWithValues: r.out.components(separatedBy: "== ").dropFirst().map { part in
+            let nl = part.firstIndex(of: "\n") ?? part.endIndex
+            return (String(part[..<nl]), String(part[nl...]).trimmingCharacters(in: .whitespacesAndNewlines))
+        })
+        #expect(sections["header"] == "irpo: 1 iterations from m0 in run; REWARD=judge (judge: each iteration's own model); "
+                + "REF=prev (reference: M(i-1) for M(i))")
+        let files = Set((sections["files"] ?? "").split(separator: "\n").map(String.init))
+        for f in ["samples-1.jsonl", "judged-1.jsonl", "pairs-1.jsonl", "m1", "M1.eval.json", "table.txt"] {
+            #expect(files.contains(f), "run/\(f) is missing: \(files.sorted())")
+        }
+        #expect(!files.contains("graded-1.jsonl"))
+        #expect(sections["judged-1"] == #"["answer","completion","finish","id","logprob","model","prompt","question","sample","score","tokens"]"#)
+        #expect(sections["pairs-1"] == #"["chosen","chosen_score","id","prompt","rejected","rejected_score"]"#)
+        #expect(sections["pairs"] == "true")
+        // Iteration 2 is judged by M1 and, with REF=init, trained against M0.
+        let plan = sections["init"] ?? ""
+        #expect(plan.hasPrefix("irpo: 2 iterations from m0 in run; REWARD=judge (judge: each iteration's own model); "
+                               + "REF=init (reference: M0 for every M(i))"), "\(plan)")
+        #expect(plan.contains("grade --judge run/m1 --judge-samples 2 --temperature 0.7 --top-p 0.9"), "\(plan)")
+        #expect(plan.contains("dpo-train --model run/m1 --out run/m2 --ref m0 --loss dpo"), "\(plan)")
+        #expect(plan.contains("pair --max-pairs 10 --seed 1 --strategy best-worst --min-gap 0"), "\(plan)")
+    }
 }
