@@ -203,10 +203,7 @@ import Testing
         echo "== init"; make -n -f \(ExamplePipelineTests.pipelines)/irpo.mk ITERS=2 REF=init \(knobs)
         """)
         #expect(r.status == 0, "\(r.out)\n\(r.err)")
-        let sections = Dictionary(uniqueKeysWithValues: r.out.components(separatedBy: "== ").dropFirst().map { part in
-            let nl = part.firstIndex(of: "\n") ?? part.endIndex
-            return (String(part[..<nl]), String(part[nl...]).trimmingCharacters(in: .whitespacesAndNewlines))
-        })
+        let sections = Shell.sections(r.out)
         #expect(sections["header"] == "irpo: 1 iterations from m0 in run; REWARD=judge (judge: each iteration's own model); "
                 + "REF=prev (reference: M(i-1) for M(i))")
         let files = Set((sections["files"] ?? "").split(separator: "\n").map(String.init))
