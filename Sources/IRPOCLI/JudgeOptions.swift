@@ -17,6 +17,9 @@ public struct JudgeOptions: ParsableArguments {
     @Flag(help: "Also write the judge's text in \"judgement\" (an array of texts with --judge-samples above 1).")
     public var judgement = false
 
+    @Flag(help: "Give the judge prompt as a user message through the judge's chat template.")
+    public var judgeChat = false
+
     @OptionGroup public var sampling: SamplingOptions
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Most judgements decoded together in one step.", valueName: "n"))
@@ -39,7 +42,8 @@ public struct JudgeOptions: ParsableArguments {
         "score" is the mean of the judgements that give one (the number after the last \
         "Score:", 0 to 5, "4/5" read as 4), null when none does; "pred", "gold" and "correct" \
         are not written. A judgement's random stream is keyed by its prompt's text, so the same \
-        seed gives the same bytes at any --batch and --threads. The summary counts the records \
+        seed gives the same bytes at any --batch and --threads. --judge-chat gives a chat model \
+        the prompt as a user message through its chat template. The summary counts the records \
         without a score and the judgements with none or with one off the scale.
         """
 
@@ -49,7 +53,7 @@ public struct JudgeOptions: ParsableArguments {
         if let judgeTemplate { do { _ = try JudgePrompt.load(judgeTemplate) } catch { throw ValidationError("--judge-template \(error)") } }
         guard judge == nil else { return }
         let s = sampling, judgeOnly: [(String, Bool)] = [
-            ("--judge-samples", judgeSamples != 1), ("--judge-template", judgeTemplate != nil), ("--judgement", judgement),
+            ("--judge-samples", judgeSamples != 1), ("--judge-template", judgeTemplate != nil), ("--judgement", judgement), ("--judge-chat", judgeChat),
             ("--temperature", s.temperature != 1), ("--top-p", s.topP != 1), ("--top-k", s.topK != 0),
             ("--max-tokens", s.maxTokens != nil), ("--seed", s.seed != 0), ("--stop", !s.stop.isEmpty),
             ("--batch", batch != 64), ("--threads", compute.threads != 0), ("--progress", compute.progress),
@@ -73,22 +77,39 @@ public struct JudgeOptions: ParsableArguments {
         let loaded = try ModelLoader.load(judge, diagnostics: diagnostics)
         // irpo.json's max_tokens and stop apply to the judge as to sample; its template does not.
         let defaults = try loaded.promptSetup(template: "plain", display: judge, diagnostics: diagnostics).0
+        let chat = try judgeChat ? chatWrapping(loaded, diagnostics: diagnostics) : nil
         let writer = LineWriter(command: "grade")
         let meter = ProgressMeter(enabled: compute.showsProgress, diagnostics: diagnostics, total: input.lineCount())
         let options = sampling.generation(samples: judgeSamples, batchSize: batch, defaults: defaults)
         var run: JudgeRun!
-        run = JudgeRun(weights: loaded.checkpoint.weights, tokenizer: loaded.tokenizer, prompt: prompt, options: options,
+        run = JudgeRun(weights: loaded.checkpoint.weights, tokenizer: loaded.tokenizer, prompt: prompt, chat: chat, options: options,
                        keepJudgement: judgement, releasingWeights: true, write: writer.write) {
             writer.flush()
             meter.update(run.generator)
         }
         meter.watchMemory(of: run.generator, config: loaded.config)
         try JSONLInput(paths: input.files, diagnostics: diagnostics).forEachRecord { record, _ in
-            do { try run.add(record) } catch let e as GenerationError { throw LineError("judge prompt: \(e)") }
+            do { try run.add(record) } catch let e as GenerationError { throw LineError("judge prompt: \(e)") } catch let e as ChatTemplateError {
+                throw LineError("judge chat template: \(e)")
+            }
         }
         run.finish()
         meter.end(run.generator)
         if !quiet { diagnostics.note(run.tally.summary) }
         try CommandEnd.finish(writer: writer, diagnostics: diagnostics)
+    }
+
+    /// The judge's chat template, or the command ends with status 1 saying why there is none.
+    private func chatWrapping(_ loaded: LoadedModel, diagnostics: Diagnostics) throws -> JudgeChat {
+        let template: ModelChatTemplate?
+        do { template = try ModelChatTemplate(files: loaded.checkpoint.extraFiles, display: judge!) } catch {
+            diagnostics.error("\(error)")
+            throw ExitCode(ExitStatus.failure)
+        }
+        guard let template else {
+            diagnostics.error("\(judge!): no chat template (chat_template.jinja, or chat_template in tokenizer_config.json) for --judge-chat")
+            throw ExitCode(ExitStatus.failure)
+        }
+        return JudgeChat(template: template, tokenizer: loaded.tokenizer)
     }
 }

@@ -80,6 +80,27 @@ import Testing
         #expect(r.err == "grade: 12 records, 0 scored (mean none), 12 without a score; 12 judgements, 12 with no score, 0 out of range\n")
     }
 
+    /// --judge-chat puts the prompt through the judge's chat template: one that ends its
+    /// assistant turn with a line break keeps the scores, one that ends it otherwise (the judge
+    /// then writes nothing) makes them null, which shows the template was used.
+    @Test func aChatJudgeGetsThePromptThroughItsTemplate() throws {
+        let open = #"{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}{% if add_generation_prompt %}<|assistant|>"#
+        let r = try Shell.run("""
+        cp -r '\(Self.judge)' chat && cp -r '\(Self.judge)' closed
+        cp newline.jinja chat/chat_template.jinja && cp closed.jinja closed/chat_template.jinja
+        "$BIN/grade" --judge chat --judge-chat --seed 3 in.jsonl | jq -c .score
+        "$BIN/grade" --judge closed --judge-chat in.jsonl | jq -c .score
+        "$BIN/grade" --judge '\(Self.judge)' --judge-chat in.jsonl
+        echo "status $?"
+        """, files: ["in.jsonl": Self.samples, "newline.jinja": open + "\n{% endif %}", "closed.jinja": open + "{% endif %}"])
+        let scores = r.out.split(separator: "\n").map(String.init)
+        #expect(scores.count == 25 && scores.last == "status 1", "\(r.out)\n\(r.err)")
+        #expect(scores.prefix(12).allSatisfy { Int($0).map { (1...5).contains($0) } ?? false }, "\(scores)")
+        #expect(scores.dropFirst(12).prefix(12).allSatisfy { $0 == "null" }, "\(scores)")
+        #expect(r.err.hasSuffix("grade: \(Self.judge): no chat template (chat_template.jinja, or chat_template in "
+                                + "tokenizer_config.json) for --judge-chat\n"), "\(r.err)")
+    }
+
     @Test func badLinesAreReportedAndTheOthersJudged() throws {
         let input = """
         {"id":1,"question":"q","completion":"a"}
@@ -109,6 +130,7 @@ import Testing
         ("--judge-samples 0 --judge J", "--judge-samples must be at least 1"),
         ("--temperature 0.7", "--temperature is only used with --judge"),
         ("--judge-samples 3", "--judge-samples is only used with --judge"),
+        ("--judge-chat", "--judge-chat is only used with --judge"),
         ("--judge J --flexible", "--gold-field, --flexible and --pattern grade against a gold answer; --judge does not"),
         ("--judge J --judge-template nosuch.txt", "--judge-template nosuch.txt: cannot read the judge template"),
         ("--judge J --judge-template t.txt", "--judge-template t.txt: the judge template has no {completion} placeholder"),

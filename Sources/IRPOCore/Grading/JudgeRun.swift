@@ -7,17 +7,20 @@ public final class JudgeRun {
     /// What the run has judged so far.
     public private(set) var tally = JudgeTally()
     private let prompt: JudgePrompt
+    private let chat: JudgeChat?
     private let tokenizer: Tokenizer
     /// Records waiting for their judgements, in input order (the generator answers in that order).
     private var pending = PendingQueue<JSONRecord>()
 
     /// A run judging with `weights` and `options` (its `samples` are the judgements per record),
     /// writing each record with `write` and calling `recordDone` after it; with `keepJudgement`
-    /// the judge's text is written too: a string for one judgement, an array for several.
-    public init(weights: ModelWeights, tokenizer: Tokenizer, prompt: JudgePrompt, options: GenerationOptions,
-                keepJudgement: Bool, releasingWeights: Bool = false,
+    /// the judge's text is written too: a string for one judgement, an array for several. With
+    /// `chat` the prompt goes through the judge's chat template.
+    public init(weights: ModelWeights, tokenizer: Tokenizer, prompt: JudgePrompt, chat: JudgeChat? = nil,
+                options: GenerationOptions, keepJudgement: Bool, releasingWeights: Bool = false,
                 write: @escaping (JSONRecord) -> Void, recordDone: @escaping () -> Void = {}) {
         self.prompt = prompt
+        self.chat = chat
         self.tokenizer = tokenizer
         var take: () -> JSONRecord = { preconditionFailure("no pending record") }
         var count: ([JudgeScore], Double?) -> Void = { _, _ in }
@@ -40,14 +43,15 @@ public final class JudgeRun {
     }
 
     /// The judge's prompt for a record: its question (`question`, else `problem`, else the
-    /// `prompt` it was sampled from) and its `completion`.
-    public func judgePrompt(for record: JSONRecord) throws(RecordFieldError) -> String {
+    /// `prompt` it was sampled from) and its `completion`, through the chat template if any.
+    public func judgePrompt(for record: JSONRecord) throws -> String {
         var question = try record.question()
         if question == nil { question = try record.prompt() }
         guard let question else {
             throw RecordFieldError(field: "question", reason: "missing field \"question\" (or \"prompt\")")
         }
-        return prompt.prompt(question: question, completion: try record.requireString("completion"))
+        let text = prompt.prompt(question: question, completion: try record.requireString("completion"))
+        return try chat?.wrap(text) ?? text
     }
 
     /// Queues one record; runs decode steps until it fits. Its judgements draw from streams
