@@ -79,7 +79,8 @@ public struct JudgeOptions: ParsableArguments {
         let defaults = try loaded.promptSetup(template: "plain", display: judge, diagnostics: diagnostics).0
         let chat = try judgeChat ? chatWrapping(loaded, diagnostics: diagnostics) : nil
         let writer = LineWriter(command: "grade")
-        let meter = ProgressMeter(enabled: compute.showsProgress, diagnostics: diagnostics, total: input.lineCount())
+        let meter = ProgressMeter(enabled: compute.showsProgress, diagnostics: diagnostics, total: input.lineCount(),
+                                  unit: "records")
         let options = sampling.generation(samples: judgeSamples, batchSize: batch, defaults: defaults)
         var run: JudgeRun!
         run = JudgeRun(weights: loaded.checkpoint.weights, tokenizer: loaded.tokenizer, prompt: prompt, chat: chat, options: options,
