@@ -83,14 +83,18 @@ public struct JudgeOptions: ParsableArguments {
                                   unit: "records")
         let options = sampling.generation(samples: judgeSamples, batchSize: batch, defaults: defaults)
         var run: JudgeRun!
-        run = JudgeRun(weights: loaded.checkpoint.weights, tokenizer: loaded.tokenizer, prompt: prompt, chat: chat, options: options,
-                       keepJudgement: judgement, releasingWeights: true, write: writer.write) {
+        run = JudgeRun(weights: loaded.checkpoint.weights, tokenizer: loaded.tokenizer, prompt: prompt, chat: chat,
+                       options: options, keepJudgement: judgement, releasingWeights: true, write: writer.write) {
             writer.flush()
             meter.update(run.generator)
         }
         meter.watchMemory(of: run.generator, config: loaded.config)
         try JSONLInput(paths: input.files, diagnostics: diagnostics).forEachRecord { record, _ in
-            do { try run.add(record) } catch let e as GenerationError { throw LineError("judge prompt: \(e)") } catch let e as ChatTemplateError {
+            do {
+                try run.add(record)
+            } catch let e as GenerationError {
+                throw LineError("judge prompt: \(e)")
+            } catch let e as ChatTemplateError {
                 throw LineError("judge chat template: \(e)")
             }
         }
@@ -108,7 +112,8 @@ public struct JudgeOptions: ParsableArguments {
             throw ExitCode(ExitStatus.failure)
         }
         guard let template else {
-            diagnostics.error("\(judge!): no chat template (chat_template.jinja, or chat_template in tokenizer_config.json) for --judge-chat")
+            diagnostics.error("\(judge!): no chat template (chat_template.jinja, or chat_template in "
+                + "tokenizer_config.json) for --judge-chat")
             throw ExitCode(ExitStatus.failure)
         }
         return JudgeChat(template: template, tokenizer: loaded.tokenizer)

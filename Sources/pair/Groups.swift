@@ -206,8 +206,9 @@ struct PairBuilder {
             return "\(s.problems) problems, \(s.allRight) skipped (all right), "
                 + "\(s.allWrong) skipped (all wrong), \(s.pairs) pairs written"
         }
+        let gap = JSONSerializer.string(JudgeScore.json(scoring.minGap))
         return "\(s.problems) problems, \(s.tooFew) skipped (fewer than two scored), "
-            + "\(s.noGap) skipped (no score gap above \(JSONSerializer.string(JudgeScore.json(scoring.minGap)))), \(s.pairs) pairs written, "
+            + "\(s.noGap) skipped (no score gap above \(gap)), \(s.pairs) pairs written, "
             + "\(s.unscored) samples without a score"
     }
 }
