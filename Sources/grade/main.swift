@@ -6,7 +6,7 @@ import IRPOCore
 struct Grade: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grade",
-        abstract: "Check each completion's final answer against the gold answer.",
+        abstract: "Check each completion's final answer against the gold answer, or score it with a judge.",
         discussion: """
         Reads JSONL records holding a model's "completion" and the problem's gold answer (by \
         default "answer" for gsm8k and regex, "solution" then "answer" for math, "answerKey" then \

@@ -6,7 +6,7 @@ import IRPOCore
 struct Pair: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pair",
-        abstract: "Build preference pairs (correct over wrong) from graded samples.",
+        abstract: "Build preference pairs (correct over wrong, or by score) from graded samples.",
         discussion: """
         Reads graded samples (JSONL with "id", "prompt", "completion", "pred" and "correct", as \
         grade writes them) grouped by "id". Per problem the winners are the distinct correct \
