@@ -23,7 +23,7 @@ STEP_step  ?= 1
 .PHONY: ablations
 .DEFAULT_GOAL := ablations
 
-$(OUT)/pairs-1.step.jsonl: $(OUT)/graded-1.jsonl $(OUT)/.vars/pair
+$(OUT)/pairs-1.step.jsonl: $(call scored,1) $(OUT)/.vars/pair
 	$(PAIR) --step $< > $@.tmp && mv $@.tmp $@
 
 # $(call variant,v)

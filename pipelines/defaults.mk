@@ -48,8 +48,13 @@ PAIRS ?= $(if $(call in,example sweep),4,10)
 GOLD ?= 1
 # Step-level pairs (pair --step) instead of whole solutions (1), or not (0).
 STEP ?= 0
-# The objective: DPO plus the length-normalised NLL term.
-LOSS ?= irpo
+# What decides the pairs (irpo.mk): gold, each sample graded against TRAIN's gold answer and
+# correct paired over wrong (the IRPO paper); or judge, each sample scored by a judge model with
+# the Self-Rewarding LMs prompt (grade --judge) and paired by score (pair --strategy).
+REWARD ?= gold
+# The objective: DPO plus the length-normalised NLL term; plain DPO when a judge rewards, as in
+# the self-rewarding loop (Yuan et al. 2024).
+LOSS ?= $(if $(filter judge,$(REWARD)),dpo,irpo)
 # The NLL weight alpha: the paper's 1. The example's 10 is what sweep.mk chose on dev: at 1 the
 # DPO term outweighs the NLL term about five to one per token and M1 falls below M0. The sweep
 # itself keeps 1 for its M1, the row its variants are compared with.
@@ -67,6 +72,30 @@ WARMUP ?= 0
 SCHEDULE ?= constant
 # Anything else for dpo-train (e.g. --max-steps 100 --weight-decay 0.01).
 TRAIN_FLAGS ?=
+# The reference M(i) is trained against: prev, M(i-1), the paper's (it is also M(i)'s starting
+# point); init, M0 in every iteration, as many users keep it.
+REF ?= prev
+
+# --- the judge, with REWARD=judge ---
+
+# The judge: empty is the model being trained, M(i-1) scoring its own samples (the
+# self-rewarding loop); a model's path is a fixed judge.
+JUDGE ?=
+# Judgements per sample, their scores averaged: the paper's 3.
+JUDGE_SAMPLES ?= 3
+# The judge's sampling, the paper's: temperature 0.7, top-p 0.9.
+JUDGE_TEMPERATURE ?= 0.7
+JUDGE_TOP_P ?= 0.9
+# The longest judgement: the prompt asks for up to 100 words, then the score.
+JUDGE_MAX_TOKENS ?= 256
+# A file that replaces the built-in judge prompt (grade --judge-template), for judges whose
+# context the paper's prompt does not fit; empty for the paper's.
+JUDGE_TEMPLATE ?=
+# The pair rule: best-worst, the paper's; gap, RS-DPO's, every two samples further apart than
+# MIN_GAP (at most PAIRS of them).
+PAIR_STRATEGY ?= best-worst
+# The score gap a pair must exceed: 0 keeps any two unequal scores.
+MIN_GAP ?= 0
 
 # --- evaluation ---
 

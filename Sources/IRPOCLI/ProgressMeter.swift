@@ -7,17 +7,19 @@ public final class ProgressMeter {
     let enabled: Bool
     let diagnostics: Diagnostics
     let total: Int?
+    let unit: String
     let terminal = isatty(2) != 0
     let start = Date()
     var last = Date.distantPast
     var shownDone = -1
 
-    /// A meter of `total` problems (nil: unknown) that shows only when `enabled`, and then
-    /// starts with the line naming the CPU, kernels and threads.
-    public init(enabled: Bool, diagnostics: Diagnostics, total: Int?) {
+    /// A meter of `total` problems, or other `unit`s (nil: unknown), that shows only when
+    /// `enabled`, and then starts with the line naming the CPU, kernels and threads.
+    public init(enabled: Bool, diagnostics: Diagnostics, total: Int?, unit: String = "problems") {
         self.enabled = enabled
         self.diagnostics = diagnostics
         self.total = total
+        self.unit = unit
         if enabled { diagnostics.note(MachineDescription.line()) }
     }
 
@@ -59,8 +61,8 @@ public final class ProgressMeter {
 
     private func show(done: Int, tokens: Int, final: Bool) {
         shownDone = done
-        let text = "sample: " + progressLine(problemsDone: done, totalProblems: total, tokens: tokens,
-                                             seconds: Date().timeIntervalSince(start))
+        let text = diagnostics.command + ": " + progressLine(problemsDone: done, totalProblems: total, tokens: tokens,
+                                                             seconds: Date().timeIntervalSince(start), unit: unit)
         if terminal {
             diagnostics.send("\r" + text + "\u{1B}[K" + (final ? "\n" : ""))
         } else {

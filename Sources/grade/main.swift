@@ -6,7 +6,7 @@ import IRPOCore
 struct Grade: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grade",
-        abstract: "Check each completion's final answer against the gold answer.",
+        abstract: "Check each completion's final answer against the gold answer, or score it with a judge.",
         discussion: """
         Reads JSONL records holding a model's "completion" and the problem's gold answer (by \
         default "answer" for gsm8k and regex, "solution" then "answer" for math, "answerKey" then \
@@ -26,7 +26,7 @@ struct Grade: ParsableCommand {
         line; output is in input order. At the end a summary goes to standard error: records, \
         correct, no answer found, and found only by the --flexible fallback (with how many of \
         those were correct), so the share of the reward the fallback decides is visible.
-        """,
+        """ + "\n\n" + JudgeOptions.discussion,
         version: IRPOVersion.string)
 
     @Option(help: "Answer format: gsm8k, math, arc or regex.")
@@ -44,9 +44,11 @@ struct Grade: ParsableCommand {
     @Flag(help: "Do not print the summary on standard error.")
     var quiet = false
 
+    @OptionGroup var judging: JudgeOptions
     @OptionGroup var input: InputOptions
 
     func validate() throws {
+        try judging.check(goldOptions: goldField != nil || flexible || pattern != nil)
         if task == .regex {
             guard let pattern else { throw ValidationError("--task regex needs --pattern") }
             do { _ = try PatternAnswer(pattern: pattern) } catch { throw ValidationError(error.reason) }
@@ -56,6 +58,7 @@ struct Grade: ParsableCommand {
     }
 
     func run() throws {
+        if judging.judge != nil { return try judging.run(input: input, quiet: quiet) }
         let diagnostics = Diagnostics(command: "grade")
         let writer = LineWriter(command: "grade")
         let grader = try Grader(task: task, flexible: flexible, pattern: pattern)

@@ -9,14 +9,24 @@ struct PairSample {
     var correct: Bool
     var gold: String?
     var goldPred: JSONValue
+    /// The sample's score when pairs are ranked by `scoreField`; nil when it is null.
+    var score: Double?
 
-    init(record: JSONRecord, goldField: String?) throws {
+    init(record: JSONRecord, goldField: String?, scoreField: String? = nil) throws {
         prompt = try record.requireString("prompt")
         completion = try record.requireString("completion")
-        guard let c = try record.correct() else {
-            throw LineError("missing field \"correct\" (grade the samples first)")
+        if let scoreField {
+            guard record[scoreField] != nil else {
+                throw LineError("missing field \"\(scoreField)\" (score the samples first, e.g. grade --judge)")
+            }
+            score = try record.number(scoreField)
+            correct = false
+        } else {
+            guard let c = try record.correct() else {
+                throw LineError("missing field \"correct\" (grade the samples first)")
+            }
+            correct = c
         }
-        correct = c
         _ = try record.pred()  // a string, a number or null, as grade writes it and eval reads it
         pred = record["pred"] ?? .null
         if let goldField {
@@ -107,23 +117,34 @@ struct PairBuilder {
         var allRight = 0
         var allWrong = 0
         var pairs = 0
+        /// Score-ranked: problems with fewer than two distinct scored samples.
+        var tooFew = 0
+        /// Score-ranked: problems where no two scores differ by more than the threshold.
+        var noGap = 0
+        /// Score-ranked: samples whose score is null.
+        var unscored = 0
     }
 
     let maxPairs: Int
     let seed: UInt64
     let goldField: String?
     let stepLevel: Bool
+    /// The score-ranked rule and its threshold; nil for the right-over-wrong one.
+    let scoring: (strategy: ScorePairStrategy, minGap: Double)?
     private(set) var summary = Summary()
 
-    init(maxPairs: Int, seed: UInt64, goldField: String?, stepLevel: Bool) {
+    init(maxPairs: Int, seed: UInt64, goldField: String?, stepLevel: Bool,
+         scoring: (strategy: ScorePairStrategy, minGap: Double)? = nil) {
         self.maxPairs = maxPairs
         self.seed = seed
         self.goldField = goldField
         self.stepLevel = stepLevel
+        self.scoring = scoring
     }
 
     mutating func emit(_ g: ProblemGroup, to writer: LineWriter) {
         summary.problems += 1
+        if let scoring { return emitScored(g, scoring, to: writer) }
         let graded = g.samples.map { GradedCompletion(text: $0.completion, pred: $0.pred, correct: $0.correct) }
         let gold = goldField == nil ? nil : g.samples.first.flatMap { first in
             first.gold.map { GradedCompletion(text: $0, pred: first.goldPred, correct: true) }
@@ -135,22 +156,59 @@ struct PairBuilder {
         case let .pairs(chosen): pairs = chosen
         }
         for (w, l) in pairs {
-            var o = JSONObject()
-            if stepLevel {
-                let cut = PreferencePairs.cutAtFirstDifferentLine(prompt: g.prompt, chosen: w.text, rejected: l.text)
-                o["prompt"] = .string(cut.prompt)
-                o["chosen"] = .string(String(cut.chosen))
-                o["rejected"] = .string(String(cut.rejected))
-            } else {
-                o["prompt"] = .string(g.prompt)
-                o["chosen"] = .string(w.text)
-                o["rejected"] = .string(l.text)
-            }
-            o["id"] = g.id
-            o["chosen_pred"] = w.pred
-            o["rejected_pred"] = l.pred
-            writer.write(.object(o))
+            write(g, chosen: w.text, rejected: l.text, to: writer, ("chosen_pred", w.pred), ("rejected_pred", l.pred))
         }
         summary.pairs += pairs.count
+    }
+
+    private mutating func emitScored(_ g: ProblemGroup, _ scoring: (strategy: ScorePairStrategy, minGap: Double),
+                                     to writer: LineWriter) {
+        let scored = g.samples.compactMap { s in s.score.map { ScoredCompletion(text: s.completion, score: $0) } }
+        summary.unscored += g.samples.count - scored.count
+        switch ScoredPairs.forProblem(scored, strategy: scoring.strategy, minGap: scoring.minGap, maxPairs: maxPairs,
+                                      seed: seed, problemKey: g.key) {
+        case .tooFew: summary.tooFew += 1
+        case .noGap: summary.noGap += 1
+        case let .pairs(pairs):
+            for p in pairs {
+                write(g, chosen: p.chosen.text, rejected: p.rejected.text, to: writer,
+                      ("chosen_score", JudgeScore.json(p.chosen.score)), ("rejected_score", JudgeScore.json(p.rejected.score)))
+            }
+            summary.pairs += pairs.count
+        }
+    }
+
+    /// One pair line: prompt, chosen, rejected (cut at their first differing line with --step),
+    /// id, then the two fields that say why chosen won.
+    private func write(_ g: ProblemGroup, chosen: String, rejected: String, to writer: LineWriter,
+                       _ chosenWhy: (String, JSONValue), _ rejectedWhy: (String, JSONValue)) {
+        var o = JSONObject()
+        if stepLevel {
+            let cut = PreferencePairs.cutAtFirstDifferentLine(prompt: g.prompt, chosen: chosen, rejected: rejected)
+            o["prompt"] = .string(cut.prompt)
+            o["chosen"] = .string(String(cut.chosen))
+            o["rejected"] = .string(String(cut.rejected))
+        } else {
+            o["prompt"] = .string(g.prompt)
+            o["chosen"] = .string(chosen)
+            o["rejected"] = .string(rejected)
+        }
+        o["id"] = g.id
+        o[chosenWhy.0] = chosenWhy.1
+        o[rejectedWhy.0] = rejectedWhy.1
+        writer.write(.object(o))
+    }
+
+    /// The summary line for standard error.
+    var summaryLine: String {
+        let s = summary
+        guard let scoring else {
+            return "\(s.problems) problems, \(s.allRight) skipped (all right), "
+                + "\(s.allWrong) skipped (all wrong), \(s.pairs) pairs written"
+        }
+        let gap = JSONSerializer.string(JudgeScore.json(scoring.minGap))
+        return "\(s.problems) problems, \(s.tooFew) skipped (fewer than two scored), "
+            + "\(s.noGap) skipped (no score gap above \(gap)), \(s.pairs) pairs written, "
+            + "\(s.unscored) samples without a score"
     }
 }

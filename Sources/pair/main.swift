@@ -6,7 +6,7 @@ import IRPOCore
 struct Pair: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pair",
-        abstract: "Build preference pairs (correct over wrong) from graded samples.",
+        abstract: "Build preference pairs (correct over wrong, or by score) from graded samples.",
         discussion: """
         Reads graded samples (JSONL with "id", "prompt", "completion", "pred" and "correct", as \
         grade writes them) grouped by "id". Per problem the winners are the distinct correct \
@@ -28,7 +28,7 @@ struct Pair: ParsableCommand {
         group. An id that comes back after its group ended is an error naming both lines, unless \
         --unsorted, which holds every group in memory and writes problems in order of first \
         appearance. The same input and seed give the same bytes.
-        """,
+        """ + "\n\n" + PairStrategyOptions.discussion,
         version: IRPOVersion.string)
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Most pairs per problem.", valueName: "k"))
@@ -52,22 +52,25 @@ struct Pair: ParsableCommand {
     @Flag(help: "Do not print the summary on standard error.")
     var quiet = false
 
+    @OptionGroup var pairing: PairStrategyOptions
+
     @OptionGroup var input: InputOptions
 
     func validate() throws {
         if maxPairs < 1 { throw ValidationError("--max-pairs must be at least 1") }
+        try pairing.check(goldWinners: goldWinners)
     }
 
     func run() throws {
         let diagnostics = Diagnostics(command: "pair")
         let writer = LineWriter(command: "pair")
         var builder = PairBuilder(maxPairs: maxPairs, seed: seed, goldField: goldWinners ? goldField : nil,
-                                  stepLevel: step)
+                                  stepLevel: step, scoring: pairing.strategy.scored.map { ($0, pairing.minGap) })
         var groups = GroupTracker(unsorted: unsorted)
 
         try JSONLInput(paths: input.files, diagnostics: diagnostics).forEachRecord { record, position in
             guard let id = try record.id, let key = try record.idKey else { throw RecordFieldError.missing("id") }
-            let sample = try PairSample(record: record, goldField: goldWinners ? goldField : nil)
+            let sample = try PairSample(record: record, goldField: goldWinners ? goldField : nil, scoreField: pairing.field)
             if let ended = groups.endedGroup(of: key) {
                 throw LineError("id \(key) comes back after its group ended at \(ended) "
                     + "(samples of one id must be contiguous; use --unsorted)")
@@ -79,11 +82,7 @@ struct Pair: ParsableCommand {
         for g in groups.drain() { builder.emit(g, to: writer) }
 
         writer.flush()
-        if !quiet {
-            let s = builder.summary
-            diagnostics.note("\(s.problems) problems, \(s.allRight) skipped (all right), "
-                + "\(s.allWrong) skipped (all wrong), \(s.pairs) pairs written")
-        }
+        if !quiet { diagnostics.note(builder.summaryLine) }
         try CommandEnd.finish(writer: writer, diagnostics: diagnostics)
     }
 }

@@ -8,6 +8,10 @@ import IRPOCore
 /// the token " Final answer: ", then a digit 1-9 (uniformly when sampling, 1 when greedy), then
 /// EOS. Sampled thirty times, a problem whose answer is a digit gets right and wrong answers, so
 /// the examples' pipelines make pairs and train on them, in a second.
+///
+/// `judge` is built the same way with the token "Score: " and the digits 1-5, and a context
+/// long enough for the paper's judge prompt: after any prompt that ends with a line break it
+/// writes "Score: d", so `grade --judge judge` gives every completion a score of 1 to 5.
 enum ExampleFixture {
     static let problems = [(3, 4), (2, 3), (1, 5), (4, 4), (6, 3)].enumerated().map { i, p in
         #"{"id":\#(i + 1),"question":"What is \#(p.0) plus \#(p.1)?","answer":"\#(p.0) + \#(p.1) = <<\#(p.0)+\#(p.1)=\#(p.0 + p.1)>>\#(p.0 + p.1)\n#### \#(p.0 + p.1)"}"#
@@ -17,6 +21,8 @@ enum ExampleFixture {
         let dir = NSTemporaryDirectory() + "irpo-examples-" + UUID().uuidString
         try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try! CheckpointIO.save(Checkpoint(weights: answeringWeights(), tokenizerJSON: tokenizer.jsonData()), to: dir + "/m1")
+        try! CheckpointIO.save(Checkpoint(weights: answeringWeights(answers: 1...5, context: 4096),
+                                          tokenizerJSON: judgeTokenizer.jsonData()), to: dir + "/judge")
         let r = try! Shell.run("""
             set -e
             cp -r m1 m2 && cp m1/config.json m1/tokenizer.json .
@@ -35,11 +41,14 @@ enum ExampleFixture {
 
     /// Bytes, then EOS (256) and the answer marker (257).
     static let tokenizer = Tokenizer.byteLevel(specials: ["<|endoftext|>", " Final answer: "])
+    /// Bytes, then EOS (256) and the judge's score marker (257).
+    static let judgeTokenizer = Tokenizer.byteLevel(specials: ["<|endoftext|>", "Score: "])
 
-    static func answeringWeights() -> ModelWeights {
+    /// The model that writes the marker token and one of the digits `answers` after a line break.
+    static func answeringWeights(answers: ClosedRange<Int> = 1...9, context: Int = 512) -> ModelWeights {
         let h = 16, eos = 256, marker = 257
         let config = try! LlamaConfig(vocabSize: 258, hiddenSize: h, intermediateSize: 32, numHiddenLayers: 1,
-                                      numAttentionHeads: 2, numKeyValueHeads: 1, maxPositionEmbeddings: 512,
+                                      numAttentionHeads: 2, numKeyValueHeads: 1, maxPositionEmbeddings: context,
                                       eosTokenIds: [eos])
         let w = ModelWeights(config: config)  // zeros: attention and MLP add nothing to the residual
         // Each token's embedding is one of four states; the final RMSNorm scales it to sqrt(h) = 4.
@@ -53,7 +62,7 @@ enum ExampleFixture {
         // lm_head row v, column state: a quarter of the logit of v after that state.
         let head = w.tensor(named: "lm_head.weight")!
         head[marker * h + 0] = 3                            // newline -> the marker, logit 12
-        for d in digits.dropFirst() { head[d * h + 1] = 2.5 } // marker -> a digit 1-9, logit 10
+        for d in answers { head[(48 + d) * h + 1] = 2.5 }     // marker -> a digit of `answers`, logit 10
         head[eos * h + 2] = 3                               // digit -> EOS
         head[eos * h + 3] = 3                               // anything else -> EOS
         return w

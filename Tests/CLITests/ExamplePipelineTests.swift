@@ -145,10 +145,7 @@ import IRPOCore
         echo "== tables"; cat ../ablations.out; echo "== again"; cat ../again.out; echo "== alpha"; cat ../alpha.out
         """, files: ["config.json": Self.tinyConfig])
         #expect(r.status == 0, "\(r.out)\n\(r.err)")
-        let sections = Dictionary(uniqueKeysWithValues: r.out.components(separatedBy: "== ").dropFirst().map { part in
-            let nl = part.firstIndex(of: "\n") ?? part.endIndex
-            return (String(part[..<nl]), String(part[nl...]).trimmingCharacters(in: .whitespacesAndNewlines))
-        })
+        let sections = Shell.sections(r.out)
         let files = Set((sections["files"] ?? "").split(separator: "\n").map(String.init))
         for f in ["samples-1.jsonl", "graded-1.jsonl", "pairs-1.jsonl", "pairs-1.step.jsonl", "m1", "v-dpo", "v-sft", "v-step",
                   "train-1.jsonl", "M0.eval.json", "M1.eval.json", "v-sft.eval.json", "table.txt", "ablations.txt",

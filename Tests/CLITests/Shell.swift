@@ -89,6 +89,14 @@ enum Shell {
         return path
     }
 
+    /// The parts of a script's output that start with "== NAME" lines, by name, each trimmed.
+    static func sections(_ out: String) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: out.components(separatedBy: "== ").dropFirst().map { part in
+            let nl = part.firstIndex(of: "\n") ?? part.endIndex
+            return (String(part[..<nl]), String(part[nl...]).trimmingCharacters(in: .whitespacesAndNewlines))
+        })
+    }
+
     /// The package root, for the man pages.
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

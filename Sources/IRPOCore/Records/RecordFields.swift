@@ -53,6 +53,11 @@ extension JSONRecord {
         try field(key, expected: "true or false") { $0.boolValue }
     }
 
+    /// A number field, nil when missing or null.
+    public func number(_ key: String) throws(RecordFieldError) -> Double? {
+        try field(key, expected: "a number") { $0.doubleValue }
+    }
+
     /// An integer field, nil when missing or null; a fraction or an out-of-range value is an error.
     public func int(_ key: String) throws(RecordFieldError) -> Int? {
         switch self[key] {

@@ -17,8 +17,7 @@ public final class SamplingRun {
     private let template: PromptTemplate
     private let tokenizer: Tokenizer
     /// Records waiting for their samples, in input order (the generator answers in that order).
-    private var pending: [(record: JSONRecord, prompt: String)] = []
-    private var head = 0
+    private var pending = PendingQueue<(record: JSONRecord, prompt: String)>()
 
     /// A run of `options` over `weights`, writing each sample record with `write` and calling
     /// `problemDone` after each problem's last. With `releasingWeights` the run is the weights'
@@ -45,7 +44,7 @@ public final class SamplingRun {
             }
             problemDone()
         }
-        take = { [unowned self] in self.popPending() }
+        take = { [unowned self] in self.pending.pop() }
     }
 
     /// Queues one problem; a record without "id" gets `line`. Runs decode steps until it fits.
@@ -66,14 +65,4 @@ public final class SamplingRun {
 
     /// Runs every queued problem to its end.
     public func finish() { generator.finish() }
-
-    private func popPending() -> (record: JSONRecord, prompt: String) {
-        let item = pending[head]
-        head += 1
-        if head > 1024 && head * 2 > pending.count {
-            pending.removeFirst(head)
-            head = 0
-        }
-        return item
-    }
 }

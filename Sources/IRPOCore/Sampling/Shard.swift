@@ -33,8 +33,9 @@ public struct Shard: Sendable, Equatable {
 
 /// The progress line `sample` shows: problems done, throughput and, when the total is known,
 /// the time left.
-public func progressLine(problemsDone: Int, totalProblems: Int?, tokens: Int, seconds: Double) -> String {
-    var line = totalProblems.map { "\(problemsDone)/\($0) problems" } ?? "\(problemsDone) problems"
+public func progressLine(problemsDone: Int, totalProblems: Int?, tokens: Int, seconds: Double,
+                         unit: String = "problems") -> String {
+    var line = totalProblems.map { "\(problemsDone)/\($0) \(unit)" } ?? "\(problemsDone) \(unit)"
     let rate = seconds > 0 ? Double(tokens) / seconds : 0
     line += String(format: ", %.0f tok/s", rate)
     if let total = totalProblems, problemsDone > 0, total >= problemsDone {

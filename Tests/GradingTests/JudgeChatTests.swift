@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+import IRPOCore
+
+/// The judge prompt through a chat template: one user turn, the assistant's opened, one BOS.
+@Suite struct JudgeChatTests {
+    static let template = try! ModelChatTemplate(
+        template: ChatTemplate(source: "{{ bos_token }}{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}"
+            + "{% if add_generation_prompt %}[assistant]\n{% endif %}"),
+        bosToken: "<s>", eosToken: "</s>", file: "chat_template.jinja")
+
+    /// A byte-level tokenizer whose post-processor puts <s> (id 256) before every prompt.
+    static func addingBOS() throws -> Tokenizer {
+        var json = try JSONSerialization.jsonObject(with: Tokenizer.byteLevel(specials: ["<s>"]).jsonData()) as! [String: Any]
+        json["post_processor"] = try JSONSerialization.jsonObject(with: Data("""
+            {"type": "TemplateProcessing",
+             "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+             "pair": [{"Sequence": {"id": "A", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}}],
+             "special_tokens": {"<s>": {"id": "<s>", "ids": [256], "tokens": ["<s>"]}}}
+            """.utf8))
+        return try Tokenizer(json: JSONSerialization.data(withJSONObject: json))
+    }
+
+    @Test func theBOSIsNeverThereTwice() throws {
+        let tokenizer = try Self.addingBOS()
+        #expect(tokenizer.bosTokenIdFromPostProcessor == 256)
+        let wrapped = try JudgeChat(template: Self.template, tokenizer: tokenizer).wrap("Rate this.")
+        #expect(wrapped == "[user]Rate this.[assistant]\n")
+        #expect(tokenizer.tokenizePrompt(wrapped).filter { $0 == 256 }.count == 1)
+        // A tokenizer that adds no BOS keeps the template's.
+        let plain = try JudgeChat(template: Self.template, tokenizer: .byteLevel(specials: ["<s>"])).wrap("Rate this.")
+        #expect(plain == "<s>[user]Rate this.[assistant]\n")
+    }
+}
