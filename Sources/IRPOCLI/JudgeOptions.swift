@@ -77,7 +77,7 @@ public struct JudgeOptions: ParsableArguments {
         let loaded = try ModelLoader.load(judge, diagnostics: diagnostics)
         // irpo.json's max_tokens and stop apply to the judge as to sample; its template does not.
         let defaults = try loaded.promptSetup(template: "plain", display: judge, diagnostics: diagnostics).0
-        let chat = try judgeChat ? chatWrapping(loaded, diagnostics: diagnostics) : nil
+        let chat = try judgeChat ? loaded.chatPrompt(display: judge, flag: "--judge-chat", diagnostics: diagnostics) : nil
         let writer = LineWriter(command: "grade")
         let meter = ProgressMeter(enabled: compute.showsProgress, diagnostics: diagnostics, total: input.lineCount(),
                                   unit: "records")
@@ -102,20 +102,5 @@ public struct JudgeOptions: ParsableArguments {
         meter.end(run.generator)
         if !quiet { diagnostics.note(run.tally.summary) }
         try CommandEnd.finish(writer: writer, diagnostics: diagnostics)
-    }
-
-    /// The judge's chat template, or the command ends with status 1 saying why there is none.
-    private func chatWrapping(_ loaded: LoadedModel, diagnostics: Diagnostics) throws -> JudgeChat {
-        let template: ModelChatTemplate?
-        do { template = try ModelChatTemplate(files: loaded.checkpoint.extraFiles, display: judge!) } catch {
-            diagnostics.error("\(error)")
-            throw ExitCode(ExitStatus.failure)
-        }
-        guard let template else {
-            diagnostics.error("\(judge!): no chat template (chat_template.jinja, or chat_template in "
-                + "tokenizer_config.json) for --judge-chat")
-            throw ExitCode(ExitStatus.failure)
-        }
-        return JudgeChat(template: template, tokenizer: loaded.tokenizer)
     }
 }

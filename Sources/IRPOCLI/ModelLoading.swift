@@ -43,6 +43,24 @@ extension LoadedModel {
     }
 }
 
+extension LoadedModel {
+    /// The model's chat template ready for prompts; a model without one, or with one that does
+    /// not parse, is reported on `diagnostics` (naming `flag`) and ends the command with status 1.
+    public func chatPrompt(display: String, flag: String, diagnostics: Diagnostics) throws -> ChatPrompt {
+        let template: ModelChatTemplate?
+        do { template = try ModelChatTemplate(files: checkpoint.extraFiles, display: display) } catch {
+            diagnostics.error("\(error)")
+            throw ExitCode(ExitStatus.failure)
+        }
+        guard let template else {
+            diagnostics.error("\(display): no chat template (chat_template.jinja, or chat_template in "
+                + "tokenizer_config.json) for \(flag)")
+            throw ExitCode(ExitStatus.failure)
+        }
+        return ChatPrompt(template: template, tokenizer: tokenizer)
+    }
+}
+
 /// Loads models for the commands with one wording for every failure, before any output.
 public enum ModelLoader {
     /// The checkpoint at `path` with its tokenizer.json, or `tokenizerFile` instead; a failure is

@@ -3,13 +3,6 @@ import Foundation
 import IRPOCLI
 import IRPOCore
 
-/// `--shard I/N`.
-extension Shard: ExpressibleByArgument {
-    public init?(argument: String) { self.init(text: argument) }
-    /// `--help` shows the default as it is typed, "0/1", not as Swift prints the struct.
-    public var defaultValueDescription: String { "\(index)/\(count)" }
-}
-
 /// `sample`: writes N completions per problem.
 struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,7 +13,9 @@ struct Sample: ParsableCommand {
         is used as it is, and writes -n lines per problem: the input's fields plus "prompt", \
         "completion" (the text up to, not including, the stop string or EOS), "sample" (0-based), \
         "model" (the --model argument as given), "tokens", "logprob" and "finish" ("stop" or \
-        "length"). A record without "id" gets one: its 1-based line number in its file. \
+        "length"). With --chat the prompt is the model's chat template around the filled \
+        template as one user message, or around the record's "messages" (a list of {"role", \
+        "content"}), the assistant's turn opened. A record without "id" gets one: its 1-based line number in its file. \
         "tokens" and "logprob" describe tokenize(completion), plus the EOS when finish is \
         "stop", exactly as dpo-train scores the completion: "logprob" is their summed, \
         untempered log-probability under the model.
@@ -53,6 +48,9 @@ struct Sample: ParsableCommand {
                                valueName: "name|file"))
     var template: String?
 
+    @Flag(help: "Put each prompt through the model's chat template (chat_template.jinja, else tokenizer_config.json's).")
+    var chat = false
+
     @Option(help: ArgumentHelp("Keep only the problems whose 0-based input index modulo N is I.", valueName: "I/N"))
     var shard: Shard = .all
 
@@ -74,13 +72,14 @@ struct Sample: ParsableCommand {
         compute.apply()
         let loaded = try ModelLoader.load(model, diagnostics: diagnostics)
         let (defaults, promptTemplate) = try loaded.promptSetup(template: template, display: model, diagnostics: diagnostics)
+        let chatPrompt = try chat ? loaded.chatPrompt(display: model, flag: "--chat", diagnostics: diagnostics) : nil
         let writer = LineWriter(command: "sample")
         let meter = ProgressMeter(enabled: compute.showsProgress, diagnostics: diagnostics,
                                   total: input.lineCount().map(shard.share))
         let options = sampling.generation(samples: n, batchSize: batch, defaults: defaults)
         var run: SamplingRun!
         run = SamplingRun(weights: loaded.checkpoint.weights, tokenizer: loaded.tokenizer, template: promptTemplate,
-                          options: options, modelName: model, releasingWeights: true, write: writer.write) {
+                          chat: chatPrompt, options: options, modelName: model, releasingWeights: true, write: writer.write) {
             // Each problem's lines leave at once, so `| head` ends the work early.
             writer.flush()
             meter.update(run.generator)

@@ -12,6 +12,8 @@ import IRPOCore
 /// `judge` is built the same way with the token "Score: " and the digits 1-5, and a context
 /// long enough for the paper's judge prompt: after any prompt that ends with a line break it
 /// writes "Score: d", so `grade --judge judge` gives every completion a score of 1 to 5.
+///
+/// `instruct` is `m1` with a chat template whose rendering ends with a line break, for `--chat`.
 enum ExampleFixture {
     static let problems = [(3, 4), (2, 3), (1, 5), (4, 4), (6, 3)].enumerated().map { i, p in
         #"{"id":\#(i + 1),"question":"What is \#(p.0) plus \#(p.1)?","answer":"\#(p.0) + \#(p.1) = <<\#(p.0)+\#(p.1)=\#(p.0 + p.1)>>\#(p.0 + p.1)\n#### \#(p.0 + p.1)"}"#
@@ -26,6 +28,7 @@ enum ExampleFixture {
         let r = try! Shell.run("""
             set -e
             cp -r m1 m2 && cp m1/config.json m1/tokenizer.json .
+            cp -r m1 instruct && mv chat_template.jinja instruct/
             for i in 1 2 3; do
               "$BIN/sample" --model m$((i % 2 + 1)) -n 4 --seed $i < test.jsonl | "$BIN/grade" > test-m$i.jsonl
               gzip -c test-m$i.jsonl > graded-$i.jsonl.gz
@@ -34,10 +37,15 @@ enum ExampleFixture {
             "$BIN/sample" --model m1 < test.jsonl | zstd -q > samples.jsonl.zst
             mkdir -p .build && ln -s "$BIN" .build/release
             """, in: dir, files: ["train.jsonl": problems.prefix(3).joined(separator: "\n") + "\n",
-                                  "test.jsonl": problems.suffix(2).joined(separator: "\n") + "\n"])
+                                  "test.jsonl": problems.suffix(2).joined(separator: "\n") + "\n",
+                                  "chat_template.jinja": chatTemplate])
         precondition(r.status == 0, "example fixture: \(r.err)")
         return dir
     }()
+
+    /// A chat template in the common shape: a role line per message, the assistant's opened.
+    static let chatTemplate = "{% for m in messages %}<|{{ m.role }}|>\n{{ m.content }}\n{% endfor %}"
+        + "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
 
     /// Bytes, then EOS (256) and the answer marker (257).
     static let tokenizer = Tokenizer.byteLevel(specials: ["<|endoftext|>", " Final answer: "])

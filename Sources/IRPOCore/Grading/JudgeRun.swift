@@ -7,7 +7,7 @@ public final class JudgeRun {
     /// What the run has judged so far.
     public private(set) var tally = JudgeTally()
     private let prompt: JudgePrompt
-    private let chat: JudgeChat?
+    private let chat: ChatPrompt?
     private let tokenizer: Tokenizer
     /// Records waiting for their judgements, in input order (the generator answers in that order).
     private var pending = PendingQueue<JSONRecord>()
@@ -16,7 +16,7 @@ public final class JudgeRun {
     /// writing each record with `write` and calling `recordDone` after it; with `keepJudgement`
     /// the judge's text is written too: a string for one judgement, an array for several. With
     /// `chat` the prompt goes through the judge's chat template.
-    public init(weights: ModelWeights, tokenizer: Tokenizer, prompt: JudgePrompt, chat: JudgeChat? = nil,
+    public init(weights: ModelWeights, tokenizer: Tokenizer, prompt: JudgePrompt, chat: ChatPrompt? = nil,
                 options: GenerationOptions, keepJudgement: Bool, releasingWeights: Bool = false,
                 write: @escaping (JSONRecord) -> Void, recordDone: @escaping () -> Void = {}) {
         self.prompt = prompt

@@ -107,6 +107,24 @@ extension JSONRecord {
     /// The prompt given to the model (`prompt`).
     public func prompt() throws(RecordFieldError) -> String? { try string("prompt") }
 
+    /// A conversation (`key`, by default `messages`): a list of {"role", "content"} objects with
+    /// string values, as chat datasets and TRL write them; nil when missing or null.
+    public func messages(_ key: String = "messages") throws(RecordFieldError) -> [ChatMessage]? {
+        guard let value = self[key], !value.isNull else { return nil }
+        let expected = "a list of {\"role\", \"content\"} objects with string values"
+        guard let items = value.arrayValue, !items.isEmpty else {
+            throw RecordFieldError(field: key, reason: "\"\(key)\" must be \(expected)")
+        }
+        var out: [ChatMessage] = []
+        for (i, item) in items.enumerated() {
+            guard let role = item.objectValue?["role"]?.stringValue, let content = item.objectValue?["content"]?.stringValue else {
+                throw RecordFieldError(field: key, reason: "\"\(key)\"[\(i)] must be an object with string \"role\" and \"content\"")
+            }
+            out.append(ChatMessage(role: role, content: content))
+        }
+        return out
+    }
+
     /// The gold solution or answer (`answer`), as text.
     public func answer() throws(RecordFieldError) -> String? { try text("answer") }
 

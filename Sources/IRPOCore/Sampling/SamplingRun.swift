@@ -15,17 +15,20 @@ public final class SamplingRun {
     /// The generator doing the work (its counters feed progress).
     public let generator: Generator
     private let template: PromptTemplate
+    private let chat: ChatPrompt?
     private let tokenizer: Tokenizer
     /// Records waiting for their samples, in input order (the generator answers in that order).
     private var pending = PendingQueue<(record: JSONRecord, prompt: String)>()
 
     /// A run of `options` over `weights`, writing each sample record with `write` and calling
-    /// `problemDone` after each problem's last. With `releasingWeights` the run is the weights'
-    /// last user (see `Generator`).
-    public init(weights: ModelWeights, tokenizer: Tokenizer, template: PromptTemplate, options: GenerationOptions,
-                modelName: String, releasingWeights: Bool = false,
+    /// `problemDone` after each problem's last. With `chat`, prompts go through the model's chat
+    /// template (see `prompt(for:)`). With `releasingWeights` the run is the weights' last user
+    /// (see `Generator`).
+    public init(weights: ModelWeights, tokenizer: Tokenizer, template: PromptTemplate, chat: ChatPrompt? = nil,
+                options: GenerationOptions, modelName: String, releasingWeights: Bool = false,
                 write: @escaping (JSONRecord) -> Void, problemDone: @escaping () -> Void = {}) {
         self.template = template
+        self.chat = chat
         self.tokenizer = tokenizer
         var take: () -> (record: JSONRecord, prompt: String) = { preconditionFailure("no pending problem") }
         generator = Generator(weights: weights, tokenizer: tokenizer, options: options,
@@ -50,7 +53,7 @@ public final class SamplingRun {
     /// Queues one problem; a record without "id" gets `line`. Runs decode steps until it fits.
     public func add(_ record: JSONRecord, line: Int) throws {
         var record = record
-        let prompt = try template.prompt(for: record)
+        let prompt = try self.prompt(for: record)
         if try record.id == nil { record["id"] = JSONValue(line) }
         let id = try record.idKey!
         let ids = tokenizer.tokenizePrompt(prompt)
@@ -61,6 +64,19 @@ public final class SamplingRun {
         }
         pending.append((record, prompt))
         try! generator.submit(key: stableHash(id), promptTokens: ids)  // validated above
+    }
+
+    /// The text the model continues. A ready `prompt` is used as it is; otherwise, with a chat
+    /// template, the record's `messages` or else the filled template as one user message, the
+    /// assistant's turn opened; without one, the filled template.
+    public func prompt(for record: JSONRecord) throws -> String {
+        guard let chat, try record.prompt() == nil else { return try template.prompt(for: record) }
+        do {
+            if let messages = try record.messages() { return try chat.render(messages) }
+            return try chat.wrap(try template.prompt(for: record))
+        } catch let error as ChatTemplateError {
+            throw RecordFieldError(field: "messages", reason: "chat template: \(error)")
+        }
     }
 
     /// Runs every queued problem to its end.

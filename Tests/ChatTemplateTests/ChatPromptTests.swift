@@ -2,8 +2,8 @@ import Foundation
 import Testing
 import IRPOCore
 
-/// The judge prompt through a chat template: one user turn, the assistant's opened, one BOS.
-@Suite struct JudgeChatTests {
+/// A prompt through a chat template: one user turn (or a conversation), the assistant's opened, one BOS.
+@Suite struct ChatPromptTests {
     static let template = try! ModelChatTemplate(
         template: ChatTemplate(source: "{{ bos_token }}{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}"
             + "{% if add_generation_prompt %}[assistant]\n{% endif %}"),
@@ -24,11 +24,11 @@ import IRPOCore
     @Test func theBOSIsNeverThereTwice() throws {
         let tokenizer = try Self.addingBOS()
         #expect(tokenizer.bosTokenIdFromPostProcessor == 256)
-        let wrapped = try JudgeChat(template: Self.template, tokenizer: tokenizer).wrap("Rate this.")
+        let wrapped = try ChatPrompt(template: Self.template, tokenizer: tokenizer).wrap("Rate this.")
         #expect(wrapped == "[user]Rate this.[assistant]\n")
         #expect(tokenizer.tokenizePrompt(wrapped).filter { $0 == 256 }.count == 1)
         // A tokenizer that adds no BOS keeps the template's.
-        let plain = try JudgeChat(template: Self.template, tokenizer: .byteLevel(specials: ["<s>"])).wrap("Rate this.")
+        let plain = try ChatPrompt(template: Self.template, tokenizer: .byteLevel(specials: ["<s>"])).wrap("Rate this.")
         #expect(plain == "<s>[user]Rate this.[assistant]\n")
     }
 }
