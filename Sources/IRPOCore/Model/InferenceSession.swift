@@ -177,6 +177,17 @@ public final class InferenceSession {
     /// Appends `tokens` to each listed slot and returns logits (items × V) for each item's last
     /// token, or (Σ tokens × V) for every new token when `allLogits` is set.
     public func step(_ items: [(slot: Int, tokens: [Int32])], allLogits: Bool = false) -> [Float] {
+        advance(items, allLogits: allLogits, throughHead: true)
+    }
+
+    /// Appends `tokens` to each listed slot as `step` does, and returns the final-normed hidden
+    /// state (items × C) of each item's last token, where `step` would apply the lm_head: what a
+    /// sequence classifier's head reads.
+    public func lastHiddenStates(_ items: [(slot: Int, tokens: [Int32])]) -> [Float] {
+        advance(items, allLogits: false, throughHead: false)
+    }
+
+    private func advance(_ items: [(slot: Int, tokens: [Int32])], allLogits: Bool, throughHead: Bool) -> [Float] {
         let c = config
         let C = c.hiddenSize, F = c.intermediateSize, V = c.vocabSize
         let NH = c.numAttentionHeads, NKV = c.numKeyValueHeads, HS = c.headDim
@@ -262,6 +273,7 @@ public final class InferenceSession {
         for (i, r) in wanted.enumerated() where i != r { (s.x + i * C).update(from: s.x + r * C, count: C) }
         rmsnormForward(out: s.normed, rstd: nil, inp: s.x, weight: w + layout.finalNorm, rows: wanted.count,
                        channels: C, eps: c.rmsNormEps)
+        if !throughHead { return Array(UnsafeBufferPointer(start: s.normed, count: wanted.count * C)) }
         var logits = [Float](repeating: 0, count: wanted.count * V)
         logits.withUnsafeMutableBufferPointer { out in
             matmul(rows: wanted.count, out: out.baseAddress!, inp: s.normed, weight: model.head, accumulate: false)
