@@ -7,7 +7,8 @@ import IRPOCore
 /// depends on the current one alone: after a newline (the end of every prompt template) it writes
 /// the token " Final answer: ", then a digit 1-9 (uniformly when sampling, 1 when greedy), then
 /// EOS. Sampled thirty times, a problem whose answer is a digit gets right and wrong answers, so
-/// the examples' pipelines make pairs and train on them, in a second.
+/// the examples' pipelines make pairs and train on them, in a second. `reward` is the committed
+/// reward-model fixture (Tests/Fixtures/reward), for grade's --reward-model example.
 enum ExampleFixture {
     static let problems = [(3, 4), (2, 3), (1, 5), (4, 4), (6, 3)].enumerated().map { i, p in
         #"{"id":\#(i + 1),"question":"What is \#(p.0) plus \#(p.1)?","answer":"\#(p.0) + \#(p.1) = <<\#(p.0)+\#(p.1)=\#(p.0 + p.1)>>\#(p.0 + p.1)\n#### \#(p.0 + p.1)"}"#
@@ -27,6 +28,7 @@ enum ExampleFixture {
             cp test-m1.jsonl graded.jsonl
             "$BIN/sample" --model m1 < test.jsonl | zstd -q > samples.jsonl.zst
             mkdir -p .build && ln -s "$BIN" .build/release
+            cp -r '\(Shell.packageRoot.path)/Tests/Fixtures/reward/model' reward
             """, in: dir, files: ["train.jsonl": problems.prefix(3).joined(separator: "\n") + "\n",
                                   "test.jsonl": problems.suffix(2).joined(separator: "\n") + "\n"])
         precondition(r.status == 0, "example fixture: \(r.err)")

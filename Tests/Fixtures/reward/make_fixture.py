@@ -44,7 +44,7 @@ def main():
     torch.manual_seed(20240219)
     config = LlamaConfig(
         vocab_size=306, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, head_dim=8, max_position_embeddings=128,
+        num_attention_heads=4, num_key_value_heads=2, head_dim=8, max_position_embeddings=512,
         rms_norm_eps=1e-5, bos_token_id=1, eos_token_id=2, pad_token_id=0, tie_word_embeddings=False,
         num_labels=1)
     model = LlamaForSequenceClassification(config).float().eval()
