@@ -9,8 +9,12 @@ public final class RewardModel {
     public let config: LlamaConfig
     /// Most sequences run through the model together.
     public let batch: Int
-    let session: InferenceSession
+    let model: DecodeWeights
+    let kernel: KernelPath
     let score: [Float]
+    /// Sized for the longest sequence so far, so the caches hold what the records need, not the
+    /// model's whole context.
+    private var session: InferenceSession?
 
     /// Packs `weights` for scoring, giving their matrices back as they are packed; `score` is the
     /// head's one row (hidden size floats).
@@ -19,11 +23,20 @@ public final class RewardModel {
         config = weights.config
         self.batch = batch
         self.score = score
-        session = InferenceSession(model: DecodeWeights(weights, releasingSource: true), slots: batch, kernel: kernel)
+        self.kernel = kernel
+        model = DecodeWeights(weights, releasingSource: true)
     }
 
     /// The longest sequence the model reads (max_position_embeddings).
-    public var context: Int { session.capacity }
+    public var context: Int { config.maxPositionEmbeddings }
+
+    /// A session whose slots hold `tokens`, kept until a longer sequence comes.
+    private func session(for tokens: Int) -> InferenceSession {
+        if let session, session.capacity >= tokens { return session }
+        let grown = InferenceSession(model: model, slots: batch, capacity: (tokens + 31) / 32 * 32, kernel: kernel)
+        session = grown
+        return grown
+    }
 
     /// The index of the token whose hidden state is scored: the last one that is not the pad
     /// token, else the first (transformers' argmax over an all-pad row).
@@ -41,11 +54,12 @@ public final class RewardModel {
             let chunk = sequences[start..<min(sequences.count, start + batch)]
             // the pooled token sees only what precedes it, so the tokens after it need not run
             let items = chunk.enumerated().map { slot, ids in (slot: slot, tokens: Array(ids[...pooledIndex(ids)])) }
+            let session = session(for: items.map(\.tokens.count).max()!)
             for item in items { session.reset(slot: item.slot) }
             let hidden = session.lastHiddenStates(items)
             var rewards = [Float](repeating: 0, count: items.count)
             gemm(.none, .transposed, m: items.count, n: 1, k: C, a: hidden, lda: C, b: score, ldb: C,
-                 c: &rewards, ldc: 1, path: session.kernel)
+                 c: &rewards, ldc: 1, path: kernel)
             out += rewards
         }
         return out
