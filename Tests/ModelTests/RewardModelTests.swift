@@ -52,18 +52,14 @@ enum RewardFixture {
         }
     }
 
-    @Test func rewardsDoNotDependOnBatchKernelOrThreads() throws {
+    /// The thread count is a process-wide setting that other suites' memory accounting reads while
+    /// they run, so GradeRewardCLITests varies it, in processes of their own.
+    @Test func rewardsDoNotDependOnBatchOrKernel() throws {
         let base = try RewardFixture.rewards(batch: 1, kernel: .portable).map(\.bitPattern)
         for kernel in KernelPath.available {
             for batch in [1, 2, 6] {
                 #expect(try RewardFixture.rewards(batch: batch, kernel: kernel).map(\.bitPattern) == base, "\(kernel) batch \(batch)")
             }
-        }
-        let saved = ComputeThreads.count
-        defer { ComputeThreads.set(saved) }
-        for threads in [1, 3] {
-            ComputeThreads.set(threads)
-            #expect(try RewardFixture.rewards(batch: 6).map(\.bitPattern) == base, "\(threads) threads")
         }
     }
 
