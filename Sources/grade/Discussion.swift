@@ -21,9 +21,10 @@ let gradeDiscussion = """
         the reward model's first eos_token_id. The reward is score.weight times the final-normed \
         hidden state of the last token that is not pad_token_id (the last token when the config \
         names none), as transformers pools. Each record runs alone, so its reward is the same at \
-        any --batch and --threads. Memory: the reward model once (4 bytes a parameter), plus a \
-        KV cache of 8 x layers x kv_width x (the longest record so far, rounded up to 32 tokens) \
-        bytes for each of --batch records.
+        any --batch and --threads. Memory: the reward model once (4 bytes a parameter), a KV \
+        cache of 8 x layers x kv_width x L bytes for each of --batch records, and working \
+        buffers for max(1024, L) tokens, where L is the longest record so far rounded up to 32 \
+        tokens.
 
         A bad line (invalid JSON, a missing field, a gold field with no answer, a record longer \
         than the reward model's context) is reported as "grade: FILE:LINE: reason", not written, \

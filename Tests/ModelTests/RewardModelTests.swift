@@ -1,5 +1,5 @@
 import Foundation
-import IRPOCore
+@testable import IRPOCore
 import Testing
 
 /// The committed reward-model fixture (made by Tests/Fixtures/reward/make_fixture.py): a tiny
@@ -63,6 +63,15 @@ enum RewardFixture {
         }
     }
 
+    @Test func sequencesSplitOverStepsKeepTheirRewards() throws {
+        var rng = SplitMix64(seed: 3)
+        let sequences = [400, 500, 300, 20].map { n in (0..<n).map { _ in Int32(3 + rng.next() % 300) } }
+        #expect(RewardModel.steps(sequences.map(\.count)).count > 1)
+        let together = try RewardFixture.scorer(batch: 4).model.rewards(sequences)
+        let alone = try RewardFixture.scorer(batch: 1).model.rewards(sequences)
+        #expect(together.map(\.bitPattern) == alone.map(\.bitPattern))
+    }
+
     @Test func theLastNonPadTokenIsPooled() throws {
         let model = try RewardFixture.scorer(batch: 2).model
         let pad = Int32(try #require(model.config.padTokenId))
@@ -92,5 +101,15 @@ enum RewardFixture {
         let long = try JSONRecord(parsing: #"{"prompt": "Q", "completion": "\#(String(repeating: "7 ", count: 300))"}"#)
         #expect(throws: RewardError.self) { try scorer.tokens(for: long) }
         #expect(throws: RecordFieldError.self) { try scorer.tokens(for: try JSONRecord(parsing: #"{"prompt": "Q"}"#)) }
+    }
+}
+
+@Suite struct RewardStepTests {
+    @Test func stepsKeepOrderAndTheTokenBudget() {
+        let budget = RewardModel.stepTokens
+        #expect(RewardModel.steps([]) == [])
+        #expect(RewardModel.steps([10, 20, 30]) == [0..<3])
+        #expect(RewardModel.steps([budget - 10, 10, 1]) == [0..<2, 2..<3])
+        #expect(RewardModel.steps([budget + 5, 3, budget]) == [0..<1, 1..<2, 2..<3])
     }
 }

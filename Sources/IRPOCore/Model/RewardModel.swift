@@ -45,6 +45,25 @@ public final class RewardModel {
         return ids.lastIndex { $0 != pad } ?? 0
     }
 
+    /// Tokens one step runs at most, unless a single sequence is longer: the step's buffers grow
+    /// with its tokens, and sequences this long fill the matrix products on their own.
+    static let stepTokens = 1024
+
+    /// Consecutive groups of sequences of these lengths, each within `stepTokens` or one sequence.
+    static func steps(_ lengths: [Int]) -> [Range<Int>] {
+        var groups: [Range<Int>] = [], start = 0, tokens = 0
+        for (i, n) in lengths.enumerated() {
+            if i > start && tokens + n > stepTokens {
+                groups.append(start..<i)
+                start = i
+                tokens = 0
+            }
+            tokens += n
+        }
+        if start < lengths.count { groups.append(start..<lengths.count) }
+        return groups
+    }
+
     /// The reward of each sequence (each non-empty and at most `context` tokens), in order.
     public func rewards(_ sequences: [[Int32]]) -> [Float] {
         let C = config.hiddenSize
@@ -56,7 +75,8 @@ public final class RewardModel {
             let items = chunk.enumerated().map { slot, ids in (slot: slot, tokens: Array(ids[...pooledIndex(ids)])) }
             let session = session(for: items.map(\.tokens.count).max()!)
             for item in items { session.reset(slot: item.slot) }
-            let hidden = session.lastHiddenStates(items)
+            var hidden: [Float] = []
+            for group in Self.steps(items.map(\.tokens.count)) { hidden += session.lastHiddenStates(Array(items[group])) }
             var rewards = [Float](repeating: 0, count: items.count)
             gemm(.none, .transposed, m: items.count, n: 1, k: C, a: hidden, lda: C, b: score, ldb: C,
                  c: &rewards, ldc: 1, path: kernel)
