@@ -51,6 +51,8 @@ public struct JSONLInput {
                 diagnostics.error(at: position, e.description)
             } catch let e as TrainingError {
                 diagnostics.error(at: position, e.description)
+            } catch let e as RewardError {
+                diagnostics.error(at: position, e.description)
             }
         }
     }

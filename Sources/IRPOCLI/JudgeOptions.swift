@@ -22,8 +22,8 @@ public struct JudgeOptions: ParsableArguments {
 
     @OptionGroup public var sampling: SamplingOptions
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Most judgements decoded together in one step.", valueName: "n"))
-    public var batch = 64
+    @Option(parsing: .unconditional, help: ArgumentHelp("Most judgements decoded together in one step (default 64), or records a reward model scores together (default 16).", valueName: "n"))
+    public var batch: Int?
 
     @OptionGroup public var compute: ComputeOptions
 
@@ -49,20 +49,25 @@ public struct JudgeOptions: ParsableArguments {
 
     public func validate() throws {
         if judgeSamples < 1 { throw ValidationError("--judge-samples must be at least 1") }
-        if batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
         if let judgeTemplate { do { _ = try JudgePrompt.load(judgeTemplate) } catch { throw ValidationError("--judge-template \(error)") } }
         guard judge == nil else { return }
         let s = sampling, judgeOnly: [(String, Bool)] = [
             ("--judge-samples", judgeSamples != 1), ("--judge-template", judgeTemplate != nil), ("--judgement", judgement), ("--judge-chat", judgeChat),
             ("--temperature", s.temperature != 1), ("--top-p", s.topP != 1), ("--top-k", s.topK != 0),
             ("--max-tokens", s.maxTokens != nil), ("--seed", s.seed != 0), ("--stop", !s.stop.isEmpty),
-            ("--batch", batch != 64), ("--threads", compute.threads != 0), ("--progress", compute.progress),
         ]
         if let (flag, _) = judgeOnly.first(where: \.1) { throw ValidationError("\(flag) is only used with --judge") }
     }
 
-    /// Refuses the gold-answer options beside --judge, which grades without a gold answer.
-    public func check(goldOptions: Bool) throws {
+    /// Refuses the gold-answer options beside --judge, which grades without a gold answer, a
+    /// judge beside a reward model, and the engine's options when neither runs.
+    public func check(goldOptions: Bool, rewardModel: Bool) throws {
+        if judge != nil && rewardModel { throw ValidationError("--judge and --reward-model are two ways to score: give one") }
+        if judge == nil && !rewardModel, let (flag, _) = [("--batch", batch != nil), ("--threads", compute.threads != 0),
+                                                          ("--progress", compute.progress)].first(where: \.1) {
+            throw ValidationError("\(flag) is only used with --judge or --reward-model")
+        }
         if judge != nil && goldOptions {
             throw ValidationError("--gold-field, --flexible and --pattern grade against a gold answer; --judge does not")
         }
@@ -81,7 +86,7 @@ public struct JudgeOptions: ParsableArguments {
         let writer = LineWriter(command: "grade")
         let meter = ProgressMeter(enabled: compute.showsProgress, diagnostics: diagnostics, total: input.lineCount(),
                                   unit: "records")
-        let options = sampling.generation(samples: judgeSamples, batchSize: batch, defaults: defaults)
+        let options = sampling.generation(samples: judgeSamples, batchSize: batch ?? 64, defaults: defaults)
         var run: JudgeRun!
         run = JudgeRun(weights: loaded.checkpoint.weights, tokenizer: loaded.tokenizer, prompt: prompt, chat: chat,
                        options: options, keepJudgement: judgement, releasingWeights: true, write: writer.write) {

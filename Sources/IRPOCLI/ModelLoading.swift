@@ -69,6 +69,18 @@ public enum ModelLoader {
         try reporting(path, tokenizerFile, diagnostics) { try CheckpointIO.load(path) }
     }
 
+    /// The reward model (LlamaForSequenceClassification, one label) at `path` with its
+    /// tokenizer.json, and its score head's row; failures are reported as `load` reports them.
+    public static func loadRewardModel(_ path: String, diagnostics: Diagnostics) throws -> (LoadedModel, score: [Float]) {
+        var score: [Float] = []
+        let loaded = try reporting(path, nil, diagnostics) {
+            let (checkpoint, head) = try CheckpointIO.loadRewardModel(path)
+            score = head
+            return checkpoint
+        }
+        return (loaded, score)
+    }
+
     /// A seeded random initialisation of the config.json at `configFile`, with `tokenizerFile`.
     public static func initialise(_ configFile: String, seed: UInt64, tokenizerFile: String,
                                   diagnostics: Diagnostics) throws -> LoadedModel {

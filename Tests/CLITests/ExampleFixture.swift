@@ -7,7 +7,8 @@ import IRPOCore
 /// depends on the current one alone: after a newline (the end of every prompt template) it writes
 /// the token " Final answer: ", then a digit 1-9 (uniformly when sampling, 1 when greedy), then
 /// EOS. Sampled thirty times, a problem whose answer is a digit gets right and wrong answers, so
-/// the examples' pipelines make pairs and train on them, in a second.
+/// the examples' pipelines make pairs and train on them, in a second. `reward` is the committed
+/// reward-model fixture (Tests/Fixtures/reward), for grade's --reward-model example.
 ///
 /// `judge` is built the same way with the token "Score: " and the digits 1-5, and a context
 /// long enough for the paper's judge prompt: after any prompt that ends with a line break it
@@ -36,6 +37,7 @@ enum ExampleFixture {
             cp test-m1.jsonl graded.jsonl
             "$BIN/sample" --model m1 < test.jsonl | zstd -q > samples.jsonl.zst
             mkdir -p .build && ln -s "$BIN" .build/release
+            cp -r '\(Shell.packageRoot.path)/Tests/Fixtures/reward/model' reward
             """, in: dir, files: ["train.jsonl": problems.prefix(3).joined(separator: "\n") + "\n",
                                   "test.jsonl": problems.suffix(2).joined(separator: "\n") + "\n",
                                   "chat_template.jinja": chatTemplate])

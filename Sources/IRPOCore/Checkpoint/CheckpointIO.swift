@@ -73,12 +73,27 @@ public enum CheckpointIO {
     /// Loads a checkpoint from a directory, a .tar, .tar.gz or .tgz bundle, or a GGUF v3 file;
     /// strict about every tensor.
     public static func load(_ path: String) throws -> Checkpoint {
-        try read(path, trainingState: false).0
+        try read(path, trainingState: false, head: .lmHead).0
+    }
+
+    /// Loads a reward model: a LlamaForSequenceClassification directory or bundle with one label,
+    /// as strictly as `load`. Its weights' layout has no lm_head (see `ModelHead.score`); the
+    /// score head's row comes back beside them.
+    public static func loadRewardModel(_ path: String) throws -> (checkpoint: Checkpoint, score: [Float]) {
+        do {
+            if try !isDirectory(path) && GGUFModel.isGGUF(path) {
+                throw CheckpointError(file: path, "a reward model is read from a directory or bundle, not GGUF")
+            }
+        } catch {
+            throw CheckpointError.wrapping(error, file: path)
+        }
+        let (checkpoint, _, score) = try read(path, trainingState: false, head: .score)
+        return (checkpoint, score!)
     }
 
     /// Loads a checkpoint and its training state (nil if it has none) in one pass over the bundle.
     public static func loadWithTrainingState(_ path: String) throws -> (Checkpoint, TrainingStateFile?) {
-        let (checkpoint, state) = try read(path, trainingState: true)
+        let (checkpoint, state, _) = try read(path, trainingState: true, head: .lmHead)
         return (checkpoint, state)
     }
 
@@ -202,14 +217,15 @@ public enum CheckpointIO {
 
     // MARK: reading
 
-    private static func read(_ path: String, trainingState: Bool) throws -> (Checkpoint, TrainingStateFile?) {
+    private static func read(_ path: String, trainingState: Bool,
+                             head: ModelHead) throws -> (Checkpoint, TrainingStateFile?, [Float]?) {
         do {
             if try isDirectory(path) {
-                return try readDirectory(path, trainingState: trainingState, display: { AtomicWrite.join(path, $0) })
+                return try readDirectory(path, trainingState: trainingState, head: head, display: { AtomicWrite.join(path, $0) })
             }
-            if GGUFModel.isGGUF(path) { return (try GGUFModel.load(path), nil) }
+            if GGUFModel.isGGUF(path) { return (try GGUFModel.load(path), nil, nil) }
             return try CheckpointBundle.withExtracted(path) { root, display in
-                try readDirectory(root, trainingState: trainingState, display: display)
+                try readDirectory(root, trainingState: trainingState, head: head, display: display)
             }
         } catch {
             throw CheckpointError.wrapping(error, file: path)
@@ -225,12 +241,13 @@ public enum CheckpointIO {
         throw CheckpointError(file: path, "neither a checkpoint directory nor a bundle file")
     }
 
-    private static func readDirectory(_ dir: String, trainingState: Bool, display: (String) -> String) throws -> (Checkpoint, TrainingStateFile?) {
+    private static func readDirectory(_ dir: String, trainingState: Bool, head: ModelHead,
+                                      display: (String) -> String) throws -> (Checkpoint, TrainingStateFile?, [Float]?) {
         let configFile = AtomicWrite.join(dir, configName)
         let config = try decodeConfig(
             try readFile(configFile, display: display(configName), missing: "no config.json: not a checkpoint directory"),
-            display: display(configName))
-        let weights = try readWeights(dir, config: config, display: display)
+            display: display(configName), head: head)
+        let (weights, score) = try readWeights(dir, config: config, head: head, display: display)
         let tokenizerFile = AtomicWrite.join(dir, tokenizerName)
         let tokenizer = access(tokenizerFile, F_OK) == 0 ? try readFile(tokenizerFile, display: display(tokenizerName)) : nil
         var extra: [String: Data] = [:]
@@ -241,7 +258,7 @@ public enum CheckpointIO {
             extra[name] = try readFile(file, display: display(name))
         }
         let checkpoint = Checkpoint(weights: weights, tokenizerJSON: tokenizer, extraFiles: extra)
-        return (checkpoint, trainingState ? try readTrainingState(dir, display: display) : nil)
+        return (checkpoint, trainingState ? try readTrainingState(dir, display: display) : nil, score)
     }
 
     /// Whether a top-level file travels in `extraFiles`.
@@ -260,20 +277,12 @@ public enum CheckpointIO {
         }
     }
 
-    /// What only checkpoints need beyond LlamaConfig's own checks: an architecture we run.
-    private struct Architecture: Decodable { var architectures: [String]? }
-
-    private static func decodeConfig(_ data: Data, display: String) throws -> LlamaConfig {
+    private static func decodeConfig(_ data: Data, display: String, head: ModelHead = .lmHead) throws -> LlamaConfig {
         do {
-            let names = try JSONDecoder().decode(Architecture.self, from: data).architectures ?? []
-            let known = ModelFamily.allCases.map(\.architecture)
-            if !names.isEmpty, !names.contains(where: known.contains) {
-                throw CheckpointError(file: display, "unsupported architectures \(names) (supported: \(known.joined(separator: ", ")))")
-            }
+            let keys = try JSONDecoder().decode(ModelHead.ConfigKeys.self, from: data)
+            try head.check(keys, display: display)
             let config = try JSONDecoder().decode(LlamaConfig.self, from: data)
-            if !names.isEmpty, !names.contains(config.family.architecture) {
-                throw CheckpointError(file: display, "architectures \(names) do not match model_type \"\(config.family.rawValue)\" (\(config.family.architecture))")
-            }
+            try head.checkFamily(keys, config: config, display: display)
             return config
         } catch {
             throw CheckpointError.wrapping(error, file: display)
@@ -283,35 +292,17 @@ public enum CheckpointIO {
     // MARK: weights
 
     /// Fills a new ModelWeights from model.safetensors or the shards its index names; every
-    /// tensor of the layout must appear exactly once with its exact shape, and nothing else.
-    private static func readWeights(_ dir: String, config: LlamaConfig, display: (String) -> String) throws -> ModelWeights {
-        let weights = ModelWeights(config: config)
+    /// tensor of the layout (and the score head of a reward model) must appear exactly once with
+    /// its exact shape, and nothing else.
+    private static func readWeights(_ dir: String, config: LlamaConfig, head: ModelHead,
+                                    display: (String) -> String) throws -> (ModelWeights, [Float]?) {
+        let weights = ModelWeights(config: head.bodyConfig(config))
         var slots: [String: TensorSlot] = [:]
         for slot in weights.layout.slots { slots[slot.name] = slot }
         var filled: [String: String] = [:]   // tensor -> file that held it
         var tiedHead: (SafeTensorsReader, SafeTensorsEntry)?
-
-        let single = AtomicWrite.join(dir, weightsName)
-        let indexFile = AtomicWrite.join(dir, indexName)
-        var shards: [String]
-        var weightMap: [String: String]?
-        if access(single, F_OK) == 0 {
-            shards = [weightsName]
-        } else if access(indexFile, F_OK) == 0 {
-            let map = try readIndex(indexFile, display: display(indexName))
-            weightMap = map
-            shards = Array(Set(map.values)).sorted()
-        } else {
-            var problem = "no model.safetensors or model.safetensors.index.json"
-            if access(AtomicWrite.join(dir, "pytorch_model.bin"), F_OK) == 0 {
-                problem += " (pytorch_model.bin is not read: convert it to safetensors)"
-            }
-            throw CheckpointError(file: display(weightsName), problem)
-        }
-
-        for shard in shards where access(AtomicWrite.join(dir, shard), F_OK) != 0 {
-            throw CheckpointError(file: display(shard), "missing (named by \(indexName))")
-        }
+        var score: [Float]?
+        let (shards, weightMap) = try weightShards(dir, display: display)
         for shard in shards {
             let shown = display(shard)
             let path = AtomicWrite.join(dir, shard)
@@ -330,22 +321,26 @@ public enum CheckpointIO {
                         throw CheckpointError(file: shown, tensor: entry.name, "shape \(entry.shape) but config.json implies \(slot.shape)")
                     }
                     try reader.read(entry, into: weights.tensor(slot))
-                    filled[entry.name] = shown
-                } else if entry.name == "lm_head.weight" && config.tieWordEmbeddings {
+                } else if head == .score && entry.name == ModelHead.scoreName {
+                    guard entry.shape == [1, config.hiddenSize] else {
+                        throw CheckpointError(file: shown, tensor: entry.name, "shape \(entry.shape) but config.json implies [1, \(config.hiddenSize)]")
+                    }
+                    score = try reader.floats(entry)
+                } else if head == .lmHead && entry.name == "lm_head.weight" && config.tieWordEmbeddings {
                     tiedHead = (reader, entry)
-                    filled[entry.name] = shown
                 } else {
-                    throw CheckpointError(file: shown, tensor: entry.name, "unexpected tensor: not part of a Llama with this config.json")
+                    throw CheckpointError(file: shown, tensor: entry.name, head.unexpected)
                 }
+                filled[entry.name] = shown
             }
         }
         if let weightMap, let absent = weightMap.keys.sorted().first(where: { filled[$0] == nil && !$0.hasSuffix(".rotary_emb.inv_freq") }) {
             throw CheckpointError(file: display(weightMap[absent]!), tensor: absent, "listed in \(indexName) but not in the file")
         }
-        let missing = weights.layout.slots.filter { filled[$0.name] == nil }
+        let missing = weights.layout.slots.map(\.name).filter { filled[$0] == nil } + (head == .score && score == nil ? [ModelHead.scoreName] : [])
         if let first = missing.first {
             let more = missing.count > 1 ? " (and \(missing.count - 1) more)" : ""
-            throw CheckpointError(file: display(weightMap == nil ? weightsName : indexName), tensor: first.name, "missing\(more)")
+            throw CheckpointError(file: display(weightMap == nil ? weightsName : indexName), tensor: first, "missing\(more)")
         }
         if let (reader, entry) = tiedHead {
             let embedding = weights.tensor(weights.layout.slots[0])
@@ -358,7 +353,28 @@ public enum CheckpointIO {
                                       "differs from model.embed_tokens.weight but config.json says tie_word_embeddings true")
             }
         }
-        return weights
+        return (weights, score)
+    }
+
+    /// The safetensors files holding the weights: model.safetensors alone, else the shards the
+    /// index names (with its weight map), each checked to exist.
+    private static func weightShards(_ dir: String, display: (String) -> String) throws -> ([String], [String: String]?) {
+        let single = AtomicWrite.join(dir, weightsName)
+        let indexFile = AtomicWrite.join(dir, indexName)
+        if access(single, F_OK) == 0 { return ([weightsName], nil) }
+        guard access(indexFile, F_OK) == 0 else {
+            var problem = "no model.safetensors or model.safetensors.index.json"
+            if access(AtomicWrite.join(dir, "pytorch_model.bin"), F_OK) == 0 {
+                problem += " (pytorch_model.bin is not read: convert it to safetensors)"
+            }
+            throw CheckpointError(file: display(weightsName), problem)
+        }
+        let map = try readIndex(indexFile, display: display(indexName))
+        let shards = Array(Set(map.values)).sorted()
+        for shard in shards where access(AtomicWrite.join(dir, shard), F_OK) != 0 {
+            throw CheckpointError(file: display(shard), "missing (named by \(indexName))")
+        }
+        return (shards, map)
     }
 
     /// The index's weight_map, with shard names checked to be plain file names in the directory.

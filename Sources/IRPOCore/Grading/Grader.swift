@@ -161,3 +161,22 @@ public struct Grader: Sendable {
         return Grade(pred: p, gold: g, correct: p.map { matches($0, g) } ?? false, byFallback: byFallback)
     }
 }
+
+extension Grader {
+    /// Grades a record's "completion" against the first of `goldFields` it has; the error names
+    /// a missing field or a gold field with no answer in it.
+    public func grade(record: JSONRecord, goldFields: [String]) throws(RecordFieldError) -> Grade {
+        let completion = try record.requireString("completion")
+        for field in goldFields {
+            guard let goldText = try record.text(field) else { continue }
+            do {
+                return try grade(completion: completion, gold: goldText)
+            } catch {
+                throw RecordFieldError(field: field, reason: "no gold answer found in \"\(field)\"")
+            }
+        }
+        throw RecordFieldError(field: goldFields.first ?? "answer", reason: goldFields.count == 1
+            ? "missing field \"\(goldFields[0])\""
+            : "missing gold field (" + goldFields.map { "\"\($0)\"" }.joined(separator: " or ") + ")")
+    }
+}

@@ -177,6 +177,18 @@ public final class InferenceSession {
     /// Appends `tokens` to each listed slot and returns logits (items × V) for each item's last
     /// token, or (Σ tokens × V) for every new token when `allLogits` is set.
     public func step(_ items: [(slot: Int, tokens: [Int32])], allLogits: Bool = false) -> [Float] {
+        advance(items, allLogits: allLogits, throughHead: true)
+    }
+
+    /// Appends `tokens` to each listed slot as `step` does, and returns the final-normed hidden
+    /// state (items × C) of each item's last token, where `step` would apply the lm_head: what a
+    /// sequence classifier's head reads.
+    public func lastHiddenStates(_ items: [(slot: Int, tokens: [Int32])]) -> [Float] {
+        advance(items, allLogits: false, throughHead: false)
+    }
+
+    /// `step` and `lastHiddenStates`: the layers over the new tokens, then the head or not.
+    private func advance(_ items: [(slot: Int, tokens: [Int32])], allLogits: Bool, throughHead: Bool) -> [Float] {
         let rows = StepRows(items, lengths: lengths, capacity: capacity, vocab: config.vocabSize)
         for item in items { ensureAllocated(item.slot) }
         let R = rows.tokens.count, C = config.hiddenSize
@@ -187,7 +199,7 @@ public final class InferenceSession {
             for l in 0..<config.numHiddenLayers { layerStep(l, rows: rows, positions: pos.baseAddress!) }
         }
         for item in items { lengths[item.slot] += item.tokens.count }
-        return logits(ofRows: allLogits ? Array(0..<R) : rows.lastRows)
+        return logits(ofRows: allLogits ? Array(0..<R) : rows.lastRows, throughHead: throughHead)
     }
 
     /// One decoder layer over the step's rows in `scratch.x`, the same layers as
@@ -261,12 +273,13 @@ public final class InferenceSession {
     }
 
     /// Logits (rows × V) of the listed rows of `scratch.x`: only they go through the final norm
-    /// and the lm_head.
-    private func logits(ofRows wanted: [Int]) -> [Float] {
+    /// and the lm_head. Without `throughHead`, their final-normed states (rows × C) instead.
+    private func logits(ofRows wanted: [Int], throughHead: Bool) -> [Float] {
         let s = scratch!, C = config.hiddenSize, V = config.vocabSize
         for (i, r) in wanted.enumerated() where i != r { (s.x + i * C).update(from: s.x + r * C, count: C) }
         rmsnormForward(out: s.normed, rstd: nil, inp: s.x, weight: weights.data + weights.layout.finalNorm,
                        rows: wanted.count, channels: C, eps: config.rmsNormEps)
+        if !throughHead { return Array(UnsafeBufferPointer(start: s.normed, count: wanted.count * C)) }
         var logits = [Float](repeating: 0, count: wanted.count * V)
         logits.withUnsafeMutableBufferPointer { out in
             matmul(rows: wanted.count, out: out.baseAddress!, inp: s.normed, weight: model.head, accumulate: false)
