@@ -61,6 +61,23 @@ extension LoadedModel {
     }
 }
 
+extension LoadedModel {
+    /// The model's chat template for conversational records, or why it cannot serve them; read
+    /// only when such a record comes, so a model whose template is outside the supported subset
+    /// still trains on plain records.
+    public func chatPromptIfAny(display: String) -> Result<ChatPrompt, RecordFieldError> {
+        let why = "a conversational record needs the model's chat template, and \(display) "
+        do {
+            guard let template = try ModelChatTemplate(files: checkpoint.extraFiles, display: display) else {
+                return .failure(RecordFieldError(field: "prompt", reason: why + "has none"))
+            }
+            return .success(ChatPrompt(template: template, tokenizer: tokenizer))
+        } catch {
+            return .failure(RecordFieldError(field: "prompt", reason: why + "has one that cannot be used: \(error)"))
+        }
+    }
+}
+
 /// Loads models for the commands with one wording for every failure, before any output.
 public enum ModelLoader {
     /// The checkpoint at `path` with its tokenizer.json, or `tokenizerFile` instead; a failure is

@@ -31,7 +31,6 @@ struct DPOTrain: ParsableCommand {
     var skipBad = false
 
     @OptionGroup var compute: ComputeOptions
-
     @OptionGroup var input: InputOptions
 
     func validate() throws {
@@ -59,7 +58,8 @@ struct DPOTrain: ParsableCommand {
         let maxLength = min(training.maxLength ?? start.config.maxPositionEmbeddings, start.config.maxPositionEmbeddings)
         progress.note("reading and tokenising \(input.files.isEmpty ? "standard input" : input.files.joined(separator: ", "))")
         Interrupts.farewell = "dpo-train: interrupted while reading the pairs; nothing saved"
-        var data = TrainingData(tokenizer: start.tokenizer, eos: Int32(eos), maxLength: maxLength, supervised: training.loss == .sft)
+        var data = TrainingData(tokenizer: start.tokenizer, eos: Int32(eos), maxLength: maxLength, supervised: training.loss == .sft,
+                                chat: start.chatPromptIfAny(display: model ?? "the --init model"))
         try JSONLInput(paths: input.files, diagnostics: diagnostics).forEachRecord { record, _ in try data.add(record) }
         try diagnostics.refuseBadInput(skipping: skipBad, noting: lead, action: "training")
         if data.dropped > 0 && lead { diagnostics.note("dropped \(data.dropped) pair(s) whose completion does not fit --max-length \(maxLength)") }

@@ -49,3 +49,38 @@ import Testing
                 "\(r.err)")
     }
 }
+
+/// dpo-train on TRL's conversational pairs: the same training as the plain pairs the chat
+/// template writes, with the EOS appended once.
+@Suite struct ConversationalPairsCLITests {
+    @Test func conversationalPairsTrainAsTheirRenderedText() throws {
+        let conversational = #"{"prompt":[{"role":"user","content":"2+2?"}],"chosen":[{"role":"assistant","content":"4"}],"rejected":{"role":"assistant","content":"5"}}"#
+        // The fixture's template writes no generation prompt, so the assistant's header opens the
+        // completion; it ends each turn with <|im_end|>, its EOS, which dpo-train appends itself.
+        let plain = #"{"prompt":"<|im_start|>user\n2+2?<|im_end|>\n","chosen":"<|im_start|>assistant\n4","rejected":"<|im_start|>assistant\n5"}"#
+        let r = try Shell.run("""
+            for f in conv plain; do
+              "$BIN/dpo-train" --model '\(ChatCLITests.model)' --out m-$f --max-steps 1 --batch-size 1 --metrics $f.metrics $f.jsonl || exit 1
+              jq -c '{c: ."logps/chosen", r: ."logps/rejected"}' $f.metrics
+            done
+            cmp m-conv/model.safetensors m-plain/model.safetensors && echo same-model
+            """, files: ["conv.jsonl": conversational + "\n", "plain.jsonl": plain + "\n"])
+        #expect(r.status == 0, "\(r.err)")
+        let lines = r.out.split(separator: "\n")
+        #expect(lines.count == 3 && lines[0] == lines[1] && lines[2] == "same-model", "\(r.out)")
+    }
+
+    @Test func aConversationalPairNeedsAChatTemplateAndOneAssistantReply() throws {
+        let noTemplate = try Shell.run("""
+            "$BIN/dpo-train" --model '\(SampleFixture.modelDir)' --out m --max-steps 1 pairs.jsonl
+            """, files: ["pairs.jsonl": #"{"prompt":[{"role":"user","content":"x"}],"chosen":[{"role":"assistant","content":"a"}],"rejected":[{"role":"assistant","content":"b"}]}"# + "\n"])
+        #expect(noTemplate.status == 1)
+        #expect(noTemplate.err.contains("pairs.jsonl:1: a conversational record needs the model's chat template, and \(SampleFixture.modelDir) has none"),
+                "\(noTemplate.err)")
+        let twoReplies = try Shell.run("""
+            "$BIN/dpo-train" --model '\(ChatCLITests.model)' --out m --max-steps 1 pairs.jsonl
+            """, files: ["pairs.jsonl": #"{"prompt":[{"role":"user","content":"x"}],"chosen":[{"role":"user","content":"a"}],"rejected":[{"role":"assistant","content":"b"}]}"# + "\n"])
+        #expect(twoReplies.status == 1)
+        #expect(twoReplies.err.contains("pairs.jsonl:1: \"chosen\" must be one assistant message in a conversational pair"), "\(twoReplies.err)")
+    }
+}

@@ -32,3 +32,29 @@ import IRPOCore
         #expect(plain == "<s>[user]Rate this.[assistant]\n")
     }
 }
+
+/// A reply after a prompt, as TRL renders a conversational pair's chosen and rejected texts.
+@Suite struct ChatCompletionTests {
+    static let template = try! ModelChatTemplate(
+        template: ChatTemplate(source: "{% for m in messages %}[{{ m.role }}]{{ m.content }}"
+            + "{% if m.role == 'assistant' %}{{ eos_token }}\n{% endif %}{% endfor %}"
+            + "{% if add_generation_prompt %}[assistant]{% endif %}"),
+        bosToken: "<s>", eosToken: "</s>", file: "chat_template.jinja")
+
+    @Test func theReplyEndsBeforeTheTemplatesEOS() throws {
+        let chat = ChatPrompt(template: Self.template, tokenizer: .byteLevel(specials: ["<s>", "</s>"]))
+        let prompt = [ChatMessage(role: "user", content: "2+2?")]
+        #expect(try chat.render(prompt) == "[user]2+2?[assistant]")
+        #expect(try chat.completion(after: prompt, reply: ChatMessage(role: "assistant", content: "4")) == "4")
+    }
+
+    @Test func aTemplateThatRewritesThePromptIsRefused() throws {
+        let shifting = try ModelChatTemplate(
+            template: ChatTemplate(source: "{% for m in messages %}{{ m.content }}{% endfor %}{% if add_generation_prompt %}>{% endif %}"),
+            bosToken: "", eosToken: "", file: "chat_template.jinja")
+        let chat = ChatPrompt(template: shifting, tokenizer: .byteLevel())
+        #expect(throws: RecordFieldError.self) {
+            try chat.completion(after: [ChatMessage(role: "user", content: "q")], reply: ChatMessage(role: "assistant", content: "a"))
+        }
+    }
+}

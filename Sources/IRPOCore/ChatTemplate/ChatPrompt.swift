@@ -23,6 +23,23 @@ public struct ChatPrompt: Sendable {
         try render([ChatMessage(role: "user", content: prompt)])
     }
 
+    /// The text of `reply` after `prompt` rendered as `render(prompt)` leaves it, as TRL builds a
+    /// conversational pair's chosen or rejected text, cut before the last EOS text the template
+    /// writes: the EOS is the token dpo-train appends, so it is never there twice.
+    public func completion(after prompt: [ChatMessage], reply: ChatMessage) throws -> String {
+        let opened = try template.render(messages: prompt, addGenerationPrompt: true, now: now)
+        let whole = try template.render(messages: prompt + [reply], addGenerationPrompt: false, now: now)
+        guard whole.hasPrefix(opened) else {
+            throw RecordFieldError(field: "prompt", reason: "the chat template does not write the prompt with the "
+                                   + "assistant's turn opened as the start of the whole conversation")
+        }
+        var text = Substring(whole.dropFirst(opened.count))
+        if !template.eosToken.isEmpty, let eos = text.range(of: template.eosToken, options: .backwards) {
+            text = text[..<eos.lowerBound]
+        }
+        return String(text)
+    }
+
     /// A conversation, the assistant to speak next.
     public func render(_ messages: [ChatMessage]) throws(ChatTemplateError) -> String {
         let text = try template.render(messages: messages, addGenerationPrompt: true, now: now)

@@ -75,7 +75,7 @@ public final class SamplingRun {
             if let messages = try record.messages() { return try chat.render(messages) }
             return try chat.wrap(try template.prompt(for: record))
         } catch let error as ChatTemplateError {
-            throw RecordFieldError(field: "messages", reason: "chat template: \(error)")
+            throw RecordFieldError(field: "messages", reason: "\(error)")
         }
     }
 

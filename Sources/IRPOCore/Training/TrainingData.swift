@@ -10,26 +10,24 @@ public struct TrainingData: Sendable {
     let tokenizer: Tokenizer
     let eos: Int32
     let maxLength: Int
+    /// The model's chat template for conversational records, or why there is none.
+    let chat: Result<ChatPrompt, RecordFieldError>
 
-    /// An empty set for `tokenizer`, ending completions with `eos` and fitting `maxLength` tokens.
-    public init(tokenizer: Tokenizer, eos: Int32, maxLength: Int, supervised: Bool) {
+    /// An empty set for `tokenizer`, ending completions with `eos` and fitting `maxLength` tokens;
+    /// conversational records go through `chat`, which may say why the model has none.
+    public init(tokenizer: Tokenizer, eos: Int32, maxLength: Int, supervised: Bool,
+                chat: Result<ChatPrompt, RecordFieldError> = .failure(RecordFieldError(field: "prompt", reason: "no chat template"))) {
         self.tokenizer = tokenizer
         self.eos = eos
         self.maxLength = maxLength
         self.supervised = supervised
+        self.chat = chat
     }
 
-    /// Adds a record: "prompt" with "chosen" and "rejected", or for SFT "chosen" or "completion".
+    /// Adds a record: "prompt" with "chosen" and "rejected", or for SFT "chosen" or "completion";
+    /// as text, or in TRL's conversational form (see `conversation`).
     public mutating func add(_ record: JSONRecord) throws {
-        let prompt = try record.requireString("prompt")
-        let chosen: String, rejected: String?
-        if supervised {
-            chosen = try record.string("chosen") ?? record.requireString("completion")
-            rejected = nil
-        } else {
-            chosen = try record.requireString("chosen")
-            rejected = try record.requireString("rejected")
-        }
+        let (prompt, chosen, rejected) = try record["prompt"]?.arrayValue != nil ? conversation(record) : texts(record)
         let example = TrainingExample.tokenize(prompt: prompt, chosen: chosen, rejected: rejected,
                                                tokenizer: tokenizer, eosTokenId: eos)
         if example.prompt.isEmpty { throw TrainingError.emptyPrompt }
@@ -37,6 +35,45 @@ public struct TrainingData: Sendable {
             examples.append(fitted)
         } else {
             dropped += 1
+        }
+    }
+
+    /// The plain form: strings.
+    private func texts(_ record: JSONRecord) throws -> (String, String, String?) {
+        let prompt = try record.requireString("prompt")
+        if supervised { return (prompt, try record.string("chosen") ?? record.requireString("completion"), nil) }
+        return (prompt, try record.requireString("chosen"), try record.requireString("rejected"))
+    }
+
+    /// TRL's conversational form: "prompt" a list of messages, "chosen" and "rejected" (or for SFT
+    /// "chosen" or "completion") one assistant message each, as a list of one or an object,
+    /// rendered by the model's chat template as `ChatPrompt.completion` says.
+    private func conversation(_ record: JSONRecord) throws -> (String, String, String?) {
+        let chat = try self.chat.get()
+        guard let prompt = try record.messages("prompt") else { throw RecordFieldError.missing("prompt") }
+        func reply(_ key: String) throws -> ChatMessage {
+            var messages: [ChatMessage]?
+            if let object = record[key]?.objectValue, let role = object["role"]?.stringValue,
+               let content = object["content"]?.stringValue {
+                messages = [ChatMessage(role: role, content: content)]
+            } else {
+                messages = try record.messages(key)
+            }
+            guard let messages, messages.count == 1, messages[0].role == "assistant" else {
+                throw RecordFieldError(field: key, reason: "\"\(key)\" must be one assistant message in a conversational pair")
+            }
+            return messages[0]
+        }
+        do {
+            let opened = try chat.render(prompt)
+            if supervised {
+                let key = record["chosen"] == nil ? "completion" : "chosen"
+                return (opened, try chat.completion(after: prompt, reply: try reply(key)), nil)
+            }
+            return (opened, try chat.completion(after: prompt, reply: try reply("chosen")),
+                    try chat.completion(after: prompt, reply: try reply("rejected")))
+        } catch let error as ChatTemplateError {
+            throw RecordFieldError(field: "prompt", reason: "\(error)")
         }
     }
 }
