@@ -54,7 +54,7 @@ public struct JudgeOptions: ParsableArguments {
         guard judge == nil else { return }
         let s = sampling, judgeOnly: [(String, Bool)] = [
             ("--judge-samples", judgeSamples != 1), ("--judge-template", judgeTemplate != nil), ("--judgement", judgement), ("--judge-chat", judgeChat),
-            ("--temperature", s.temperature != 1), ("--top-p", s.topP != 1), ("--top-k", s.topK != 0),
+            ("--temperature", s.temperature != nil), ("--top-p", s.topP != nil), ("--top-k", s.topK != nil),
             ("--max-tokens", s.maxTokens != nil), ("--seed", s.seed != 0), ("--stop", !s.stop.isEmpty),
         ]
         if let (flag, _) = judgeOnly.first(where: \.1) { throw ValidationError("\(flag) is only used with --judge") }

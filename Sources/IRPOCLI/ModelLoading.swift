@@ -16,17 +16,18 @@ public struct LoadedModel {
 }
 
 extension LoadedModel {
-    /// The model's irpo.json defaults and the prompt template: `flag` first, then irpo.json's,
-    /// then gsm8k; a bad one is reported on `diagnostics` and ends the command with status 1.
+    /// The model's irpo.json defaults (with its generation_config.json) and the prompt template:
+    /// `flag` first, then irpo.json's, then gsm8k; a bad one is reported on `diagnostics` and ends the command with status 1.
     /// Also notes that only --stop and --max-tokens end samples when the config names no EOS.
     public func promptSetup(template flag: String?, display: String,
                             diagnostics: Diagnostics) throws -> (ModelDefaults, PromptTemplate) {
         if config.eosTokenIds.isEmpty {
             diagnostics.note("\(display): config.json names no eos_token_id; only --stop and --max-tokens end samples")
         }
-        let defaults: ModelDefaults
+        var defaults: ModelDefaults
         do {
             defaults = try ModelDefaults(of: checkpoint, display: display)
+            defaults.recommended = try GenerationConfig(files: checkpoint.extraFiles, display: display)
         } catch {
             diagnostics.error(error is CheckpointError ? "\(error)" : "\(display): \(error)")
             throw ExitCode(ExitStatus.failure)

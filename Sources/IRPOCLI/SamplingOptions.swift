@@ -3,14 +3,14 @@ import IRPOCore
 
 /// How `sample` draws tokens and ends completions.
 public struct SamplingOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: ArgumentHelp("Sampling temperature; 0 is greedy decoding.", valueName: "t"))
-    public var temperature: Float = 1
+    @Option(parsing: .unconditional, help: ArgumentHelp("Sampling temperature; 0 is greedy decoding (default: the model's generation_config.json, else 1).", valueName: "t"))
+    public var temperature: Float?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Keep the most likely tokens whose probability reaches p (1 keeps all).", valueName: "p"))
-    public var topP: Float = 1
+    @Option(parsing: .unconditional, help: ArgumentHelp("Keep the most likely tokens whose probability reaches p (default: the model's generation_config.json, else 1, all).", valueName: "p"))
+    public var topP: Float?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Keep the k most likely tokens (0 keeps all).", valueName: "k"))
-    public var topK = 0
+    @Option(parsing: .unconditional, help: ArgumentHelp("Keep the k most likely tokens (default: the model's generation_config.json, else 0, all).", valueName: "k"))
+    public var topK: Int?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Most completion tokens per sample, the EOS included (default: the model's irpo.json, else 512).", valueName: "n"))
     public var maxTokens: Int?
@@ -26,17 +26,25 @@ public struct SamplingOptions: ParsableArguments {
     public init() {}
 
     public func validate() throws {
-        if !(temperature >= 0) || !temperature.isFinite { throw ValidationError("--temperature must be 0 or more") }
-        if !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
-        if topK < 0 { throw ValidationError("--top-k must be 0 or more") }
+        if let temperature, !(temperature >= 0) || !temperature.isFinite { throw ValidationError("--temperature must be 0 or more") }
+        if let topP, !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
+        if let topK, topK < 0 { throw ValidationError("--top-k must be 0 or more") }
         if let maxTokens, maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
         if stop.contains("") { throw ValidationError("--stop needs a non-empty string") }
     }
 
-    /// The generator's options: these flags, then the model's irpo.json, then the built-in defaults.
+    /// The generator's options: these flags, then the model's irpo.json and generation_config.json
+    /// (whose `do_sample` false means greedy, and whose `eos_token_id` list also ends completions),
+    /// then the built-in defaults.
     public func generation(samples: Int, batchSize: Int, defaults: ModelDefaults) -> GenerationOptions {
-        GenerationOptions(samples: samples, maxTokens: maxTokens ?? defaults.maxTokens ?? 512,
-                          sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP),
-                          seed: seed, stops: stop.isEmpty ? defaults.stop ?? [] : stop, batchSize: batchSize)
+        let file = defaults.recommended
+        let fileTemperature = file?.doSample == false ? 0 : file?.temperature.map(Float.init)
+        var options = GenerationOptions(
+            samples: samples, maxTokens: maxTokens ?? defaults.maxTokens ?? 512,
+            sampling: SamplingParameters(temperature: temperature ?? fileTemperature ?? 1, topK: topK ?? file?.topK ?? 0,
+                                         topP: topP ?? file?.topP.map(Float.init) ?? 1),
+            seed: seed, stops: stop.isEmpty ? defaults.stop ?? [] : stop, batchSize: batchSize)
+        options.endTokens = file?.eosTokenIds ?? []
+        return options
     }
 }

@@ -143,3 +143,45 @@ import IRPOCore
         #expect(usage.status == 64)
     }
 }
+
+/// A model's generation_config.json: its eos_token_id list ends completions, and its sampling
+/// settings apply where flags are absent (do_sample false is greedy decoding).
+@Suite struct GenerationConfigCLITests {
+    /// `m1` of the man pages' fixture with `json` as its generation_config.json.
+    func model(_ json: String) throws -> String {
+        let dir = try Shell.temporaryDirectory() + "/m"
+        _ = try Shell.run("cp -r '\(ExampleFixture.dir)/m1' '\(dir)'")
+        try Data(json.utf8).write(to: URL(fileURLWithPath: dir + "/generation_config.json"))
+        return dir
+    }
+
+    func sample(_ model: String, _ args: String) throws -> Shell.Result {
+        try Shell.run("\"$BIN/sample\" --model '\(model)' --template plain -n 4 --seed 2 \(args) | jq -c '[.completion, .finish]'",
+                      stdin: ExampleFixture.problems.joined(separator: "\n") + "\n")
+    }
+
+    @Test func anEndTokenOfTheFileEndsCompletions() throws {
+        // m1 writes the marker token " Final answer: " (257) first: listed as an end token, it
+        // ends every completion at once.
+        let r = try sample(try model(#"{"eos_token_id": [256, 257]}"#), "--temperature 0")
+        #expect(r.status == 0, "\(r.err)")
+        #expect(Set(r.out.split(separator: "\n")) == [#"["","stop"]"#])
+    }
+
+    @Test func theFilesSamplingSettingsApplyWhereFlagsAreAbsent() throws {
+        let plainModel = try model("{}")
+        let greedy = try sample(plainModel, "--temperature 0"), sampled = try sample(plainModel, "")
+        #expect(greedy.status == 0 && sampled.status == 0 && greedy.out != sampled.out)
+        #expect(try sample(try model(#"{"do_sample": false, "temperature": 0.7}"#), "").out == greedy.out)
+        #expect(try sample(try model(#"{"temperature": 0}"#), "").out == greedy.out)
+        // a flag wins over the file
+        #expect(try sample(try model(#"{"do_sample": false}"#), "--temperature 1").out == sampled.out)
+    }
+
+    @Test func aBadFileIsOneClearError() throws {
+        let dir = try model(#"{"top_p": 2}"#)
+        let r = try Shell.run("\"$BIN/sample\" --model '\(dir)'", stdin: #"{"question":"x"}"# + "\n")
+        #expect(r.status == 1 && r.out.isEmpty)
+        #expect(r.err == "sample: \(dir)/generation_config.json: \"top_p\" must be a number in (0, 1], not 2\n", "\(r.err)")
+    }
+}

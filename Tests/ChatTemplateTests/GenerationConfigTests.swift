@@ -26,10 +26,12 @@ import Testing
     @Test func wrongTypesNameTheKey() {
         for (json, problem) in [
             (#"{"eos_token_id": "2"}"#, #""eos_token_id" must be an integer or a list of integers, not a string"#),
-            (#"{"eos_token_id": [1, 2.5]}"#, #""eos_token_id" must be an integer or a list of integers, not a number"#),
-            (#"{"temperature": "hot"}"#, #""temperature" must be a number, not a string"#),
-            (#"{"top_k": 0.5}"#, #""top_k" must be an integer, not a number"#),
-            (#"{"do_sample": 1}"#, #""do_sample" must be true or false, not a number"#),
+            (#"{"eos_token_id": [1, 2.5]}"#, #""eos_token_id" must be an integer or a list of integers, not 2.5"#),
+            (#"{"temperature": "hot"}"#, #""temperature" must be a number of 0 or more, not a string"#),
+            (#"{"temperature": -1}"#, #""temperature" must be a number of 0 or more, not -1"#),
+            (#"{"top_p": 1.5}"#, #""top_p" must be a number in (0, 1], not 1.5"#),
+            (#"{"top_k": 0.5}"#, #""top_k" must be an integer of 0 or more, not 0.5"#),
+            (#"{"do_sample": 1}"#, #""do_sample" must be true or false, not 1"#),
             ("[1]", "not a JSON object"),
         ] {
             #expect(throws: CheckpointError(file: "m/generation_config.json", problem)) {

@@ -29,7 +29,7 @@ public struct GenerationConfig: Sendable, Equatable {
         do { json = try JSONParser.parse([UInt8](data)) } catch { throw CheckpointError(file: display, error.description) }
         guard let object = json.objectValue else { throw CheckpointError(file: display, "not a JSON object") }
         func bad(_ key: String, _ expected: String, _ v: JSONValue) -> CheckpointError {
-            CheckpointError(file: display, "\"\(key)\" must be \(expected), not \(v.kindName)")
+            CheckpointError(file: display, "\"\(key)\" must be \(expected), not \(v.doubleValue == nil ? v.kindName : JSONSerializer.string(v))")
         }
         func present(_ key: String) -> JSONValue? {
             guard let v = object[key], !v.isNull else { return nil }
@@ -48,15 +48,15 @@ public struct GenerationConfig: Sendable, Equatable {
             }
         }
         if let v = present("temperature") {
-            guard let d = v.doubleValue else { throw bad("temperature", "a number", v) }
+            guard let d = v.doubleValue, d >= 0, d.isFinite else { throw bad("temperature", "a number of 0 or more", v) }
             temperature = d
         }
         if let v = present("top_p") {
-            guard let d = v.doubleValue else { throw bad("top_p", "a number", v) }
+            guard let d = v.doubleValue, d > 0, d <= 1 else { throw bad("top_p", "a number in (0, 1]", v) }
             topP = d
         }
         if let v = present("top_k") {
-            guard let k = v.intValue else { throw bad("top_k", "an integer", v) }
+            guard let k = v.intValue, k >= 0 else { throw bad("top_k", "an integer of 0 or more", v) }
             topK = k
         }
         if let v = present("do_sample") {

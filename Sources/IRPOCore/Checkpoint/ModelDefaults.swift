@@ -10,6 +10,9 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
     public var maxTokens: Int?
     /// Strings that end a completion.
     public var stop: [String]?
+    /// The model's generation_config.json, read beside irpo.json: its end tokens and sampling
+    /// settings (see `SamplingOptions`); not part of irpo.json.
+    public var recommended: GenerationConfig?
 
     enum CodingKeys: String, CodingKey { case template, maxTokens = "max_tokens", stop }
 

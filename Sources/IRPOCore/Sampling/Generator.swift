@@ -14,6 +14,9 @@ public struct GenerationOptions: Sendable {
     public var stops: [String]
     /// Most sequences decoded together in one step.
     public var batchSize: Int
+    /// Token ids that end a completion besides config.json's eos_token_id (generation_config.json's
+    /// list); the EOS scored into `logprob` stays config.json's first, the one dpo-train appends.
+    public var endTokens: [Int] = []
     /// Whether a completion whose re-tokenized ids differ from the generated ones is scored
     /// again (exact `tokens`/`logprob`); when off, such samples report the generated tokens.
     /// (Package-internal: only the benchmark turns it off, for random models whose ids do not
@@ -129,7 +132,7 @@ public final class Generator {
         self.tokenizer = tokenizer
         self.options = options
         self.onFinish = onFinish
-        eosIds = Set(weights.config.eosTokenIds.map(Int32.init))
+        eosIds = Set((weights.config.eosTokenIds + options.endTokens).map(Int32.init))
         scoredEOS = Int32(weights.config.eosTokenIds.first ?? -1)
         stopBytes = options.stops.map { Array($0.utf8) }.filter { !$0.isEmpty }
         maxStop = stopBytes.map(\.count).max() ?? 0
