@@ -189,11 +189,14 @@ public final class InferenceSession {
 
     /// `step` and `lastHiddenStates`: the layers over the new tokens, then the head or not.
     private func advance(_ items: [(slot: Int, tokens: [Int32])], allLogits: Bool, throughHead: Bool) -> [Float] {
-        let rows = StepRows(items, lengths: lengths, capacity: capacity, vocab: config.vocabSize)
+        var rows = StepRows(items, lengths: lengths, capacity: capacity, vocab: config.vocabSize)
         for item in items { ensureAllocated(item.slot) }
         let R = rows.tokens.count, C = config.hiddenSize
         if scratch == nil || !scratch!.fits(rows: R) { scratch = StepScratch(config: config, rows: R, capacity: capacity) }
         let s = scratch!
+        // slots not allocated yet are never read; any pointer stands in for them
+        rows.keyBases = slotKeys.map { SendablePointer($0 ?? s.scores) }
+        rows.valueBases = slotValues.map { SendablePointer($0 ?? s.scores) }
         for r in 0..<R { model.embedding(Int(rows.tokens[r]), into: s.x + r * C) }
         rows.positions.withUnsafeBufferPointer { pos in
             for l in 0..<config.numHiddenLayers { layerStep(l, rows: rows, positions: pos.baseAddress!) }
@@ -230,8 +233,7 @@ public final class InferenceSession {
     private func appendToCache(layer l: Int, rows: StepRows, positions pos: UnsafePointer<Int32>) {
         let c = config, NKV = c.numKeyValueHeads, HS = c.headDim, QW = c.queryWidth, KW = c.keyValueWidth
         let QKV = c.qkvWidth, qkv = SendablePointer(scratch!.qkv), slotsOf = rows.slots
-        let keyBases = slotKeys.map { SendablePointer($0 ?? scratch!.scores) }
-        let valueBases = slotValues.map { SendablePointer($0 ?? scratch!.scores) }
+        let keyBases = rows.keyBases, valueBases = rows.valueBases
         parallelFor(rows.tokens.count * NKV, grain: 16) { tasks in
             for task in tasks {
                 let r = task / NKV, g = task % NKV
@@ -251,8 +253,7 @@ public final class InferenceSession {
         let c = config, s = scratch!, NH = c.numAttentionHeads, NKV = c.numKeyValueHeads, HS = c.headDim
         let QW = c.queryWidth, QKV = c.qkvWidth, groupSize = NH / NKV, scale = 1 / Float(HS).squareRoot()
         let qkv = SendablePointer(s.qkv), att = SendablePointer(s.attended), sc = SendablePointer(s.scores)
-        let keyBases = slotKeys.map { SendablePointer($0 ?? s.scores) }
-        let valueBases = slotValues.map { SendablePointer($0 ?? s.scores) }
+        let keyBases = rows.keyBases, valueBases = rows.valueBases
         let slotsOf = rows.slots, stride = keyStride, parents = parentOf, shared = sharedTiles, kernel = kernel
         parallelChunks(rows.tokens.count * NH, maxChunks: s.threads) { chunk, tasks in
             let scores = sc + chunk * stride
@@ -330,10 +331,11 @@ final class StepScratch {
     func fits(rows R: Int) -> Bool { R <= rows && threads == ComputeThreads.count }
 }
 
-/// The rows of one `InferenceSession.step`: every new token with its slot and position, and
-/// which row is each item's last.
+/// The rows of one `InferenceSession.step`: every new token with its slot and position, which
+/// row is each item's last, and where each slot's cached keys and values start.
 struct StepRows {
     var slots: [Int32] = [], positions: [Int32] = [], tokens: [Int32] = [], lastRows: [Int] = []
+    var keyBases: [SendablePointer<Float>] = [], valueBases: [SendablePointer<Float>] = []
 
     init(_ items: [(slot: Int, tokens: [Int32])], lengths: [Int], capacity: Int, vocab: Int) {
         for item in items {
