@@ -9,8 +9,11 @@ struct PairSample {
     var correct: Bool
     var gold: String?
     var goldPred: JSONValue
+    /// The whole record, for the modes that read more of it (pair --prefixes, --continuations).
+    var record: JSONRecord
 
     init(record: JSONRecord, goldField: String?) throws {
+        self.record = record
         prompt = try record.requireString("prompt")
         completion = try record.requireString("completion")
         guard let c = try record.correct() else {

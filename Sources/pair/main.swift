@@ -27,7 +27,8 @@ struct Pair: ParsableCommand {
         Samples of one id must be contiguous, as sample writes them; memory then holds one \
         group. An id that comes back after its group ended is an error naming both lines, unless \
         --unsorted, which holds every group in memory and writes problems in order of first \
-        appearance. The same input and seed give the same bytes.
+        appearance. The same input and seed give the same bytes. --prefixes and --continuations \
+        build step-controlled pairs instead (SCDPO; pair(1), STEP-CONTROLLED PAIRS).
         """,
         version: IRPOVersion.string)
 
@@ -52,6 +53,8 @@ struct Pair: ParsableCommand {
     @Flag(help: "Do not print the summary on standard error.")
     var quiet = false
 
+    @OptionGroup var stepControl: StepControlOptions
+
     @OptionGroup var input: InputOptions
 
     func validate() throws {
@@ -59,6 +62,11 @@ struct Pair: ParsableCommand {
     }
 
     func run() throws {
+        if stepControl.isActive {
+            var run = StepControlRun(options: stepControl, maxPairs: maxPairs, seed: seed,
+                                     goldField: goldWinners ? goldField : nil, stepLevel: step)
+            return try run.run(files: input.files, unsorted: unsorted, quiet: quiet)
+        }
         let diagnostics = Diagnostics(command: "pair")
         let writer = LineWriter(command: "pair")
         var builder = PairBuilder(maxPairs: maxPairs, seed: seed, goldField: goldWinners ? goldField : nil,
