@@ -97,7 +97,7 @@ import Testing
     @Test func sampleReportsABadPrefixByLine() throws {
         let input = """
             {"id":"q1","question":"What is 1 plus 3?","prefix":5}
-            {"id":"q2","question":"What is 2 plus 6?","prefix":"abcdefgh"}
+            {"id":"q2","question":"What is 2 plus 6?","prefix":"\(String(repeating: "z", count: 120))"}
             {"id":"q3","question":"What is 3 plus 9?","prefix":"ab"}
 
             """
@@ -106,7 +106,7 @@ import Testing
         #expect(r.status == 1)
         #expect(r.err == """
             sample: p.jsonl:1: field "prefix" must be a string, found a number
-            sample: p.jsonl:2: id "q2": prefix of 8 tokens leaves no room within the limit of 4 completion tokens
+            sample: p.jsonl:2: id "q2": prompt and prefix of 156 tokens leave no room in the model's context of 128 tokens
 
             """)
         #expect(r.out.split(separator: "\n").count == 1 && r.out.contains(#""completion":"ab"#), "\(r.out)")

@@ -94,17 +94,19 @@ import Testing
         #expect(Self.generate(weights, options: base) == Self.generate(weights, options: other))
     }
 
-    /// The prefix counts against the token limit; one that fills it is refused by name.
-    @Test func prefixCountsAgainstTheLimit() {
+    /// The limit counts the tokens generated after the prefix; a prefix that fills the context
+    /// is refused by name.
+    @Test func prefixLeavesTheLimitToTheContinuation() {
         let weights = Self.weights()
         let g = Generator(weights: weights, tokenizer: Self.tokenizer, options: GenerationOptions(maxTokens: 10)) { _ in }
-        #expect(g.completionLimit(promptTokens: 5, prefixTokens: 4) == 6)
-        let long = CompletionPrefix(String(repeating: "z", count: 10), tokenizer: Self.tokenizer)
-        #expect(throws: GenerationError.prefixTooLong(tokens: long.tokens.count, limit: 10)) {
-            try g.validate(promptTokens: [1, 2], prefix: long)
-        }
-        #expect(throws: GenerationError.promptTooLong(tokens: 120 + long.tokens.count, context: 128)) {
+        #expect(g.completionLimit(promptTokens: 5, prefixTokens: 40) == 10)
+        #expect(g.completionLimit(promptTokens: 5, prefixTokens: 118) == 5)
+        let long = CompletionPrefix(String(repeating: "z", count: 20), tokenizer: Self.tokenizer)
+        #expect(throws: Never.self) { try g.validate(promptTokens: [1, 2], prefix: long) }
+        #expect(throws: GenerationError.prefixTooLong(tokens: 120 + long.tokens.count, context: 128)) {
             try g.validate(promptTokens: [Int32](repeating: 65, count: 120), prefix: long)
         }
+        let options = GenerationOptions(samples: 2, maxTokens: 6, sampling: .init(temperature: 1), seed: 1)
+        for s in Self.generate(weights, options: options).joined() { #expect(s.generated <= 6) }
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 public struct GenerationOptions: Sendable {
     /// Samples per problem.
     public var samples: Int
-    /// Most completion tokens per sample (the EOS included).
+    /// Most tokens generated per sample (the EOS included): a completion's, or what follows its prefix.
     public var maxTokens: Int
     /// How each token is drawn.
     public var sampling: SamplingParameters
@@ -62,8 +62,8 @@ public enum GenerationError: Error, Sendable, Equatable, CustomStringConvertible
     case promptTooLong(tokens: Int, context: Int)
     /// The prompt encodes to no tokens at all.
     case emptyPrompt
-    /// The completion prefix alone fills the completion token limit.
-    case prefixTooLong(tokens: Int, limit: Int)
+    /// The prompt and the completion prefix together leave no room for a completion token.
+    case prefixTooLong(tokens: Int, context: Int)
 
     /// What is wrong.
     public var description: String {
@@ -71,8 +71,8 @@ public enum GenerationError: Error, Sendable, Equatable, CustomStringConvertible
         case let .promptTooLong(tokens, context):
             return "prompt of \(tokens) tokens leaves no room in the model's context of \(context) tokens"
         case .emptyPrompt: return "the prompt is empty (no tokens to condition on)"
-        case let .prefixTooLong(tokens, limit):
-            return "prefix of \(tokens) tokens leaves no room within the limit of \(limit) completion tokens"
+        case let .prefixTooLong(tokens, context):
+            return "prompt and prefix of \(tokens) tokens leave no room in the model's context of \(context) tokens"
         }
     }
 }
@@ -160,18 +160,18 @@ public final class Generator {
     public var onCacheSized: ((_ capacity: Int, _ slots: Int) -> Void)?
 
     /// The most tokens generated after a prompt of `promptTokens` tokens and a completion prefix
-    /// of `prefixTokens`: the prefix counts against `maxTokens`, and all stay within the context.
+    /// of `prefixTokens`: `maxTokens`, fewer when the context has less room left.
     public func completionLimit(promptTokens: Int, prefixTokens: Int = 0) -> Int {
-        min(options.maxTokens - prefixTokens, weights.config.maxPositionEmbeddings - promptTokens - prefixTokens)
+        min(options.maxTokens, weights.config.maxPositionEmbeddings - promptTokens - prefixTokens)
     }
 
     /// Checks that a prompt (and a completion prefix) fits, without submitting it.
     public func validate(promptTokens: [Int32], prefix: CompletionPrefix = .none) throws(GenerationError) {
         if promptTokens.isEmpty { throw .emptyPrompt }
         let context = weights.config.maxPositionEmbeddings
+        if promptTokens.count >= context { throw .promptTooLong(tokens: promptTokens.count, context: context) }
         let conditioned = promptTokens.count + prefix.tokens.count
-        if conditioned >= context { throw .promptTooLong(tokens: conditioned, context: context) }
-        if prefix.tokens.count >= options.maxTokens { throw .prefixTooLong(tokens: prefix.tokens.count, limit: options.maxTokens) }
+        if conditioned >= context { throw .prefixTooLong(tokens: conditioned, context: context) }
     }
 
     /// Queues a problem, running decode steps until there is room for it. `key` identifies the
