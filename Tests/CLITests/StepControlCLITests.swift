@@ -76,7 +76,7 @@ import Testing
             set -e
             M='\(ExampleFixture.dir)/m1'
             "$BIN/sample" --model "$M" --template plain -n 3 --temperature 1 --seed 2 p.jsonl > c.jsonl
-            "$BIN/sample" --model "$M" --template plain -n 3 --temperature 1 --seed 2 --batch 1 p.jsonl | cmp - c.jsonl
+            "$BIN/sample" --model "$M" --template plain -n 3 --temperature 1 --seed 2 --batch 1 --threads 1 p.jsonl | cmp - c.jsonl
             jq -r '[.finish, .completion] | @json' c.jsonl
             jq -c '{prompt, completion} | select(.completion != null)' c.jsonl | head -n 1 > sft.jsonl
             "$BIN/dpo-train" --model "$M" --out m --loss sft --batch-size 1 --max-steps 1 --metrics m.jsonl sft.jsonl 2>/dev/null
