@@ -74,7 +74,7 @@ let package = Package(
                     swiftSettings: mpiSettings),
         .testTarget(name: "ModelTests", dependencies: ["IRPOCore", "IRPOTestSupport"]),
         .testTarget(name: "CheckpointTests", dependencies: ["IRPOCore"]),
-        .testTarget(name: "SamplingTests", dependencies: ["IRPOCore"]),
+        .testTarget(name: "SamplingTests", dependencies: ["IRPOCore", "IRPOTestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["IRPOCore", "IRPOTestSupport"]),
         .testTarget(name: "ChatTemplateTests", dependencies: ["IRPOCore"], exclude: ["Fixtures"]),
     ] + mpiTargets,

@@ -114,9 +114,13 @@ PROGRESS ?=
 
 # --- the ablation rows (ablations.mk, example.mk, sweep.mk) ---
 
-# The rows after M1: the paper's Table 1 alternatives; make demo leaves out step-level pairs for
-# time; the sweep's rows are its SWEEP.
-VARIANTS ?= $(if $(call in,sweep),$(SWEEP),$(if $(call in,example),dpo sft,dpo sft step))
+# The rows after M1: the paper's Table 1 alternatives and step-controlled pairs (scdpo); make
+# demo leaves out step-level and step-controlled pairs for time; the sweep's rows are its SWEEP.
+VARIANTS ?= $(if $(call in,sweep),$(SWEEP),$(if $(call in,example),dpo sft,dpo sft step scdpo))
+# The scdpo row: continuations per cut correct solution, and their temperature, above the
+# training samples' so that more of them go wrong after the kept lines.
+SCDPO_SAMPLES ?= 4
+SCDPO_TEMPERATURE ?= 1.0
 # The variants the sweep trains (sweep.mk defines them), the rows of docs/results.md's table.
 SWEEP ?= sft a10 a30 step10
 

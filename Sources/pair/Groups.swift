@@ -11,8 +11,11 @@ struct PairSample {
     var goldPred: JSONValue
     /// The sample's score when pairs are ranked by `scoreField`; nil when it is null.
     var score: Double?
+    /// The whole record, for the modes that read more of it (pair --prefixes, --continuations).
+    var record: JSONRecord
 
     init(record: JSONRecord, goldField: String?, scoreField: String? = nil) throws {
+        self.record = record
         prompt = try record.requireString("prompt")
         completion = try record.requireString("completion")
         if let scoreField {

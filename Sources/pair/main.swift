@@ -27,7 +27,8 @@ struct Pair: ParsableCommand {
         Samples of one id must be contiguous, as sample writes them; memory then holds one \
         group. An id that comes back after its group ended is an error naming both lines, unless \
         --unsorted, which holds every group in memory and writes problems in order of first \
-        appearance. The same input and seed give the same bytes.
+        appearance. The same input and seed give the same bytes. --prefixes and --continuations \
+        build step-controlled pairs instead (SCDPO; pair(1), STEP-CONTROLLED PAIRS).
         """ + "\n\n" + PairStrategyOptions.discussion,
         version: IRPOVersion.string)
 
@@ -53,6 +54,7 @@ struct Pair: ParsableCommand {
     var quiet = false
 
     @OptionGroup var pairing: PairStrategyOptions
+    @OptionGroup var stepControl: StepControlOptions
 
     @OptionGroup var input: InputOptions
 
@@ -62,6 +64,11 @@ struct Pair: ParsableCommand {
     }
 
     func run() throws {
+        if stepControl.isActive {
+            var run = StepControlRun(options: stepControl, maxPairs: maxPairs, seed: seed,
+                                     goldField: goldWinners ? goldField : nil, stepLevel: step)
+            return try run.run(files: input.files, unsorted: unsorted, quiet: quiet)
+        }
         let diagnostics = Diagnostics(command: "pair")
         let writer = LineWriter(command: "pair")
         var builder = PairBuilder(maxPairs: maxPairs, seed: seed, goldField: goldWinners ? goldField : nil,

@@ -18,7 +18,8 @@ struct Sample: ParsableCommand {
         "content"}), the assistant's turn opened. A record without "id" gets one: its 1-based line number in its file. \
         "tokens" and "logprob" describe tokenize(completion), plus the EOS when finish is \
         "stop", exactly as dpo-train scores the completion: "logprob" is their summed, \
-        untempered log-probability under the model.
+        untempered log-probability under the model. A record with a "prefix" (pair --prefixes) is \
+        continued from it: each completion is the prefix plus what follows, scored whole.
 
         The samples of a problem share one prompt prefill; all live sequences, from several \
         problems, are decoded together as one batch. Sample s of the problem with id k draws from \

@@ -140,7 +140,8 @@ import IRPOCore
         "$BIN/sample" --model m0 -n 3 --temperature 0.8 --seed 1 --template plain --max-tokens 12 data/train.jsonl | cmp - run/samples-1.jsonl
         make -f \(Self.pipelines)/irpo.mk ITERS=1 ALPHA=2 \(knobs) > alpha.out 2>>make.err
         echo "== files"; cd run; ls
-        for f in samples-1 graded-1 pairs-1 pairs-1.step M0 M1.greedy; do echo "== $f"; head -n 1 $f.jsonl | jq -c 'keys'; done
+        for f in samples-1 graded-1 pairs-1 pairs-1.step prefixes-1 continued-1 pairs-1.scdpo M0 M1.greedy; do echo "== $f"; head -n 1 $f.jsonl | jq -c 'keys'; done
+        echo "== budget"; wc -l < train-1.jsonl; wc -l < v-scdpo.train.jsonl
         echo "== eval"; jq -c '[.file, (.greedy | type), (.maj | keys)]' M0.eval.json M1.eval.json
         echo "== tables"; cat ../ablations.out; echo "== again"; cat ../again.out; echo "== alpha"; cat ../alpha.out
         """, files: ["config.json": Self.tinyConfig])
@@ -148,6 +149,7 @@ import IRPOCore
         let sections = Shell.sections(r.out)
         let files = Set((sections["files"] ?? "").split(separator: "\n").map(String.init))
         for f in ["samples-1.jsonl", "graded-1.jsonl", "pairs-1.jsonl", "pairs-1.step.jsonl", "m1", "v-dpo", "v-sft", "v-step",
+                  "prefixes-1.jsonl", "continued-1.jsonl", "pairs-1.scdpo.jsonl", "v-scdpo",
                   "train-1.jsonl", "M0.eval.json", "M1.eval.json", "v-sft.eval.json", "table.txt", "ablations.txt",
                   "iterations.svg", "ablations.svg"] {
             #expect(files.contains(f), "run/\(f) is missing: \(files.sorted())")
@@ -156,11 +158,17 @@ import IRPOCore
         #expect(sections["graded-1"] == #"["answer","completion","correct","finish","gold","id","logprob","model","pred","prompt","question","sample","tokens"]"#)
         #expect(sections["pairs-1"] == #"["chosen","chosen_pred","id","prompt","rejected","rejected_pred"]"#)
         #expect(sections["pairs-1.step"] == sections["pairs-1"])
+        #expect(sections["prefixes-1"] == #"["answer","id","prefix","prompt","question","source","source_pred","steps"]"#)
+        #expect(sections["continued-1"] == #"["answer","completion","correct","finish","gold","id","logprob","model","pred","prefix","prompt","question","sample","source","source_pred","steps","tokens"]"#)
+        #expect(sections["pairs-1.scdpo"] == #"["chosen","chosen_pred","id","prompt","rejected","rejected_pred","steps"]"#)
+        // The step-controlled row trains for as many steps as M1, whatever its number of pairs.
+        let budget = (sections["budget"] ?? "").split(separator: "\n")
+        #expect(budget.count == 2 && budget.first == budget.last, "\(budget)")
         #expect(sections["eval"] == "[\"run/M0.jsonl\",\"number\",[\"3\"]]\n[\"run/M1.jsonl\",\"number\",[\"3\"]]")
         let tables = sections["tables"] ?? ""
         #expect(tables.contains("greedy") && tables.contains("maj@3"), "\(tables)")
         // Rows are named by the models that wrote the samples (sample's --model, as given).
-        for row in ["m0", "run/m1", "run/v-dpo", "run/v-sft", "run/v-step"] {
+        for row in ["m0", "run/m1", "run/v-dpo", "run/v-sft", "run/v-step", "run/v-scdpo"] {
             #expect(tables.contains("\n" + row + " "), "no row \(row):\n\(tables)")
         }
         // Nothing left to do: the second run only prints the table.

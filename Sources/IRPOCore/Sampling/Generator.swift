@@ -4,7 +4,7 @@ import Foundation
 public struct GenerationOptions: Sendable {
     /// Samples per problem.
     public var samples: Int
-    /// Most completion tokens per sample (the EOS included).
+    /// Most tokens generated per sample (the EOS included): a completion's, or what follows its prefix.
     public var maxTokens: Int
     /// How each token is drawn.
     public var sampling: SamplingParameters
@@ -65,6 +65,8 @@ public enum GenerationError: Error, Sendable, Equatable, CustomStringConvertible
     case promptTooLong(tokens: Int, context: Int)
     /// The prompt encodes to no tokens at all.
     case emptyPrompt
+    /// The prompt and the completion prefix together leave no room for a completion token.
+    case prefixTooLong(tokens: Int, context: Int)
 
     /// What is wrong.
     public var description: String {
@@ -72,6 +74,8 @@ public enum GenerationError: Error, Sendable, Equatable, CustomStringConvertible
         case let .promptTooLong(tokens, context):
             return "prompt of \(tokens) tokens leaves no room in the model's context of \(context) tokens"
         case .emptyPrompt: return "the prompt is empty (no tokens to condition on)"
+        case let .prefixTooLong(tokens, context):
+            return "prompt and prefix of \(tokens) tokens leave no room in the model's context of \(context) tokens"
         }
     }
 }
@@ -158,24 +162,29 @@ public final class Generator {
     /// tokens each slot holds and the most slots it may allocate, before any decoding in it.
     public var onCacheSized: ((_ capacity: Int, _ slots: Int) -> Void)?
 
-    /// The most completion tokens a prompt of `promptTokens` tokens can get.
-    public func completionLimit(promptTokens: Int) -> Int {
-        min(options.maxTokens, weights.config.maxPositionEmbeddings - promptTokens)
+    /// The most tokens generated after a prompt of `promptTokens` tokens and a completion prefix
+    /// of `prefixTokens`: `maxTokens`, fewer when the context has less room left.
+    public func completionLimit(promptTokens: Int, prefixTokens: Int = 0) -> Int {
+        min(options.maxTokens, weights.config.maxPositionEmbeddings - promptTokens - prefixTokens)
     }
 
-    /// Checks that a prompt fits, without submitting it.
-    public func validate(promptTokens: [Int32]) throws(GenerationError) {
+    /// Checks that a prompt (and a completion prefix) fits, without submitting it.
+    public func validate(promptTokens: [Int32], prefix: CompletionPrefix = .none) throws(GenerationError) {
         if promptTokens.isEmpty { throw .emptyPrompt }
         let context = weights.config.maxPositionEmbeddings
         if promptTokens.count >= context { throw .promptTooLong(tokens: promptTokens.count, context: context) }
+        let conditioned = promptTokens.count + prefix.tokens.count
+        if conditioned >= context { throw .prefixTooLong(tokens: conditioned, context: context) }
     }
 
     /// Queues a problem, running decode steps until there is room for it. `key` identifies the
-    /// problem for its random streams (e.g. a hash of its id).
-    public func submit(key: UInt64, promptTokens: [Int32]) throws(GenerationError) {
-        try validate(promptTokens: promptTokens)
-        let problem = Problem(key: key, prompt: promptTokens, samples: options.samples,
-                              limit: completionLimit(promptTokens: promptTokens.count))
+    /// problem for its random streams (e.g. a hash of its id). With a `prefix`, every sample
+    /// continues it: the model is conditioned on the prompt's ids and the prefix's, and each
+    /// completion is the prefix's text plus what follows it, scored whole.
+    public func submit(key: UInt64, promptTokens: [Int32], prefix: CompletionPrefix = .none) throws(GenerationError) {
+        try validate(promptTokens: promptTokens, prefix: prefix)
+        let problem = Problem(key: key, prompt: promptTokens, prefix: prefix, samples: options.samples,
+                              limit: completionLimit(promptTokens: promptTokens.count, prefixTokens: prefix.tokens.count))
         while !admit(problem) {
             let worked = runStep()
             precondition(worked, "the generator made no progress with a problem waiting")
@@ -195,11 +204,11 @@ public final class Generator {
 
     /// Takes the problem in when a slot, the window and the cache length allow it.
     private func admit(_ problem: Problem) -> Bool {
-        let needed = problem.prompt.count + problem.limit - 1
+        let needed = problem.context.count + problem.limit - 1
         if session == nil || needed > session!.capacity {
             guard problems.isEmpty else { return false }
             // Grow between problems only: the cache is rebuilt, so nothing may be running.
-            let cap = min(weights.config.maxPositionEmbeddings, max(64, (max(needed, problem.prompt.count) + 63) / 64 * 64,
+            let cap = min(weights.config.maxPositionEmbeddings, max(64, (max(needed, problem.context.count) + 63) / 64 * 64,
                                                                    session?.capacity ?? 0))
             session = InferenceSession(model: decodeWeights, slots: slotCount, capacity: cap)
             onCacheSized?(cap, slotCount)
@@ -227,10 +236,10 @@ public final class Generator {
         // Prompts join a step until it holds `prefillTokensPerStep` of them (one always may):
         // the step's buffers grow with its rows. Which step a prompt joins changes no bits.
         for p in problems where p.firstLogits == nil && p.promptSlot != nil {
-            if !prefills.isEmpty && prefillTokens + p.prompt.count > Self.prefillTokensPerStep { break }
-            items.append((slot: p.promptSlot!, tokens: p.prompt))
+            if !prefills.isEmpty && prefillTokens + p.context.count > Self.prefillTokensPerStep { break }
+            items.append((slot: p.promptSlot!, tokens: p.context))
             prefills.append(p)
-            prefillTokens += p.prompt.count
+            prefillTokens += p.context.count
         }
         if items.isEmpty { return false }
         let logits = session.step(items)
@@ -290,18 +299,19 @@ public final class Generator {
         generatedTokens += 1
         if eosIds.contains(token) {
             s.text += Array(s.decoder.finish().utf8)
-            complete(s, stopAt: firstStop(in: s.text, from: 0), endedByEOS: true)
+            complete(s, stopAt: firstStop(in: s.text, from: s.problem.prefix.byteCount), endedByEOS: true)
             return false
         }
         let before = s.text.count
         s.text += Array(s.decoder.push(token).utf8)
-        if maxStop > 0 && s.text.count > before, let cut = firstStop(in: s.text, from: max(0, before - maxStop + 1)) {
+        let searchFrom = max(s.problem.prefix.byteCount, before - maxStop + 1)
+        if maxStop > 0 && s.text.count > before, let cut = firstStop(in: s.text, from: searchFrom) {
             complete(s, stopAt: cut, endedByEOS: false)
             return false
         }
         if s.tokens.count >= s.problem.limit {
             s.text += Array(s.decoder.finish().utf8)
-            complete(s, stopAt: firstStop(in: s.text, from: max(0, before - maxStop + 1)), endedByEOS: false)
+            complete(s, stopAt: firstStop(in: s.text, from: searchFrom), endedByEOS: false)
             return false
         }
         s.pending = token
@@ -337,28 +347,45 @@ public final class Generator {
 
     /// Token count and Σ log p of tokenize(completion) (+ EOS), as the pair rule tokenizes it.
     ///
-    /// When those ids are a prefix of what was generated (the usual case), the log-probs are
-    /// already known, the EOS's included (it was scored at every position). Otherwise — a stop
-    /// string cut inside a token, bytes that were not valid UTF-8, a non-canonical merge — the
-    /// completion is scored again, prompt included, in a cache of its own.
+    /// When those ids are the prefix's ids followed by a prefix of what was generated (the usual
+    /// case), the log-probs are already known, the EOS's included (it was scored at every
+    /// position), and the prefix's are scored once per problem. Otherwise — a stop string cut
+    /// inside a token, bytes that were not valid UTF-8, a non-canonical merge, a merge across the
+    /// prefix's end — the completion is scored again, prompt included, in a cache of its own.
     private func score(_ s: LiveSequence, completion: String, withEOS: Bool) -> (Int, Double) {
         var ids = tokenizer.encode(completion)
-        let k = ids.count
-        let isPrefix = k <= s.tokens.count && s.tokens[..<k].elementsEqual(ids)
-        if isPrefix && (!withEOS || k < s.eosLogprobs.count) && (withEOS || k == s.tokens.count) {
-            var total: Double = 0
-            for j in 0..<k { total += Double(s.logprobs[j]) }
-            if withEOS { total += Double(s.eosLogprobs[k]) }
+        let k = ids.count, prefix = s.problem.prefix.tokens
+        let g = k - prefix.count  // ids the generated tokens must supply
+        let isPrefix = g >= 0 && g <= s.tokens.count && ids[..<prefix.count].elementsEqual(prefix)
+            && s.tokens[..<g].elementsEqual(ids[prefix.count...])
+        if isPrefix && (!withEOS || g < s.eosLogprobs.count) && (withEOS || g == s.tokens.count) {
+            var total: Double = prefix.isEmpty ? 0 : prefixLogprob(s.problem)
+            for j in 0..<g { total += Double(s.logprobs[j]) }
+            if withEOS { total += Double(s.eosLogprobs[g]) }
             return (k + (withEOS ? 1 : 0), total)
         }
         if withEOS { ids.append(scoredEOS) }
         guard !ids.isEmpty else { return (0, 0) }
         guard options.rescore else { return (s.tokens.count, s.logprobs.reduce(0) { $0 + Double($1) }) }
-        let P = s.problem.prompt.count
-        guard P + ids.count - 1 <= weights.config.maxPositionEmbeddings else {
+        guard s.problem.prompt.count + ids.count - 1 <= weights.config.maxPositionEmbeddings else {
             // Longer than the context once re-tokenized: no trainer can score it; report what was generated.
             return (s.tokens.count, s.logprobs.reduce(0) { $0 + Double($1) })
         }
+        return (ids.count, rescore(ids, after: s.problem))
+    }
+
+    /// Σ log p of the problem's prefix ids after its prompt, scored once: the same sum, in the same
+    /// order, as re-scoring a completion that starts with them.
+    private func prefixLogprob(_ problem: Problem) -> Double {
+        if let known = problem.prefixLogprob { return known }
+        let total = rescore(problem.prefix.tokens, after: problem)
+        problem.prefixLogprob = total
+        return total
+    }
+
+    /// Σ log p of `ids` after the problem's prompt (not its prefix), token by token, in the scorer's cache.
+    private func rescore(_ ids: [Int32], after problem: Problem) -> Double {
+        let P = problem.prompt.count
         if scorer == nil || scorer!.capacity < P + ids.count - 1 {
             // sized to what is scored, in 64-token steps, and grown when a longer one comes
             let needed = min(weights.config.maxPositionEmbeddings, (P + ids.count - 1 + 63) / 64 * 64)
@@ -368,10 +395,10 @@ public final class Generator {
         let session = scorer!
         let V = weights.config.vocabSize
         // Slot 0 keeps the last re-scored prompt, so the samples of one problem prefill it once.
-        if scorerPrompt !== s.problem {
+        if scorerPrompt !== problem {
             session.reset(slot: 0)
-            scorerFirstLogits = session.step([(slot: 0, tokens: s.problem.prompt)])
-            scorerPrompt = s.problem
+            scorerFirstLogits = session.step([(slot: 0, tokens: problem.prompt)])
+            scorerPrompt = problem
         }
         session.reset(slot: 1)
         session.copy(slot: 0, to: 1)
@@ -391,7 +418,7 @@ public final class Generator {
             }
             j = end
         }
-        return (ids.count, total)
+        return total
     }
 
     /// Most prompt tokens prefilled in one step (a longer prompt goes alone).
@@ -410,22 +437,29 @@ public final class Generator {
     }
 }
 
-/// A problem in the generator: its prompt, the slot holding its prefill, its results so far.
+/// A problem in the generator: its prompt and prefix, the slot holding their prefill, its results so far.
 private final class Problem {
     let key: UInt64
     let prompt: [Int32]
+    let prefix: CompletionPrefix
+    /// What the samples are conditioned on: the prompt's ids, then the prefix's.
+    let context: [Int32]
     let samples: Int
     let limit: Int
     var promptSlot: Int?
-    /// Logits after the prompt, from which every sample draws its first token.
+    /// Logits after the prompt and prefix, from which every sample draws its first token.
     var firstLogits: [Float]?
+    /// Σ log p of the prefix's ids after the prompt, once a sample needed it.
+    var prefixLogprob: Double?
     var nextSample = 0
     var remaining: Int
     var results: [GeneratedSample?]
 
-    init(key: UInt64, prompt: [Int32], samples: Int, limit: Int) {
+    init(key: UInt64, prompt: [Int32], prefix: CompletionPrefix, samples: Int, limit: Int) {
         self.key = key
         self.prompt = prompt
+        self.prefix = prefix
+        context = prompt + prefix.tokens
         self.samples = samples
         self.limit = limit
         remaining = samples
@@ -454,5 +488,8 @@ private final class LiveSequence {
         self.slot = slot
         self.sampler = sampler
         decoder = StreamingDecoder(tokenizer: tokenizer)
+        text = problem.prefix.bytes
+        // Decoded after the prefix's ids, the first tokens read as mid-text (Metaspace, Strip).
+        for id in problem.prefix.tokens { _ = decoder.push(id) }
     }
 }

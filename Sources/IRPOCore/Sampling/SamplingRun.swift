@@ -11,6 +11,7 @@ public struct SamplingError: Error, Sendable, CustomStringConvertible {
 
 /// One `sample` run: problem records in, -n sample records out per problem, in input order,
 /// each the input's fields plus prompt, completion, sample, model, tokens, logprob and finish.
+/// A record's "prefix" starts each of its completions (step-controlled continuations).
 public final class SamplingRun {
     /// The generator doing the work (its counters feed progress).
     public let generator: Generator
@@ -51,19 +52,26 @@ public final class SamplingRun {
     }
 
     /// Queues one problem; a record without "id" gets `line`. Runs decode steps until it fits.
+    /// A record with a non-empty "prefix" is continued from it (see `Generator.submit`); its
+    /// samples draw from streams keyed by the id and the prefix, so each prefix of one problem
+    /// gets its own.
     public func add(_ record: JSONRecord, line: Int) throws {
         var record = record
         let prompt = try self.prompt(for: record)
         if try record.id == nil { record["id"] = JSONValue(line) }
         let id = try record.idKey!
         let ids = tokenizer.tokenizePrompt(prompt)
+        let prefixText = try record.string("prefix") ?? ""
+        let prefix = prefixText.isEmpty ? CompletionPrefix.none : CompletionPrefix(prefixText, tokenizer: tokenizer)
         do {
-            try generator.validate(promptTokens: ids)
+            try generator.validate(promptTokens: ids, prefix: prefix)
         } catch {
             throw SamplingError(id: id, reason: error)
         }
         pending.append((record, prompt))
-        try! generator.submit(key: stableHash(id), promptTokens: ids)  // validated above
+        // A canonical JSON id never holds a raw NUL, so no prefixed key equals a plain one.
+        let key = prefixText.isEmpty ? stableHash(id) : stableHash(id + "\u{0}" + prefixText)
+        try! generator.submit(key: key, promptTokens: ids, prefix: prefix)  // validated above
     }
 
     /// The text the model continues. A ready `prompt` is used as it is; otherwise, with a chat
