@@ -222,7 +222,7 @@ import Testing
         echo "== files"; ls run
         for f in judged-1 pairs-1; do echo "== $f"; head -n 1 run/$f.jsonl | jq -c 'keys'; done
         echo "== pairs"; jq -c '.chosen_score > .rejected_score' run/pairs-1.jsonl | sort -u
-        echo "== init"; make -n -f \(ExamplePipelineTests.pipelines)/irpo.mk ITERS=2 REF=init \(knobs)
+        echo "== init"; make -n --no-print-directory -f \(ExamplePipelineTests.pipelines)/irpo.mk ITERS=2 REF=init \(knobs)
         """)
         #expect(r.status == 0, "\(r.out)\n\(r.err)")
         let sections = Shell.sections(r.out)
