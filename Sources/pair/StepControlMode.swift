@@ -30,15 +30,13 @@ struct StepControlOptions: ParsableArguments {
     /// Whether a step-controlled mode replaces ordinary pairing.
     var isActive: Bool { prefixes || continuations }
 
-    /// Refuses pair's own flags where a step-controlled mode would silently ignore them.
-    func check(step: Bool, goldWinners: Bool, byScore: Bool) throws {
+    /// Refuses pair's own flags where a step-controlled mode would silently ignore them (--gold-winners
+    /// is let through: the pipelines pass it to every pair, and --prefixes uses it).
+    func check(step: Bool, byScore: Bool) throws {
         if isActive && byScore {
             throw ValidationError("--prefixes and --continuations build step-controlled pairs; --strategy ranks by score: give one")
         }
         if prefixes && step { throw ValidationError("--step shapes pairs; --prefixes writes records to continue") }
-        if continuations && goldWinners {
-            throw ValidationError("--gold-winners is used with --prefixes (to cut the gold solution too), not --continuations")
-        }
     }
 
     /// The k values of `--steps`, sorted and distinct; nil when one is not a positive integer.

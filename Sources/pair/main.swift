@@ -61,7 +61,7 @@ struct Pair: ParsableCommand {
     func validate() throws {
         if maxPairs < 1 { throw ValidationError("--max-pairs must be at least 1") }
         try pairing.check(goldWinners: goldWinners)
-        try stepControl.check(step: step, goldWinners: goldWinners, byScore: pairing.strategy.scored != nil)
+        try stepControl.check(step: step, byScore: pairing.strategy.scored != nil)
     }
 
     func run() throws {

@@ -62,7 +62,7 @@ import Testing
         #expect(r.out.split(separator: "\n").count == 2)
         for args in ["--prefixes --continuations", "--steps 1", "--prefixes --steps 0", "--prefixes --steps 1,x",
                      "--prefixes --steps 1 --random-step", "--continuations --random-step", "--prefixes --step",
-                     "--continuations --gold-winners", "--prefixes --strategy best-worst"] {
+                     "--prefixes --strategy best-worst"] {
             let u = try Shell.run(#""$BIN/pair" \#(args) g.jsonl"#, files: ["g.jsonl": Self.graded])
             #expect(u.status == 64 && u.out.isEmpty, "pair \(args): \(u.status) \(u.err)")
         }
