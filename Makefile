@@ -7,6 +7,8 @@
 #                 100 MB) against transformers' token ids and greedy tokens for it
 #   make bench    speed: training/decoding tokens/s, GFLOP/s, gemm GFLOP/s (ours beside OpenBLAS), tokenizer
 #                 MB/s, and PyTorch's training and DPO rates beside ours when BENCH_PYTHON has torch
+#                 (BENCH_ARGS="--configs 135M" runs SmolLM2-135M's shape instead of S and M: minutes a part,
+#                 so not in the default run)
 #   make bench-deps  a Python with torch and transformers for the PyTorch side (about 4 GB, from PyPI)
 #                 (and data-parallel dpo-train pairs/s with 1 and 2 MPI ranks, when Open MPI is installed)
 #   make build-mpi / test-mpi / bench-mpi   the same with Open MPI (IRPO_MPI=1, in .build-mpi;

@@ -1,9 +1,11 @@
 import Dispatch
 import IRPOCore
 
-/// The two model sizes of bench/pytorch/README.md, so our numbers and PyTorch's describe the same work.
+/// The model sizes of bench/pytorch/README.md, so our numbers and PyTorch's describe the same work.
 enum BenchConfig: String, CaseIterable {
     case S, M
+    /// SmolLM2-135M's shape (its GGUF's metadata), so the random model's speed compares with runs of the real one.
+    case L135M = "135M"
 
     var llama: LlamaConfig {
         switch self {
@@ -11,14 +13,21 @@ enum BenchConfig: String, CaseIterable {
                                          numAttentionHeads: 4, maxPositionEmbeddings: 256, rmsNormEps: 1e-5)
         case .M: return try! LlamaConfig(vocabSize: 512, hiddenSize: 512, intermediateSize: 1536, numHiddenLayers: 8,
                                          numAttentionHeads: 8, maxPositionEmbeddings: 256, rmsNormEps: 1e-5)
+        case .L135M: return try! LlamaConfig(vocabSize: 49152, hiddenSize: 576, intermediateSize: 1536, numHiddenLayers: 30,
+                                             numAttentionHeads: 9, numKeyValueHeads: 3, maxPositionEmbeddings: 8192,
+                                             rmsNormEps: 1e-5, ropeTheta: 100000, tieWordEmbeddings: true)
         }
     }
 
-    /// N_mm = L·(4d² + 3·d·ffn) + V·d: the parameters that take part in matrix products.
+    /// The names `--configs` accepts, for its help and its errors.
+    static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
+
+    /// N_mm = L·(2d² + 2·d·kv + 3·d·ffn) + V·d: the parameters that take part in matrix products
+    /// (kv the key/value width; the head counts once, tied or not, since it multiplies either way).
     var matmulParameters: Double {
         let c = llama
-        let d = Double(c.hiddenSize), f = Double(c.intermediateSize)
-        return Double(c.numHiddenLayers) * (4 * d * d + 3 * d * f) + Double(c.vocabSize) * d
+        let d = Double(c.hiddenSize), f = Double(c.intermediateSize), kv = Double(c.keyValueWidth)
+        return Double(c.numHiddenLayers) * (2 * d * d + 2 * d * kv + 3 * d * f) + Double(c.vocabSize) * d
     }
 
     /// 6·N_mm + 12·L·d·T, the bench README's (PaLM-style) training FLOPs per token at T = 256.

@@ -4,7 +4,7 @@ import IRPOCore
 /// An unknown bench configuration name.
 struct UnknownBenchConfig: Error, CustomStringConvertible {
     let name: String
-    var description: String { "unknown config \(name) (S or M)" }
+    var description: String { "unknown config \(name) (\(BenchConfig.names))" }
 }
 
 /// One IRPO step on the pairs bench/pytorch/dpo_bench.py uses: 8 pairs of a 64-token prompt and

@@ -6,7 +6,7 @@ import IRPOCore
 /// tokens from a 64-token prompt, temperature 1, as bench/pytorch/gen_bench.py.
 func sampleBenchLines(config: String) throws -> [String] {
     guard let bench = BenchConfig(rawValue: config) else {
-        throw SampleBenchError(message: "unknown bench config \(config) (S or M)")
+        throw SampleBenchError(message: "unknown bench config \(config) (\(BenchConfig.names))")
     }
     let llama = bench.llama
     let weights = ModelWeights.random(config: llama, seed: 1)

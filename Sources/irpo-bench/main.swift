@@ -9,13 +9,14 @@ struct IRPOBench: ParsableCommand {
         commandName: "irpo-bench",
         abstract: "Measure irpo's speed: training and DPO tokens/s and GFLOP/s, sgemm GFLOP/s, decode and sample tokens/s.",
         discussion: """
-        Runs on randomly initialised models of the two sizes of bench/pytorch/README.md (S and M) \
+        Runs on randomly initialised models of the sizes of bench/pytorch/README.md (S and M by \
+        default; 135M, SmolLM2-135M's shape, with --configs) \
         and prints one line per measurement. Compare with the PyTorch scripts there, run one after \
         the other on an idle machine. Built with IRPO_MPI=1, `mpirun -np P irpo-bench --only \
         dpo-ranks` measures data-parallel training steps over P ranks (make bench-mpi).
         """)
 
-    @Option(name: .long, help: "Model sizes to run, comma-separated (S, M).")
+    @Option(name: .long, help: "Model sizes to run, comma-separated: S, M, or 135M (SmolLM2-135M's shape; minutes a part).")
     var configs: String = "S,M"
 
     @Option(name: .long, help: "Threads for the GEMMs and the hand-written loops.")
@@ -37,7 +38,7 @@ struct IRPOBench: ParsableCommand {
     mutating func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         for c in configs.split(separator: ",") where BenchConfig(rawValue: String(c)) == nil {
-            throw ValidationError("unknown config \(c) (S or M)")
+            throw ValidationError("unknown config \(c) (\(BenchConfig.names))")
         }
         for n in streams.split(separator: ",") where (Int(n) ?? 0) < 1 {
             throw ValidationError("--streams takes positive counts, not \(n)")
