@@ -202,7 +202,7 @@ public final class InferenceSession {
             for l in 0..<config.numHiddenLayers { layerStep(l, rows: rows, positions: pos.baseAddress!) }
         }
         for item in items { lengths[item.slot] += item.tokens.count }
-        return logits(ofRows: allLogits ? Array(0..<R) : rows.lastRows, throughHead: throughHead)
+        return output(ofRows: allLogits ? Array(0..<R) : rows.lastRows, throughHead: throughHead)
     }
 
     /// One decoder layer over the step's rows in `scratch.x`, the same layers as
@@ -275,7 +275,7 @@ public final class InferenceSession {
 
     /// Logits (rows × V) of the listed rows of `scratch.x`: only they go through the final norm
     /// and the lm_head. Without `throughHead`, their final-normed states (rows × C) instead.
-    private func logits(ofRows wanted: [Int], throughHead: Bool) -> [Float] {
+    private func output(ofRows wanted: [Int], throughHead: Bool) -> [Float] {
         let s = scratch!, C = config.hiddenSize, V = config.vocabSize
         for (i, r) in wanted.enumerated() where i != r { (s.x + i * C).update(from: s.x + r * C, count: C) }
         rmsnormForward(out: s.normed, rstd: nil, inp: s.x, weight: weights.data + weights.layout.finalNorm,

@@ -117,10 +117,10 @@ extension JSONRecord {
         }
         var out: [ChatMessage] = []
         for (i, item) in items.enumerated() {
-            guard let role = item.objectValue?["role"]?.stringValue, let content = item.objectValue?["content"]?.stringValue else {
+            guard let message = ChatMessage(item) else {
                 throw RecordFieldError(field: key, reason: "\"\(key)\"[\(i)] must be an object with string \"role\" and \"content\"")
             }
-            out.append(ChatMessage(role: role, content: content))
+            out.append(message)
         }
         return out
     }
@@ -142,4 +142,14 @@ extension JSONRecord {
 
     /// The number of completion tokens (`tokens`).
     public func tokens() throws(RecordFieldError) -> Int? { try int("tokens") }
+}
+
+extension ChatMessage {
+    /// A {"role", "content"} object with string values, else nil.
+    public init?(_ value: JSONValue) {
+        guard let role = value.objectValue?["role"]?.stringValue, let content = value.objectValue?["content"]?.stringValue else {
+            return nil
+        }
+        self.init(role: role, content: content)
+    }
 }

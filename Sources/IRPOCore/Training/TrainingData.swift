@@ -52,13 +52,7 @@ public struct TrainingData: Sendable {
         let chat = try self.chat.get()
         guard let prompt = try record.messages("prompt") else { throw RecordFieldError.missing("prompt") }
         func reply(_ key: String) throws -> ChatMessage {
-            var messages: [ChatMessage]?
-            if let object = record[key]?.objectValue, let role = object["role"]?.stringValue,
-               let content = object["content"]?.stringValue {
-                messages = [ChatMessage(role: role, content: content)]
-            } else {
-                messages = try record.messages(key)
-            }
+            let messages = try record[key].flatMap(ChatMessage.init).map { [$0] } ?? record.messages(key)
             guard let messages, messages.count == 1, messages[0].role == "assistant" else {
                 throw RecordFieldError(field: key, reason: "\"\(key)\" must be one assistant message in a conversational pair")
             }
