@@ -149,19 +149,23 @@ import Glibc
         let run = try TrainingRun()
         defer { try? FileManager.default.removeItem(atPath: run.dir) }
         var rng = SplitMix64(seed: 11)
-        var interrupted = 0
-        for _ in 0..<8 {
-            let delay = Double.random(in: 0.05...(run.seconds * 1.1), using: &rng)
+        var interrupted = 0, attempts = 0
+        // The reference run was timed under whatever load the other suites put on the machine; a run
+        // that finishes before its Ctrl-C shows this moment is faster, so later moments are drawn earlier.
+        var latest = run.seconds * 1.1
+        while interrupted < 4 && attempts < 16 {
+            attempts += 1
+            let delay = Double.random(in: 0.05...max(0.06, latest), using: &rng)
             let p = try run.interrupt(out: "k", after: delay, with: SIGINT)
             let byInterrupt = p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGINT
             #expect(byInterrupt || p.terminationStatus == 0, "after \(delay) s: ended with \(p.terminationStatus)")
-            if byInterrupt { interrupted += 1 }
+            if byInterrupt { interrupted += 1 } else { latest = delay * 0.7 }
             #expect(try run.leftovers() == [], "Ctrl-C after \(delay) s left a write half done")
             #expect(run.loads("k", state: false) != false, "Ctrl-C after \(delay) s: k is not a loadable checkpoint")
             #expect(run.loads("k.state", state: true) != false, "Ctrl-C after \(delay) s: k.state is not a loadable state")
         }
-        // Most moments fall inside the run: Ctrl-C must have ended it there.
-        #expect(interrupted >= 4, "only \(interrupted) of 8 runs ended by Ctrl-C")
+        // Moments inside the run must have ended it there.
+        #expect(interrupted >= 4, "only \(interrupted) of \(attempts) runs ended by Ctrl-C")
     }
 
     @Test func killedDPOTrainResumesToTheSameWeights() throws {
