@@ -7,12 +7,13 @@
 include $(addprefix $(dir $(lastword $(MAKEFILE_LIST))),bin.mk defaults.mk shards.mk)
 
 # sample with the shared knobs; $(call sample_on,THREADS) for another thread count.
-sample_on     = $(IRPO) sample --template $(TEMPLATE) --max-tokens $(MAX_TOKENS) --threads $(1) $(PROGRESS)
+sample_on     = $(IRPO) sample --template $(TEMPLATE) $(if $(filter 1,$(CHAT)),--chat )--max-tokens $(MAX_TOKENS) --threads $(1) $(PROGRESS)
 SAMPLE        = $(call sample_on,$(THREADS))
 GRADE         = $(IRPO) grade --task $(TASK)
 
-# The directory's config.json stands for a model directory in prerequisites; a bundle is its file.
-model_file = $(if $(filter %.tar %.tar.gz %.tgz,$(1)),$(1),$(1)/config.json)
+# The directory's config.json stands for a model directory in prerequisites; a bundle or a GGUF
+# file is its own.
+model_file = $(if $(filter %.tar %.tar.gz %.tgz %.gguf,$(1)),$(1),$(1)/config.json)
 
 # A failing stage inside a pipe fails the rule.
 SHELL      := /bin/bash
@@ -30,7 +31,8 @@ remember_at = $(shell mkdir -p $(dir $(1)) && { printf '%s\n' '$(2)' | cmp -s - 
 # $(call remember,NAME,VALUE): the same for $(OUT)/.vars/NAME.
 remember = $(call remember_at,$(OUT)/.vars/$(1),$(2))
 
-$(eval $(call remember,eval,$(TEST) $(TASK) $(TEMPLATE) $(MAX_TOKENS) $(EVAL_TEMPERATURE) $(SEED) $(EVAL_SAMPLES)))
+# chat is remembered only when on, so the files of runs made before CHAT existed stay made.
+$(eval $(call remember,eval,$(TEST) $(TASK) $(TEMPLATE) $(MAX_TOKENS) $(EVAL_TEMPERATURE) $(SEED) $(EVAL_SAMPLES)$(if $(filter 1,$(CHAT)), chat)))
 
 # $(call evaluate,NAME,MODEL): NAME.greedy.jsonl (one greedy sample per test problem, graded),
 # NAME.jsonl ($(EVAL_SAMPLES) samples at $(EVAL_TEMPERATURE), graded) and NAME.eval.json.

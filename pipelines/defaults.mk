@@ -1,7 +1,7 @@
 # Every knob of the pipelines, each with its default set here and nowhere else.
 #
 # A pipeline names itself in PIPELINE before it includes the others: irpo (irpo.mk), ablations,
-# example, sweep or cluster. Where the commands are (BIN, MPI_BIN) is bin.mk's. The defaults are the paper's (Pang et al. 2024, GSM8K); the bundled
+# example, sweep, gsm8k or cluster. Where the commands are (BIN, MPI_BIN) is bin.mk's. The defaults are the paper's (Pang et al. 2024, GSM8K); the bundled
 # example (example.mk, and sweep.mk on top of it) scales them down so that make demo runs on 2
 # cores, and each line says where a pipeline departs from the paper and why. A value given on
 # the command line, in the environment or by a makefile that sets it before including a pipeline
@@ -15,12 +15,14 @@ in = $(filter $(1),$(PIPELINE))
 # The starting checkpoint M0: no sensible default but the example's own model (and the m0 of
 # cluster.mk's usage lines).
 MODEL ?= $(if $(call in,example sweep),$(EXAMPLES)m0,$(if $(call in,cluster),m0,$(error set MODEL to the starting checkpoint M0)))
-# The training problems (JSONL with gold answers): the example's are the train problems M0 never saw.
-TRAIN ?= $(if $(call in,example sweep),$(DATA)/irpo-train.jsonl,$(if $(call in,cluster),train.jsonl,$(error set TRAIN to the training problems (JSONL with gold answers))))
-# The test problems: the sweep chooses settings, so it is scored on dev, never on test.
-TEST ?= $(if $(call in,sweep),$(DATA)/dev.jsonl,$(if $(call in,example),$(DATA)/test.jsonl,$(error set TEST to the test problems (JSONL))))
+# The training problems (JSONL with gold answers): the example's are the train problems M0 never
+# saw; gsm8k.mk's the first TRAIN_PROBLEMS of GSM8K's train split.
+TRAIN ?= $(if $(call in,example sweep),$(DATA)/irpo-train.jsonl,$(if $(call in,cluster),train.jsonl,$(if $(call in,gsm8k),$(OUT)/gsm8k-train.jsonl,$(error set TRAIN to the training problems (JSONL with gold answers)))))
+# The test problems: the sweep chooses settings, so it is scored on dev, never on test; gsm8k.mk's
+# are the first TEST_PROBLEMS of GSM8K's test split.
+TEST ?= $(if $(call in,sweep),$(DATA)/dev.jsonl,$(if $(call in,example),$(DATA)/test.jsonl,$(if $(call in,gsm8k),$(OUT)/gsm8k-test.jsonl,$(error set TEST to the test problems (JSONL)))))
 # Where every file of a run lands: one folder per seed for the example, so seeds sit side by side.
-OUT ?= $(if $(call in,sweep),runs/example/sweep,$(if $(call in,example),runs/example/seed-$(SEED),runs/irpo))
+OUT ?= $(if $(call in,sweep),runs/example/sweep,$(if $(call in,example),runs/example/seed-$(SEED),$(if $(call in,gsm8k),runs/gsm8k,runs/irpo)))
 # The task's answer format for grade.
 TASK ?= gsm8k
 # The seed of sampling, pairing and shuffling: the same seed gives the same bytes.
@@ -29,21 +31,26 @@ SEED ?= 1
 # --- one iteration ---
 
 # IRPO iterations: 3 (the paper runs 4); ablations.mk needs only iteration 1's samples; the
-# example runs 2, for make demo's time.
-ITERS ?= $(if $(call in,ablations),1,$(if $(call in,example sweep),2,3))
-# Samples per training problem: the paper's 30; the example's 8 for time; cluster.mk samples once
-# per problem unless asked.
-SAMPLES ?= $(if $(call in,example sweep),8,$(if $(call in,cluster),1,30))
+# example runs 2, for make demo's time; gsm8k.mk one, for an hour on 2 cores.
+ITERS ?= $(if $(call in,ablations gsm8k),1,$(if $(call in,example sweep),2,3))
+# Samples per training problem: the paper's 30; the example's and gsm8k.mk's 8 for time;
+# cluster.mk samples once per problem unless asked.
+SAMPLES ?= $(if $(call in,example sweep gsm8k),8,$(if $(call in,cluster),1,30))
 # The sampling temperature, the paper's.
 TEMPERATURE ?= 0.8
 # The prompt template: the paper's GSM8K prompt; the example's model was trained on the short plain one.
 TEMPLATE ?= $(if $(call in,example sweep),plain,gsm8k)
-# The longest completion: room for GSM8K solutions; the example's solutions are short.
-MAX_TOKENS ?= $(if $(call in,example sweep),96,512)
+# The longest completion: room for GSM8K solutions; the example's solutions are short; gsm8k.mk's
+# 256 holds most of a small model's solutions that end at all, for time.
+MAX_TOKENS ?= $(if $(call in,example sweep),96,$(if $(call in,gsm8k),256,512))
+# Prompts through the model's chat template (sample --chat, 1), as an instruct model expects, or
+# the template's text as it is (0): gsm8k.mk's models are instruct models.
+CHAT ?= $(if $(call in,gsm8k),1,0)
 # Sampling runs as SHARDS processes (sample --shard I/N); make -j2 runs two side by side.
 SHARDS ?= 2
-# Pairs per problem (K): the paper's 10; the example's 4, scaled down with its samples.
-PAIRS ?= $(if $(call in,example sweep),4,10)
+# Pairs per problem (K): the paper's 10; the example's 4, scaled down with its samples; gsm8k.mk's
+# 2, so that one iteration's training fits its hour.
+PAIRS ?= $(if $(call in,example sweep),4,$(if $(call in,gsm8k),2,10))
 # The gold solution among the winners (1), as the paper does for GSM8K, or not (0).
 GOLD ?= 1
 # Step-level pairs (pair --step) instead of whole solutions (1), or not (0).
@@ -61,8 +68,9 @@ LOSS ?= $(if $(filter judge,$(REWARD)),dpo,irpo)
 ALPHA ?= $(if $(call in,example),10,1)
 # The DPO temperature beta, the paper's.
 BETA ?= 0.1
-# The learning rate: the paper's 1e-6 is for a 70B model; the example's 1e-4 is the sweep's, for 0.9M.
-LR ?= $(if $(call in,example sweep),1e-4,1e-6)
+# The learning rate: the paper's 1e-6 is for a 70B model; the example's 1e-4 is the sweep's, for
+# 0.9M; gsm8k.mk's 1e-5 for a 135M model's few steps (not swept).
+LR ?= $(if $(call in,example sweep),1e-4,$(if $(call in,gsm8k),1e-5,1e-6))
 # Pairs per optimizer step, the paper's.
 BATCH ?= 16
 # Passes over an iteration's pairs, the paper's.
@@ -99,9 +107,9 @@ MIN_GAP ?= 0
 
 # --- evaluation ---
 
-# Samples per test problem for maj@k: the paper's maj@32; the example's 8, and the sweep's 4 on
-# dev, for time.
-EVAL_SAMPLES ?= $(if $(call in,sweep),4,$(if $(call in,example),8,32))
+# Samples per test problem for maj@k: the paper's maj@32; the example's and gsm8k.mk's 8, and the
+# sweep's 4 on dev, for time.
+EVAL_SAMPLES ?= $(if $(call in,sweep),4,$(if $(call in,example gsm8k),8,32))
 # The temperature of those samples, the training samples' by default, as in the paper.
 EVAL_TEMPERATURE ?= $(TEMPERATURE)
 
@@ -139,6 +147,13 @@ PATHS ?=
 M0_OUT ?= runs/example/m0
 M0_STEPS ?= 1000
 M0_CHECK_STEPS ?= 2
+
+# --- real GSM8K (gsm8k.mk) ---
+
+# Where GSM8K's train.jsonl and test.jsonl are, and how many of each (from the top) a run uses.
+GSM8K_DATA ?= $(ROOT)data/gsm8k
+TRAIN_PROBLEMS ?= 100
+TEST_PROBLEMS ?= 100
 
 # --- beyond one machine (cluster.mk) ---
 

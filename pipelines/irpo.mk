@@ -44,7 +44,7 @@ judge_said := $(if $(JUDGE),$(JUDGE),each iteration's own model)
 ref_said   := $(if $(filter init,$(REF)),M0 for every M(i),M(i-1) for M(i))
 $(info $(PIPELINE): $(ITERS) iterations from $(MODEL) in $(OUT); REWARD=$(REWARD)$(if $(judging), (judge: $(judge_said))); REF=$(REF) (reference: $(ref_said)))
 
-$(eval $(call remember,sample,$(TRAIN) $(TEMPLATE) $(MAX_TOKENS) $(SAMPLES) $(TEMPERATURE) $(SEED)))
+$(eval $(call remember,sample,$(TRAIN) $(TEMPLATE) $(MAX_TOKENS) $(SAMPLES) $(TEMPERATURE) $(SEED)$(if $(filter 1,$(CHAT)), chat)))
 # The values of a gold run are remembered as they always were, so its files stay made.
 $(eval $(call remember,pair,$(TASK) $(PAIRS) $(GOLD) $(STEP) $(SEED)$(if $(judging), judge $(PAIR_STRATEGY) $(MIN_GAP))))
 $(eval $(call remember,train,$(LOSS) $(ALPHA) $(BETA) $(LR) $(BATCH) $(EPOCHS) $(WARMUP) $(SCHEDULE) $(SEED) $(TRAIN_FLAGS)$(if $(filter init,$(REF)), ref=init)))
