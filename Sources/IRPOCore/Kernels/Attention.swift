@@ -8,6 +8,8 @@ struct AttentionBlocks {
     /// Floats of one layer's probabilities: NH · Σ T².
     let probsPerLayer: Int
     let longest: Int
+    /// Each block's parts the mask leaves nonzero, shared by every layer and head.
+    let tiles: [AttentionTiles]
 
     init(_ batch: PackedBatch, heads NH: Int) {
         var total = 0
@@ -20,13 +22,16 @@ struct AttentionBlocks {
         sharedEnd = batch.sharedEnd
         branchStart = batch.branchStart
         longest = batch.longestBlock
+        tiles = batch.blocks.map {
+            AttentionTiles(blockStart: $0.lowerBound, count: $0.count, sharedEnd: batch.sharedEnd, branchStart: batch.branchStart)
+        }
     }
 }
 
 /// Causal attention over each block, with the tree mask, grouped key/value heads:
 /// probs_h = softmax(scale · Q_h K_gᵀ + mask) (T,T) saved for backward, attended_h = probs_h V_g.
 /// qkv (N,QKV) holds q, k, v of each token after RoPE; attended (N,QW). One task per (block,
-/// head): its products and softmax run serially on one worker.
+/// head): its products and softmax run serially on one worker, over the unmasked tiles only.
 func attentionForward(attended: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
                       qkv: UnsafePointer<Float>, blocks: AttentionBlocks, config c: LlamaConfig, kernel: KernelPath) {
     let NH = c.numAttentionHeads, HS = c.headDim, QW = c.queryWidth, KW = c.keyValueWidth, QKV = c.qkvWidth
@@ -39,12 +44,22 @@ func attentionForward(attended: UnsafeMutablePointer<Float>, probs: UnsafeMutabl
                 let T = blocks.ranges[b].count, start = blocks.ranges[b].lowerBound
                 let rows = qkv + start * QKV
                 let P = probs + blocks.probOffsets[b] + h * T * T
-                gemm(.none, .transposed, m: T, n: T, k: HS, alpha: scale, a: rows + h * HS, lda: QKV,
-                     b: rows + QW + g * HS, ldb: QKV, c: P, ldc: T, path: kernel)
+                let q = rows + h * HS, k = rows + QW + g * HS, v = rows + QW + KW + g * HS
+                // scores the softmax reads; it writes every other entry of P as 0
+                for tile in blocks.tiles[b].queryTiles {
+                    for keys in tile.keyRanges {
+                        gemm(.none, .transposed, m: tile.rows.count, n: keys.count, k: HS, alpha: scale,
+                             a: q + tile.rows.lowerBound * QKV, lda: QKV, b: k + keys.lowerBound * QKV, ldb: QKV,
+                             c: P + tile.rows.lowerBound * T + keys.lowerBound, ldc: T, path: kernel)
+                    }
+                }
                 maskedSoftmaxRows(P, blockSize: T, blockStart: start, sharedEnd: sharedEnd.baseAddress!,
                                   branchStart: branchStart.baseAddress!)
-                gemm(.none, .none, m: T, n: HS, k: T, a: P, lda: T, b: rows + QW + KW + g * HS,
-                     ldb: QKV, c: attended + start * QW + h * HS, ldc: QW, path: kernel)
+                let out = attended + start * QW + h * HS
+                for tile in blocks.tiles[b].queryTiles {
+                    productOverKeys(tile, m: tile.rows.count, n: HS, a: P + tile.rows.lowerBound * T, lda: T, b: v, ldb: QKV,
+                                    accumulate: false, c: out + tile.rows.lowerBound * QW, ldc: QW, kernel: kernel)
+                }
             }
         }
     }}
@@ -71,18 +86,56 @@ func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dattended: UnsafePoint
                 let first = h == gi * groupSize
                 let P = probs + blocks.probOffsets[b] + h * T * T
                 let dAtt = dattended + start * QW + h * HS
-                // dP = dAtt Vᵀ ; dV += Pᵀ dAtt
-                gemm(.none, .transposed, m: T, n: T, k: HS, a: dAtt, lda: QW,
-                     b: rows + QW + KW + gi * HS, ldb: QKV, c: dP, ldc: T, path: kernel)
-                gemm(.transposed, .none, m: T, n: HS, k: T, a: P, lda: T, b: dAtt, ldb: QW,
-                     accumulate: !first, c: drows + QW + KW + gi * HS, ldc: QKV, path: kernel)
+                let q = rows + h * HS, k = rows + QW + gi * HS, v = rows + QW + KW + gi * HS
+                let tiles = blocks.tiles[b]
+                // dP = dAtt Vᵀ where P is not masked; between a tile's key ranges 0, so that the
+                // softmax backward reads only finite values
+                for tile in tiles.queryTiles {
+                    for keys in tile.keyRanges {
+                        gemm(.none, .transposed, m: tile.rows.count, n: keys.count, k: HS,
+                             a: dAtt + tile.rows.lowerBound * QW, lda: QW, b: v + keys.lowerBound * QKV, ldb: QKV,
+                             c: dP + tile.rows.lowerBound * T + keys.lowerBound, ldc: T, path: kernel)
+                    }
+                    for r in tile.rows { (dP + r * T + tile.gap.lowerBound).update(repeating: 0, count: tile.gap.count) }
+                }
+                // dV += Pᵀ dAtt
+                productOverQueries(tiles, m: HS, a: P, lda: T, b: dAtt, ldb: QW, accumulate: !first,
+                                   c: drows + QW + KW + gi * HS, ldc: QKV, kernel: kernel)
                 softmaxRowsBackward(dP, probs: P, blockSize: T)
                 // scores = scale·Q Kᵀ: dQ = scale·dS K ; dK += scale·dSᵀ Q
-                gemm(.none, .none, m: T, n: HS, k: T, alpha: scale, a: dP, lda: T,
-                     b: rows + QW + gi * HS, ldb: QKV, c: drows + h * HS, ldc: QKV, path: kernel)
-                gemm(.transposed, .none, m: T, n: HS, k: T, alpha: scale, a: dP, lda: T,
-                     b: rows + h * HS, ldb: QKV, accumulate: !first, c: drows + QW + gi * HS, ldc: QKV, path: kernel)
+                for tile in tiles.queryTiles {
+                    productOverKeys(tile, m: tile.rows.count, n: HS, alpha: scale, a: dP + tile.rows.lowerBound * T, lda: T,
+                                    b: k, ldb: QKV, accumulate: false, c: drows + h * HS + tile.rows.lowerBound * QKV,
+                                    ldc: QKV, kernel: kernel)
+                }
+                productOverQueries(tiles, m: HS, alpha: scale, a: dP, lda: T, b: q, ldb: QKV, accumulate: !first,
+                                   c: drows + QW + gi * HS, ldc: QKV, kernel: kernel)
             }
         }
+    }
+}
+
+/// C (tile rows, n) = alpha·A B over the keys a query tile attends, A's rows starting at the
+/// tile's first row: one k-ordered chain over both key ranges, the first call writing (or adding
+/// with `accumulate`), the second continuing it.
+private func productOverKeys(_ tile: AttentionTiles.QueryTile, m: Int, n: Int, alpha: Float = 1,
+                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                             accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int, kernel: KernelPath) {
+    for (i, keys) in tile.keyRanges.enumerated() {
+        gemm(.none, .none, m: m, n: n, k: keys.count, alpha: alpha, a: a + keys.lowerBound, lda: lda,
+             b: b + keys.lowerBound * ldb, ldb: ldb, accumulate: accumulate || i > 0, c: c, ldc: ldc, path: kernel)
+    }
+}
+
+/// C (T, n) (+)= alpha·Aᵀ B with A (T, T) indexed [query, key], each key tile summing over the
+/// queries that may attend it.
+private func productOverQueries(_ tiles: AttentionTiles, m n: Int, alpha: Float = 1,
+                                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                                accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int, kernel: KernelPath) {
+    for tile in tiles.keyTiles {
+        let q0 = tile.queries.lowerBound
+        gemm(.transposed, .none, m: tile.keys.count, n: n, k: tile.queries.count, alpha: alpha,
+             a: a + q0 * lda + tile.keys.lowerBound, lda: lda, b: b + q0 * ldb, ldb: ldb, accumulate: accumulate,
+             c: c + tile.keys.lowerBound * ldc, ldc: ldc, path: kernel)
     }
 }
