@@ -4,6 +4,9 @@ import IRPOCore
 /// `--task gsm8k|math|arc|regex`.
 extension GradingTask: ExpressibleByArgument {}
 
+/// `--dtype auto|f32|bf16`.
+extension WeightTypeChoice: ExpressibleByArgument {}
+
 /// `--shard I/N`.
 extension Shard: ExpressibleByArgument {
     public init?(argument: String) { self.init(text: argument) }

@@ -22,6 +22,10 @@ public struct SamplingOptions: ParsableArguments {
                                valueName: "string"))
     public var stop: [String] = []
 
+    @Option(help: ArgumentHelp("How decoding keeps the weight matrices: auto (bf16 when every value is a bf16 value, as in a bf16 checkpoint, else f32), f32, or bf16 (half the memory and the bytes read per token; rounds values that are not bf16). A bf16 checkpoint gives the same bytes with any choice.",
+                               valueName: "type"))
+    public var dtype: WeightTypeChoice = .auto
+
     /// Defaults.
     public init() {}
 
@@ -45,6 +49,7 @@ public struct SamplingOptions: ParsableArguments {
                                          topP: topP ?? file?.topP.map(Float.init) ?? 1),
             seed: seed, stops: stop.isEmpty ? defaults.stop ?? [] : stop, batchSize: batchSize)
         options.endTokens = file?.eosTokenIds ?? []
+        options.weightType = dtype
         return options
     }
 }

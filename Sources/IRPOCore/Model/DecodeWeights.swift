@@ -11,24 +11,27 @@ public final class DecodeWeights: @unchecked Sendable {
     let head: PackedMatrix
     /// Whether token embeddings are read from the packed lm_head (tied weights, source released).
     let embeddingFromHead: Bool
+    /// How the matrices are kept.
+    public let type: WeightType
 
-    /// Packs `weights`; with `releasingSource`, their matrices are given back to the system as
-    /// they are packed and `weights` can no longer train or be saved.
-    public init(_ weights: ModelWeights, releasingSource: Bool = false) {
+    /// Packs `weights` as `type`; with `releasingSource`, their matrices are given back to the
+    /// system as they are packed and `weights` can no longer train or be saved.
+    public init(_ weights: ModelWeights, type: WeightType = .f32, releasingSource: Bool = false) {
         let c = weights.config, w = weights.data
         self.weights = weights
+        self.type = type
         let shapes = Self.matrices(weights.layout)
         // one allocation for all of them: a decode step streams every matrix, so the model's whole
         // weight set wants huge pages, not just its largest matrices
-        let storage = HugeBuffer(floats: shapes.reduce(0) { $0 + PackedMatrix.floats(n: $1.n, k: $1.k) })
+        let storage = HugeBuffer(floats: shapes.reduce(0) { $0 + PackedMatrix.floats(n: $1.n, k: $1.k, type: type) })
         var offset = 0
         let packed = shapes.map { shape in
-            defer { offset += PackedMatrix.floats(n: shape.n, k: shape.k) }
+            defer { offset += PackedMatrix.floats(n: shape.n, k: shape.k, type: type) }
             let release: ((Range<Int>) -> Void)? = releasingSource ? { rows in
                 weights.release(floats: (shape.offset + rows.lowerBound)..<(shape.offset + rows.upperBound))
             } : nil
-            return PackedMatrix(UnsafePointer(w + shape.offset), n: shape.n, k: shape.k, in: storage, at: offset,
-                                packed: release)
+            return PackedMatrix(UnsafePointer(w + shape.offset), n: shape.n, k: shape.k, type: type, in: storage,
+                                at: offset, packed: release)
         }
         layers = (0..<c.numHiddenLayers).map { l in
             (qkv: packed[4 * l], o: packed[4 * l + 1], gateUp: packed[4 * l + 2], down: packed[4 * l + 3])
@@ -44,9 +47,7 @@ public final class DecodeWeights: @unchecked Sendable {
     func embedding(_ token: Int, into row: UnsafeMutablePointer<Float>) {
         let C = config.hiddenSize
         if embeddingFromHead {
-            // panel token/16 holds rows 16p..<16p+16 interleaved: column kk of row token at kk·16
-            let source = head.panels + (token / 16) * 16 * C + token % 16
-            for kk in 0..<C { row[kk] = source[kk * 16] }
+            head.row(token, into: row)
         } else {
             row.update(from: weights.data + weights.layout.embedding + token * C, count: C)
         }
@@ -54,7 +55,19 @@ public final class DecodeWeights: @unchecked Sendable {
 
     /// Bytes decoding reads: the packed matrices, and from the weights the norm gains and an
     /// embedding not read from the packed lm_head.
-    public var bytes: Int { Self.floats(config: config, embeddingFromHead: embeddingFromHead) * MemoryLayout<Float>.size }
+    public var bytes: Int { Self.floats(config: config, type: type, embeddingFromHead: embeddingFromHead) * MemoryLayout<Float>.size }
+
+    /// The type `choice` resolves to for `weights`: `auto` is bf16 when every matrix value is a
+    /// bf16 value (a bf16 checkpoint), which loses nothing, else f32.
+    public static func type(_ choice: WeightTypeChoice, for weights: ModelWeights) -> WeightType {
+        switch choice {
+        case .f32: return .f32
+        case .bf16: return .bf16
+        case .auto:
+            let lossless = matrices(weights.layout).allSatisfy { allBF16(weights.data + $0.offset, count: $0.n * $0.k) }
+            return lossless ? .bf16 : .f32
+        }
+    }
 
     /// The matrices packed, in order: each layer's qkv, o, gate/up and down, then the lm_head.
     static func matrices(_ layout: ParameterLayout) -> [(offset: Int, n: Int, k: Int)] {
@@ -66,10 +79,20 @@ public final class DecodeWeights: @unchecked Sendable {
         return shapes + [(layout.lmHead, c.vocabSize, C)]
     }
 
-    /// Floats decoding reads for `config` (see `bytes`).
-    static func floats(config c: LlamaConfig, embeddingFromHead: Bool) -> Int {
-        let packed = matrices(ParameterLayout(config: c)).reduce(0) { $0 + PackedMatrix.floats(n: $1.n, k: $1.k) }
+    /// Floats decoding reads for `config` with matrices of `type` (see `bytes`).
+    static func floats(config c: LlamaConfig, type: WeightType, embeddingFromHead: Bool) -> Int {
+        let packed = matrices(ParameterLayout(config: c)).reduce(0) { $0 + PackedMatrix.floats(n: $1.n, k: $1.k, type: type) }
         let norms = (2 * c.numHiddenLayers + 1) * c.hiddenSize
         return packed + norms + (embeddingFromHead ? 0 : c.vocabSize * c.hiddenSize)
     }
+}
+
+/// `--dtype`: how decoding keeps a model's weight matrices.
+public enum WeightTypeChoice: String, Sendable, CaseIterable {
+    /// bf16 when the checkpoint's values are all bf16 values, else f32.
+    case auto
+    /// Always f32.
+    case f32
+    /// Always bf16, rounding values that are not.
+    case bf16
 }

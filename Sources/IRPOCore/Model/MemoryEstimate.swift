@@ -3,12 +3,12 @@ import Foundation
 /// What a run will hold in memory, from the model's shape and the run's sizes: the formulas
 /// `sample --help` and `dpo-train --help` state, printed by `--progress` before the work starts.
 public enum MemoryEstimate {
-    /// Bytes `sample` holds: the model once, packed for decoding (plus an untied embedding and
-    /// the norm gains), keys and values for `sequences` slots of `capacity` tokens, and the
-    /// buffers of a step.
-    public static func sampling(config c: LlamaConfig, sequences: Int, capacity: Int) -> Int {
+    /// Bytes `sample` holds: the model once, its matrices packed for decoding as `weights` (plus
+    /// an untied embedding and the norm gains in f32), keys and values for `sequences` slots of
+    /// `capacity` tokens, and the buffers of a step.
+    public static func sampling(config c: LlamaConfig, weights: WeightType = .f32, sequences: Int, capacity: Int) -> Int {
         // sample gives the weights up for their packed copy (a tied embedding then read from it)
-        var floats = DecodeWeights.floats(config: c, embeddingFromHead: c.tieWordEmbeddings)
+        var floats = DecodeWeights.floats(config: c, type: weights, embeddingFromHead: c.tieWordEmbeddings)
         floats += sequences * 2 * InferenceSession.slotFloats(config: c, capacity: capacity)
         return floats * MemoryLayout<Float>.size + stepBytes(config: c, rows: sequences, capacity: capacity)
     }
