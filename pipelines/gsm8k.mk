@@ -13,7 +13,7 @@
 #
 # Defaults sized for a 135M model on 2 cores in about an hour (pipelines/defaults.mk): one
 # iteration, 8 samples per train problem, 2 pairs per problem, 256 tokens, 8 evaluation samples
-# (greedy, maj@8, pass@8), learning rate 1e-5.
+# (greedy, maj@8, pass@8), the paper's learning rate 1e-6.
 
 PIPELINE ?= gsm8k
 include $(dir $(lastword $(MAKEFILE_LIST)))irpo.mk
