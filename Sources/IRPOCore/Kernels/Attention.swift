@@ -45,21 +45,13 @@ func attentionForward(attended: UnsafeMutablePointer<Float>, probs: UnsafeMutabl
                 let rows = qkv + start * QKV
                 let P = probs + blocks.probOffsets[b] + h * T * T
                 let q = rows + h * HS, k = rows + QW + g * HS, v = rows + QW + KW + g * HS
+                let tiles = blocks.tiles[b]
                 // scores the softmax reads; it writes every other entry of P as 0
-                for tile in blocks.tiles[b].queryTiles {
-                    for keys in tile.keyRanges {
-                        gemm(.none, .transposed, m: tile.rows.count, n: keys.count, k: HS, alpha: scale,
-                             a: q + tile.rows.lowerBound * QKV, lda: QKV, b: k + keys.lowerBound * QKV, ldb: QKV,
-                             c: P + tile.rows.lowerBound * T + keys.lowerBound, ldc: T, path: kernel)
-                    }
-                }
+                scoresOverKeys(tiles, k: HS, alpha: scale, a: q, lda: QKV, b: k, ldb: QKV, c: P, T: T, kernel: kernel)
                 maskedSoftmaxRows(P, blockSize: T, blockStart: start, sharedEnd: sharedEnd.baseAddress!,
                                   branchStart: branchStart.baseAddress!)
-                let out = attended + start * QW + h * HS
-                for tile in blocks.tiles[b].queryTiles {
-                    productOverKeys(tile, m: tile.rows.count, n: HS, a: P + tile.rows.lowerBound * T, lda: T, b: v, ldb: QKV,
-                                    accumulate: false, c: out + tile.rows.lowerBound * QW, ldc: QW, kernel: kernel)
-                }
+                productOverKeys(tiles, n: HS, a: P, lda: T, b: v, ldb: QKV, c: attended + start * QW + h * HS, ldc: QW,
+                                kernel: kernel)
             }
         }
     }}
@@ -90,12 +82,8 @@ func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dattended: UnsafePoint
                 let tiles = blocks.tiles[b]
                 // dP = dAtt Vᵀ where P is not masked; between a tile's key ranges 0, so that the
                 // softmax backward reads only finite values
+                scoresOverKeys(tiles, k: HS, a: dAtt, lda: QW, b: v, ldb: QKV, c: dP, T: T, kernel: kernel)
                 for tile in tiles.queryTiles {
-                    for keys in tile.keyRanges {
-                        gemm(.none, .transposed, m: tile.rows.count, n: keys.count, k: HS,
-                             a: dAtt + tile.rows.lowerBound * QW, lda: QW, b: v + keys.lowerBound * QKV, ldb: QKV,
-                             c: dP + tile.rows.lowerBound * T + keys.lowerBound, ldc: T, path: kernel)
-                    }
                     for r in tile.rows { (dP + r * T + tile.gap.lowerBound).update(repeating: 0, count: tile.gap.count) }
                 }
                 // dV += Pᵀ dAtt
@@ -103,11 +91,8 @@ func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dattended: UnsafePoint
                                    c: drows + QW + KW + gi * HS, ldc: QKV, kernel: kernel)
                 softmaxRowsBackward(dP, probs: P, blockSize: T)
                 // scores = scale·Q Kᵀ: dQ = scale·dS K ; dK += scale·dSᵀ Q
-                for tile in tiles.queryTiles {
-                    productOverKeys(tile, m: tile.rows.count, n: HS, alpha: scale, a: dP + tile.rows.lowerBound * T, lda: T,
-                                    b: k, ldb: QKV, accumulate: false, c: drows + h * HS + tile.rows.lowerBound * QKV,
-                                    ldc: QKV, kernel: kernel)
-                }
+                productOverKeys(tiles, n: HS, alpha: scale, a: dP, lda: T, b: k, ldb: QKV, c: drows + h * HS, ldc: QKV,
+                                kernel: kernel)
                 productOverQueries(tiles, m: HS, alpha: scale, a: dP, lda: T, b: q, ldb: QKV, accumulate: !first,
                                    c: drows + QW + gi * HS, ldc: QKV, kernel: kernel)
             }
@@ -115,15 +100,29 @@ func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dattended: UnsafePoint
     }
 }
 
-/// C (tile rows, n) = alpha·A B over the keys a query tile attends, A's rows starting at the
-/// tile's first row: one k-ordered chain over both key ranges, the first call writing (or adding
-/// with `accumulate`), the second continuing it.
-private func productOverKeys(_ tile: AttentionTiles.QueryTile, m: Int, n: Int, alpha: Float = 1,
-                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                             accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int, kernel: KernelPath) {
-    for (i, keys) in tile.keyRanges.enumerated() {
-        gemm(.none, .none, m: m, n: n, k: keys.count, alpha: alpha, a: a + keys.lowerBound, lda: lda,
-             b: b + keys.lowerBound * ldb, ldb: ldb, accumulate: accumulate || i > 0, c: c, ldc: ldc, path: kernel)
+/// C (T, T) = alpha·A Bᵀ, rows indexed by query and columns by key, on each query tile's key
+/// ranges only (A's rows are the queries', B's the keys'); the other entries are left as they were.
+private func scoresOverKeys(_ tiles: AttentionTiles, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                           b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, T: Int, kernel: KernelPath) {
+    for tile in tiles.queryTiles {
+        let r0 = tile.rows.lowerBound
+        for keys in tile.keyRanges {
+            gemm(.none, .transposed, m: tile.rows.count, n: keys.count, k: k, alpha: alpha, a: a + r0 * lda, lda: lda,
+                 b: b + keys.lowerBound * ldb, ldb: ldb, c: c + r0 * T + keys.lowerBound, ldc: T, path: kernel)
+        }
+    }
+}
+
+/// C (T, n) = alpha·A B with A (T, T) indexed [query, key], each query tile summing over the
+/// keys it attends: one k-ordered chain over both key ranges, the second call continuing the first.
+private func productOverKeys(_ tiles: AttentionTiles, n: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                             b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, kernel: KernelPath) {
+    for tile in tiles.queryTiles {
+        let r0 = tile.rows.lowerBound
+        for (i, keys) in tile.keyRanges.enumerated() {
+            gemm(.none, .none, m: tile.rows.count, n: n, k: keys.count, alpha: alpha, a: a + r0 * lda + keys.lowerBound,
+                 lda: lda, b: b + keys.lowerBound * ldb, ldb: ldb, accumulate: i > 0, c: c + r0 * ldc, ldc: ldc, path: kernel)
+        }
     }
 }
 

@@ -26,10 +26,11 @@ public enum WeightType: String, Sendable, CaseIterable {
 /// W[16p ..< 16p+16, k], zero-padded past N (and by a whole zero panel to an even count).
 public final class PackedMatrix: @unchecked Sendable {
     public let n: Int, k: Int
-    /// What the panels hold: `panels` (f32) or `halfPanels` (bf16), the other nil.
-    public let type: WeightType
+    /// The panels, f32 (`panels`) or bf16 (`halfPanels`): exactly one of the two is set.
     let panels: UnsafeMutablePointer<Float>?
     let halfPanels: UnsafeMutablePointer<UInt16>?
+    /// What the panels hold.
+    public var type: WeightType { panels == nil ? .bf16 : .f32 }
     /// Keeps the memory of the panels alive.
     private let storage: HugeBuffer
     var panelCount: Int { (n + 15) / 16 }
@@ -55,7 +56,6 @@ public final class PackedMatrix: @unchecked Sendable {
         precondition(offset + Self.floats(n: n, k: k, type: type) <= storage.count, "packed matrix past its storage")
         self.n = n
         self.k = k
-        self.type = type
         self.storage = storage
         switch type {
         case .f32:
