@@ -27,9 +27,9 @@ public final class ProgressMeter {
     public func watchMemory(of generator: Generator, config: LlamaConfig) {
         guard enabled else { return }
         let diagnostics = self.diagnostics
-        generator.onCacheSized = { capacity, slots, type in
-            let most = MemoryEstimate.sampling(config: config, weights: type, sequences: slots, capacity: capacity)
-            diagnostics.note("memory: at most \(MemoryEstimate.text(most)) (the model in \(type.rawValue) and the caches of "
+        generator.onCacheSized = { capacity, slots, model in
+            let most = MemoryEstimate.sampling(config: config, modelBytes: model.bytes, sequences: slots, capacity: capacity)
+            diagnostics.note("memory: at most \(MemoryEstimate.text(most)) (the model in \(model.typeName) and the caches of "
                 + "\(slots) sequences of \(capacity) tokens)")
         }
     }

@@ -25,7 +25,7 @@ struct Sample: ParsableCommand {
         problems, are decoded together as one batch. Sample s of the problem with id k draws from \
         a random stream seeded by (--seed, k, s), so the same seed gives the same bytes at any \
         --batch, --shard split or --threads. Lines come out in input order as problems finish. \
-        Memory: the model once (4 bytes a parameter packed for decoding, 2 with --dtype bf16), plus a KV cache of \
+        Memory: the model once (4 bytes a parameter packed for decoding, 2 with bf16, 0.75 or 1.25 with a GGUF file's Q4 or Q8 blocks: see --dtype), plus a KV cache of \
         8 x layers x kv_width x (longest prompt + max-tokens, rounded up to 64) bytes for each \
         sequence decoded at once: at most --batch, plus one prompt's when -n > 1, each allocated \
         as a sequence first needs it. --progress prints this estimate before decoding starts.

@@ -57,14 +57,16 @@ import IRPOTestSupport
         let config = try LlamaConfig(vocabSize: 40, hiddenSize: 32, intermediateSize: 48, numHiddenLayers: 2,
                                      numAttentionHeads: 4, numKeyValueHeads: 2, maxPositionEmbeddings: 64)
         let weights = ModelWeights.random(config: config, seed: 2)
-        #expect(DecodeWeights.type(.auto, for: weights) == .f32)
-        #expect(DecodeWeights.type(.bf16, for: weights) == .bf16)
+        let count = DecodeWeights.matrices(weights.layout).count
+        #expect(DecodeWeights.types(.auto, for: weights) == Array(repeating: .f32, count: count))
+        #expect(DecodeWeights.types(.bf16, for: weights) == Array(repeating: .bf16, count: count))
         for i in 0..<weights.count { weights.data[i] = Float(bitPattern: UInt32(bf16Bits(weights.data[i])) << 16) }
-        #expect(DecodeWeights.type(.auto, for: weights) == .bf16)
-        #expect(DecodeWeights.type(.f32, for: weights) == .f32)
+        #expect(DecodeWeights.types(.auto, for: weights) == Array(repeating: .bf16, count: count))
+        #expect(DecodeWeights.types(.f32, for: weights) == Array(repeating: .f32, count: count))
         // half the bytes of every matrix; the norm gains and the untied embedding stay f32
-        let f32 = DecodeWeights(weights, type: .f32), bf16 = DecodeWeights(weights, type: .bf16)
-        let matrices = DecodeWeights.matrices(weights.layout).reduce(0) { $0 + PackedMatrix.elements(n: $1.n, k: $1.k) }
+        let f32 = DecodeWeights(weights, .f32), bf16 = DecodeWeights(weights, .bf16)
+        #expect(f32.typeName == "f32" && bf16.typeName == "bf16")
+        let matrices = DecodeWeights.matrices(weights.layout).reduce(0) { $0 + PackedMatrix.floats(n: $1.n, k: $1.k) }
         #expect(f32.bytes - bf16.bytes == 2 * matrices)
     }
 }

@@ -280,6 +280,11 @@ final class GGUFFile {
         UnsafeRawBufferPointer(rebasing: file.bytes[(dataStart + tensor.offset)..<(dataStart + tensor.offset + tensor.byteCount)])
     }
 
+    /// Drops the pages of `tensor`'s bytes once read (`MappedFile.doneWith`).
+    func doneWith(_ tensor: GGUFTensorInfo) {
+        file.doneWith((dataStart + tensor.offset)..<(dataStart + tensor.offset + tensor.byteCount))
+    }
+
     /// The tensor with this name, if the file has it.
     func tensor(named name: String) -> GGUFTensorInfo? { tensors.first { $0.name == name } }
 }

@@ -150,6 +150,7 @@ enum GGUFModel {
             throw CheckpointError(file: file.display, tensor: t.name, "\(what) (supported: \(listed))")
         }
         let weights = ModelWeights(config: config)
+        var blockTensors: [GGUFBlockRows.Tensor] = []
         for name in names {
             let t = file.tensor(named: name.gguf)!
             let slot = weights.layout.slot(named: name.hf)!
@@ -160,7 +161,13 @@ enum GGUFModel {
             let out = weights.tensor(slot)
             GGUFDequantize.floats(t.type, file.bytes(of: t), into: out)
             if let heads = name.ropeHeads { unpermuteRoPERows(out, rows: slot.shape[0], columns: slot.shape[1], heads: heads) }
+            if GGUFBlockRows.panelTypes[t.type] != nil, slot.shape.count == 2 {
+                blockTensors.append(.init(start: slot.offset, rows: slot.shape[0], columns: slot.shape[1], type: t.type,
+                                          bytes: file.bytes(of: t).baseAddress!, ropeHeads: name.ropeHeads))
+            }
+            file.doneWith(t)
         }
+        weights.blockRows = GGUFBlockRows(file: file, tensors: blockTensors)
         return weights
     }
 

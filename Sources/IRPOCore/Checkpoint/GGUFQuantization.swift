@@ -91,6 +91,30 @@ enum GGUFDequantize {
         }
     }
 
+    /// The 32 integer codes of the Q4_0, Q4_1 or Q8_0 block at `block` into `codes`, with the
+    /// scale and offset that make value j `fma(codes[j], scale, offset)`: the code times the scale
+    /// is exact in f32, so that is the one rounding `floats` makes, and the same value.
+    static func codes(_ type: GGMLType, _ block: UnsafeRawPointer, into codes: UnsafeMutablePointer<Int32>)
+        -> (scale: Float, offset: Float) {
+        let b = UnsafeBufferPointer(start: block.assumingMemoryBound(to: UInt8.self), count: type.layout!.blockBytes)
+        let d = half(b, 0)
+        switch type {
+        case .q8_0:
+            for j in 0..<32 { codes[j] = Int32(Int8(bitPattern: b[2 + j])) }
+            return (d, 0)
+        case .q4_0, .q4_1:
+            let first = type == .q4_0 ? 2 : 4
+            for j in 0..<16 {
+                codes[j] = Int32(b[first + j] & 0x0F)
+                codes[j + 16] = Int32(b[first + j] >> 4)
+            }
+            // (q − 8)·d = q·d − 8d, and 8d is exact
+            return (d, type == .q4_0 ? -8 * d : half(b, 2))
+        default:
+            preconditionFailure("no codes in ggml type \(type)")
+        }
+    }
+
     /// Walks 32-value blocks of `bytes` bytes each, handing each block and its 32 outputs to `body`.
     @inline(__always)
     private static func blocks(_ raw: UnsafeRawBufferPointer, _ out: UnsafeMutableBufferPointer<Float>, bytes: Int,

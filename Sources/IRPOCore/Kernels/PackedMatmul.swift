@@ -8,76 +8,104 @@ import IRPOKernelsAVX512
 // or the thread count. W is re-laid out once into 16-column panels so that the micro-kernel
 // is a register-blocked outer product (6 rows × 16 columns, 12 accumulators: no spills with
 // the 16 AVX2 registers, no horizontal sums). IRPOKernelsAVX512 holds the same product for
-// AVX-512 CPUs, with the same bits. Panels may hold bf16 weights, widened exactly to f32 as the
-// kernel reads them, so a bf16 panel gives the bits of an f32 panel of the same values.
+// AVX-512 CPUs, with the same bits. Panels may hold bf16 weights or a GGUF file's 4- and 8-bit
+// blocks, read back exactly to f32 as the kernel reads them, so such a panel gives the bits of
+// an f32 panel of the same values.
 
-/// How a model's weight matrices are kept for decoding.
-public enum WeightType: String, Sendable, CaseIterable {
-    /// 4 bytes a weight.
-    case f32
-    /// 2 bytes a weight, rounded to nearest even (exact for a bf16 checkpoint's values).
-    case bf16
-
-    /// Bytes one weight takes.
-    public var bytes: Int { self == .f32 ? 4 : 2 }
-}
-
-/// A weight matrix W (N, K) stored as ⌈N/16⌉ panels of (K, 16): panel p, row k holds
-/// W[16p ..< 16p+16, k], zero-padded past N (and by a whole zero panel to an even count).
+/// A weight matrix W (N, K) stored as ⌈N/16⌉ panels of (K, 16): panel p, column k holds
+/// W[16p ..< 16p+16, k] in the matrix's `type` (PanelFormats.swift), zero-padded past N (and by
+/// a whole zero panel to an even count).
 public final class PackedMatrix: @unchecked Sendable {
     public let n: Int, k: Int
-    /// The panels, f32 (`panels`) or bf16 (`halfPanels`): exactly one of the two is set.
-    let panels: UnsafeMutablePointer<Float>?
-    let halfPanels: UnsafeMutablePointer<UInt16>?
-    /// What the panels hold.
-    public var type: WeightType { panels == nil ? .bf16 : .f32 }
+    /// How the panels keep the weights.
+    public let type: WeightType
+    /// The first panel.
+    let base: UnsafeMutableRawPointer
     /// Keeps the memory of the panels alive.
     private let storage: HugeBuffer
     var panelCount: Int { (n + 15) / 16 }
+    /// The panels as floats, when they are f32.
+    var panels: UnsafeMutablePointer<Float>? { type == .f32 ? base.assumingMemoryBound(to: Float.self) : nil }
 
-    /// Weights the packed form of an (n, k) matrix takes: an even number of panels, since the
-    /// AVX-512 kernels read them in pairs (a multiple of 16 floats, so slices stay 64-byte aligned).
-    static func elements(n: Int, k: Int) -> Int { ((n + 31) / 32) * 32 * k }
-
-    /// Floats of storage the packed form of an (n, k) matrix of `type` takes.
-    static func floats(n: Int, k: Int, type: WeightType = .f32) -> Int { elements(n: n, k: k) * type.bytes / 4 }
+    /// Floats of storage the packed form of an (n, k) matrix of `type` takes: an even number of
+    /// panels, since the AVX-512 kernels read them in pairs (a multiple of 16 floats, so slices
+    /// stay 64-byte aligned). Block types need k a multiple of 32.
+    static func floats(n: Int, k: Int, type: WeightType = .f32) -> Int {
+        let panels = (n + 31) / 32 * 2
+        switch type {
+        case .f32: return panels * F32Panel.panelBytes(k: k) / 4
+        case .bf16: return panels * BF16Panel.panelBytes(k: k) / 4
+        case .q4: return panels * Q4Panel.panelBytes(k: k) / 4
+        case .q8: return panels * Q8Panel.panelBytes(k: k) / 4
+        }
+    }
 
     /// Packs the row-major (n, k) matrix at `weight` into memory of its own.
     public convenience init(_ weight: UnsafePointer<Float>, n: Int, k: Int, type: WeightType = .f32) {
         self.init(weight, n: n, k: k, type: type, in: HugeBuffer(floats: Self.floats(n: n, k: k, type: type)), at: 0)
     }
 
-    /// Packs the row-major (n, k) matrix at `weight` into `storage` from float `offset` on, which
-    /// must hold `floats(n:k:type:)` zeroed floats there. `packed`, when given, hears of each
-    /// block of source rows once it is packed (as a range of the source's floats), so the caller
-    /// can let the source go a block at a time rather than hold two whole copies of a large matrix.
-    init(_ weight: UnsafePointer<Float>, n: Int, k: Int, type: WeightType, in storage: HugeBuffer, at offset: Int,
-         packed: ((Range<Int>) -> Void)? = nil) {
+    /// Memory of `type` for an (n, k) matrix in `storage` from float `offset` on.
+    private init(n: Int, k: Int, type: WeightType, in storage: HugeBuffer, at offset: Int) {
         precondition(offset + Self.floats(n: n, k: k, type: type) <= storage.count, "packed matrix past its storage")
+        precondition(!type.isBlocks || k % 32 == 0, "block panels need whole blocks of 32")
         self.n = n
         self.k = k
+        self.type = type
         self.storage = storage
-        switch type {
-        case .f32:
-            panels = storage.base + offset
-            halfPanels = nil
-        case .bf16:
-            panels = nil
-            halfPanels = UnsafeMutableRawPointer(storage.base + offset)
-                .bindMemory(to: UInt16.self, capacity: Self.elements(n: n, k: k))
-        }
+        base = UnsafeMutableRawPointer(storage.base + offset)
+    }
+
+    /// Packs the row-major (n, k) matrix at `weight` as f32 or bf16 into `storage` from float
+    /// `offset` on, which must hold `floats(n:k:type:)` zeroed floats there. `packed`, when given,
+    /// hears of each block of source rows once it is packed (as a range of the source's floats),
+    /// so the caller can let the source go a block at a time rather than hold two whole copies.
+    convenience init(_ weight: UnsafePointer<Float>, n: Int, k: Int, type: WeightType, in storage: HugeBuffer,
+                     at offset: Int, packed: ((Range<Int>) -> Void)? = nil) {
+        precondition(!type.isBlocks, "block panels are packed from a file's blocks")
+        self.init(n: n, k: k, type: type, in: storage, at: offset)
         let block = 1024
         for first in stride(from: 0, to: n, by: block) {
             for row in first..<min(n, first + block) {
                 let at = (row / 16) * 16 * k + row % 16
                 let src = weight + row * k
-                if let panels {
+                if type == .f32 {
+                    let panels = base.assumingMemoryBound(to: Float.self)
                     for kk in 0..<k { panels[at + kk * 16] = src[kk] }
-                } else if let halfPanels {
-                    for kk in 0..<k { halfPanels[at + kk * 16] = bf16Bits(src[kk]) }
+                } else {
+                    let halves = base.assumingMemoryBound(to: UInt16.self)
+                    for kk in 0..<k { halves[at + kk * 16] = bf16Bits(src[kk]) }
                 }
             }
             packed?((first * k)..<(min(n, first + block) * k))
+        }
+    }
+
+    /// Packs a matrix whose rows are GGUF blocks (`rows[r]`: row r's type and first block) as
+    /// `type` (q4 for Q4_0 and Q4_1 rows, q8 for Q8_0 rows) into `storage` from float `offset` on.
+    convenience init(blockRows rows: [(type: GGMLType, bytes: UnsafeRawPointer)], k: Int, type: WeightType,
+                     in storage: HugeBuffer, at offset: Int) {
+        self.init(n: rows.count, k: k, type: type, in: storage, at: offset)
+        switch type {
+        case .q4: packBlocks(Q4Panel.self, rows)
+        case .q8: packBlocks(Q8Panel.self, rows)
+        case .f32, .bf16: preconditionFailure("\(type) panels are packed from floats")
+        }
+    }
+
+    private func packBlocks<F: BlockPanelFormat>(_: F.Type, _ rows: [(type: GGMLType, bytes: UnsafeRawPointer)]) {
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 32) { codes in
+            for (r, row) in rows.enumerated() {
+                let panel = base + (r / 16) * F.panelBytes(k: k), lane = r % 16
+                let stride = row.type.layout!.blockBytes
+                for b in 0..<(k / 32) {
+                    let (scale, offset) = GGUFDequantize.codes(row.type, row.bytes + b * stride, into: codes.baseAddress!)
+                    let block = panel + b * F.blockBytes
+                    block.storeBytes(of: scale, toByteOffset: 4 * lane, as: Float.self)
+                    block.storeBytes(of: offset, toByteOffset: 64 + 4 * lane, as: Float.self)
+                    for j in 0..<32 { F.setCode(block + 128, j, lane, Int(codes[j])) }
+                }
+            }
         }
     }
 
@@ -93,51 +121,16 @@ public final class PackedMatrix: @unchecked Sendable {
 
     /// Row `row` of W (k floats) into `into`.
     func row(_ row: Int, into: UnsafeMutablePointer<Float>) {
-        let at = (row / 16) * 16 * k + row % 16
-        if let panels {
-            for kk in 0..<k { into[kk] = panels[at + kk * 16] }
-        } else if let halfPanels {
-            for kk in 0..<k { into[kk] = UInt16.float(halfPanels, at + kk * 16) }
+        func read<F: PanelFormat>(_: F.Type) {
+            let panel = UnsafeRawPointer(base + (row / 16) * F.panelBytes(k: k))
+            for kk in 0..<k { into[kk] = F.value(panel, kk, row % 16) }
         }
-    }
-}
-
-/// The bf16 nearest to `x` (ties to even), as its bits; a NaN stays a NaN.
-@inline(__always)
-func bf16Bits(_ x: Float) -> UInt16 {
-    if x.isNaN { return 0x7FC0 }
-    let bits = x.bitPattern
-    return UInt16(truncatingIfNeeded: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
-}
-
-/// Whether every value is a bf16 value (its low 16 bits zero): packing them as bf16 loses nothing.
-func allBF16(_ values: UnsafePointer<Float>, count: Int) -> Bool {
-    let bits = UnsafeRawPointer(values).assumingMemoryBound(to: UInt32.self)
-    var low: UInt32 = 0
-    for i in 0..<count { low |= bits[i] }
-    return low & 0xFFFF == 0
-}
-
-/// A scalar a panel may hold, read as f32: Float as it is, UInt16 as the bits of a bf16.
-protocol PanelScalar {
-    /// Eight consecutive values from `p + i`, as f32.
-    static func vector(_ p: UnsafePointer<Self>, _ i: Int) -> SIMD8<Float>
-    /// The value at `p + i`, as f32.
-    static func float(_ p: UnsafePointer<Self>, _ i: Int) -> Float
-}
-
-extension Float: PanelScalar {
-    @inline(__always) static func vector(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> { load8(p, i) }
-    @inline(__always) static func float(_ p: UnsafePointer<Float>, _ i: Int) -> Float { p[i] }
-}
-
-extension UInt16: PanelScalar {
-    @inline(__always) static func vector(_ p: UnsafePointer<UInt16>, _ i: Int) -> SIMD8<Float> {
-        let half = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<UInt16>.self)
-        return unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: half) &<< 16, to: SIMD8<Float>.self)
-    }
-    @inline(__always) static func float(_ p: UnsafePointer<UInt16>, _ i: Int) -> Float {
-        Float(bitPattern: UInt32(p[i]) << 16)
+        switch type {
+        case .f32: read(F32Panel.self)
+        case .bf16: read(BF16Panel.self)
+        case .q4: read(Q4Panel.self)
+        case .q8: read(Q8Panel.self)
+        }
     }
 }
 
@@ -151,13 +144,25 @@ public func packedMatmulScratch(rows: Int, k: Int) -> Int { packedRowsCount512(r
 public func packedMatmul(out: UnsafeMutablePointer<Float>, ldo: Int, x: UnsafePointer<Float>, rows R: Int,
                          weight: PackedMatrix, accumulate: Bool, kernel: KernelPath = .best,
                          scratch: UnsafeMutablePointer<Float>? = nil) {
-    guard let f32 = weight.panels else {
-        // bf16 panels: the AVX2 kernels (which every AVX-512 CPU runs too) or the portable one
-        packedMatmul(out: out, ldo: ldo, x: x, rows: R, panels: UnsafePointer(weight.halfPanels!), k: weight.k,
-                     n: weight.n, accumulate: accumulate, vector: kernel != .portable)
+    let vector = kernel != .portable
+    let base = UnsafeRawPointer(weight.base)
+    switch weight.type {
+    // the other types run the AVX2 kernels (which every AVX-512 CPU runs too) or the portable one
+    case .bf16:
+        packedMatmul(BF16Panel.self, out: out, ldo: ldo, x: x, rows: R, panels: base, k: weight.k, n: weight.n,
+                     accumulate: accumulate, vector: vector)
         return
+    case .q4:
+        packedMatmul(Q4Panel.self, out: out, ldo: ldo, x: x, rows: R, panels: base, k: weight.k, n: weight.n,
+                     accumulate: accumulate, vector: vector)
+        return
+    case .q8:
+        packedMatmul(Q8Panel.self, out: out, ldo: ldo, x: x, rows: R, panels: base, k: weight.k, n: weight.n,
+                     accumulate: accumulate, vector: vector)
+        return
+    case .f32: break
     }
-    let panelBase = UnsafePointer(f32)
+    let panelBase = UnsafePointer(weight.panels!)
     let K = weight.k, N = weight.n, panels = weight.panelCount
     if kernel == .avx512 {
         func run(_ packed: UnsafeMutablePointer<Float>) {
@@ -175,38 +180,58 @@ public func packedMatmul(out: UnsafeMutablePointer<Float>, ldo: Int, x: UnsafePo
         }
         return
     }
-    packedMatmul(out: out, ldo: ldo, x: x, rows: R, panels: panelBase, k: K, n: N, accumulate: accumulate,
-                 vector: kernel != .portable)
+    packedMatmul(F32Panel.self, out: out, ldo: ldo, x: x, rows: R, panels: base, k: K, n: N, accumulate: accumulate,
+                 vector: vector)
 }
 
-/// `packedMatmul` on panels of f32 or bf16, with the AVX2 kernels (`vector`) or the portable one.
+/// `packedMatmul` on panels of format `F`, with the AVX2 kernels (`vector`) or the portable one.
 @inline(__always)
-private func packedMatmul<W: PanelScalar>(out: UnsafeMutablePointer<Float>, ldo: Int, x: UnsafePointer<Float>, rows R: Int,
-                                          panels panelBase: UnsafePointer<W>, k K: Int, n N: Int, accumulate: Bool,
-                                          vector: Bool) {
-    let panels = (N + 15) / 16
+private func packedMatmul<F: PanelFormat>(_: F.Type, out: UnsafeMutablePointer<Float>, ldo: Int, x: UnsafePointer<Float>,
+                                          rows R: Int, panels base: UnsafeRawPointer, k K: Int, n N: Int,
+                                          accumulate: Bool, vector: Bool) {
+    let panels = (N + 15) / 16, stride = F.panelBytes(k: K)
     if !vector {
         parallelFor(R) { rows in
-            for i in rows { panelsPortable(out: out + i * ldo, x: x + i * K, panels: panelBase, k: K, n: N, accumulate: accumulate) }
+            for i in rows {
+                panelsPortable(F.self, out: out + i * ldo, x: x + i * K, panels: base, k: K, n: N, accumulate: accumulate)
+            }
         }
         return
     }
     // Groups of 4 panels: the one-row kernel needs 8 independent chains to keep both FMA units busy.
     let groups = (panels + 3) / 4
+    // With a tile of rows or more, a panel not in f32 is widened once into f32 for all of them
+    // rather than once per tile: the same values, so the same bits.
+    let widenFirst = F.self != F32Panel.self && R >= 6
     // a thread is worth waking for about 64k multiply-adds (a group is 64 columns)
     parallelFor(groups, grain: max(1, 65_536 / max(1, R * K * 64))) { range in
+        if widenFirst {
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 * K) { buffer in
+                let wide = UnsafeRawPointer(buffer.baseAddress!)
+                for p in (range.lowerBound * 4)..<min(panels, range.upperBound * 4) {
+                    F.widen(base + p * stride, K, into: buffer.baseAddress!)
+                    var i = 0
+                    while i + 6 <= R {
+                        tile6x16(F32Panel.self, out, ldo, x + i * K, K, wide, i, p * 16, N, accumulate)
+                        i += 6
+                    }
+                    for i in i..<R { tile1x16(F32Panel.self, out, ldo, x + i * K, wide, K, i, p * 16, N, accumulate) }
+                }
+            }
+            return
+        }
         for group in range {
             let p0 = group * 4, p1 = min(panels, p0 + 4)
             var i = 0
             while i + 6 <= R {
-                for p in p0..<p1 { tile6x16(out, ldo, x + i * K, K, panelBase + p * 16 * K, i, p * 16, N, accumulate) }
+                for p in p0..<p1 { tile6x16(F.self, out, ldo, x + i * K, K, base + p * stride, i, p * 16, N, accumulate) }
                 i += 6
             }
             while i < R {
                 if p1 - p0 == 4 {
-                    tile1x64(out, ldo, x + i * K, panelBase + p0 * 16 * K, K, i, p0 * 16, N, accumulate)
+                    tile1x64(F.self, out, ldo, x + i * K, base + p0 * stride, stride, K, i, p0 * 16, N, accumulate)
                 } else {
-                    for p in p0..<p1 { tile1x16(out, ldo, x + i * K, panelBase + p * 16 * K, K, i, p * 16, N, accumulate) }
+                    for p in p0..<p1 { tile1x16(F.self, out, ldo, x + i * K, base + p * stride, K, i, p * 16, N, accumulate) }
                 }
                 i += 1
             }
@@ -226,15 +251,14 @@ private func put(_ o: UnsafeMutablePointer<Float>, _ at: Int, _ v: SIMD8<Float>,
 
 /// Six rows of x against one 16-column panel.
 @inline(__always)
-private func tile6x16<W: PanelScalar>(_ o: UnsafeMutablePointer<Float>, _ ldo: Int, _ x: UnsafePointer<Float>, _ K: Int,
-                                      _ w: UnsafePointer<W>, _ row: Int, _ col: Int, _ N: Int, _ accumulate: Bool) {
+private func tile6x16<F: PanelFormat>(_: F.Type, _ o: UnsafeMutablePointer<Float>, _ ldo: Int, _ x: UnsafePointer<Float>,
+                                      _ K: Int, _ w: UnsafeRawPointer, _ row: Int, _ col: Int, _ N: Int, _ accumulate: Bool) {
     var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
     var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
     var a40 = SIMD8<Float>(), a41 = SIMD8<Float>(), a50 = SIMD8<Float>(), a51 = SIMD8<Float>()
     let x0 = x, x1 = x0 + K, x2 = x1 + K, x3 = x2 + K, x4 = x3 + K, x5 = x4 + K
-    var wk = w
     for k in 0..<K {
-        let w0 = W.vector(wk, 0), w1 = W.vector(wk, 8)
+        let (w0, w1) = F.column(w, k)
         var b = SIMD8<Float>(repeating: x0[k])
         a00 = a00.addingProduct(b, w0); a01 = a01.addingProduct(b, w1)
         b = SIMD8<Float>(repeating: x1[k])
@@ -247,7 +271,6 @@ private func tile6x16<W: PanelScalar>(_ o: UnsafeMutablePointer<Float>, _ ldo: I
         a40 = a40.addingProduct(b, w0); a41 = a41.addingProduct(b, w1)
         b = SIMD8<Float>(repeating: x5[k])
         a50 = a50.addingProduct(b, w0); a51 = a51.addingProduct(b, w1)
-        wk += 16
     }
     let valid = N - col
     var at = row * ldo + col
@@ -259,20 +282,22 @@ private func tile6x16<W: PanelScalar>(_ o: UnsafeMutablePointer<Float>, _ ldo: I
     put(o, at, a50, valid, accumulate); put(o, at + 8, a51, valid - 8, accumulate)
 }
 
-/// One row of x against four consecutive panels (64 columns): 8 independent chains.
+/// One row of x against four consecutive panels (64 columns, `stride` bytes apart): 8 independent chains.
 @inline(__always)
-private func tile1x64<W: PanelScalar>(_ o: UnsafeMutablePointer<Float>, _ ldo: Int, _ x: UnsafePointer<Float>,
-                                      _ w: UnsafePointer<W>, _ K: Int, _ row: Int, _ col: Int, _ N: Int, _ accumulate: Bool) {
+private func tile1x64<F: PanelFormat>(_: F.Type, _ o: UnsafeMutablePointer<Float>, _ ldo: Int, _ x: UnsafePointer<Float>,
+                                      _ w: UnsafeRawPointer, _ stride: Int, _ K: Int, _ row: Int, _ col: Int, _ N: Int,
+                                      _ accumulate: Bool) {
     var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
     var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
-    let w0 = w, w1 = w0 + 16 * K, w2 = w1 + 16 * K, w3 = w2 + 16 * K
+    let w0 = w, w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride
     for k in 0..<K {
         let b = SIMD8<Float>(repeating: x[k])
-        let o = k * 16
-        a0 = a0.addingProduct(b, W.vector(w0, o)); a1 = a1.addingProduct(b, W.vector(w0, o + 8))
-        a2 = a2.addingProduct(b, W.vector(w1, o)); a3 = a3.addingProduct(b, W.vector(w1, o + 8))
-        a4 = a4.addingProduct(b, W.vector(w2, o)); a5 = a5.addingProduct(b, W.vector(w2, o + 8))
-        a6 = a6.addingProduct(b, W.vector(w3, o)); a7 = a7.addingProduct(b, W.vector(w3, o + 8))
+        let (c0, c1) = F.column(w0, k), (c2, c3) = F.column(w1, k)
+        let (c4, c5) = F.column(w2, k), (c6, c7) = F.column(w3, k)
+        a0 = a0.addingProduct(b, c0); a1 = a1.addingProduct(b, c1)
+        a2 = a2.addingProduct(b, c2); a3 = a3.addingProduct(b, c3)
+        a4 = a4.addingProduct(b, c4); a5 = a5.addingProduct(b, c5)
+        a6 = a6.addingProduct(b, c6); a7 = a7.addingProduct(b, c7)
     }
     let at = row * ldo + col, valid = N - col
     put(o, at, a0, valid, accumulate); put(o, at + 8, a1, valid - 8, accumulate)
@@ -283,25 +308,26 @@ private func tile1x64<W: PanelScalar>(_ o: UnsafeMutablePointer<Float>, _ ldo: I
 
 /// One row of x against one panel.
 @inline(__always)
-private func tile1x16<W: PanelScalar>(_ o: UnsafeMutablePointer<Float>, _ ldo: Int, _ x: UnsafePointer<Float>,
-                                      _ w: UnsafePointer<W>, _ K: Int, _ row: Int, _ col: Int, _ N: Int, _ accumulate: Bool) {
+private func tile1x16<F: PanelFormat>(_: F.Type, _ o: UnsafeMutablePointer<Float>, _ ldo: Int, _ x: UnsafePointer<Float>,
+                                      _ w: UnsafeRawPointer, _ K: Int, _ row: Int, _ col: Int, _ N: Int, _ accumulate: Bool) {
     var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
-    let w0 = w
     for k in 0..<K {
         let b = SIMD8<Float>(repeating: x[k])
-        a0 = a0.addingProduct(b, W.vector(w0, k * 16)); a1 = a1.addingProduct(b, W.vector(w0, k * 16 + 8))
+        let (c0, c1) = F.column(w, k)
+        a0 = a0.addingProduct(b, c0); a1 = a1.addingProduct(b, c1)
     }
     let at = row * ldo + col, valid = N - col
     put(o, at, a0, valid, accumulate); put(o, at + 8, a1, valid - 8, accumulate)
 }
 
 /// One row of out (+)= x · Wᵀ in scalar fused multiply-adds, each element the same chain.
-private func panelsPortable<W: PanelScalar>(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, panels: UnsafePointer<W>,
-                                            k K: Int, n N: Int, accumulate: Bool) {
+private func panelsPortable<F: PanelFormat>(_: F.Type, out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
+                                            panels: UnsafeRawPointer, k K: Int, n N: Int, accumulate: Bool) {
+    let stride = F.panelBytes(k: K)
     for col in 0..<N {
-        let w = panels + (col / 16) * 16 * K + col % 16
+        let panel = panels + (col / 16) * stride, lane = col % 16
         var acc: Float = 0
-        for kk in 0..<K { acc = acc.addingProduct(x[kk], W.float(w, kk * 16)) }
+        for kk in 0..<K { acc = acc.addingProduct(x[kk], F.value(panel, kk, lane)) }
         out[col] = accumulate ? out[col] + acc : acc
     }
 }

@@ -11,28 +11,39 @@ public final class DecodeWeights: @unchecked Sendable {
     let head: PackedMatrix
     /// Whether token embeddings are read from the packed lm_head (tied weights, source released).
     let embeddingFromHead: Bool
-    /// How the matrices are kept.
-    public let type: WeightType
+    /// How each matrix is kept, in `matrices` order.
+    public let types: [WeightType]
+    /// Bytes the packed matrices take.
+    private let packedBytes: Int
 
-    /// Packs `weights` as `type`; with `releasingSource`, their matrices are given back to the
-    /// system as they are packed and `weights` can no longer train or be saved.
-    public init(_ weights: ModelWeights, type: WeightType = .f32, releasingSource: Bool = false) {
+    /// Packs `weights` as `choice` says (`types(_:for:)`); with `releasingSource`, their matrices
+    /// are given back to the system as they are packed and `weights` can no longer train or be saved.
+    public init(_ weights: ModelWeights, _ choice: WeightTypeChoice = .f32, releasingSource: Bool = false) {
         let c = weights.config, w = weights.data
         self.weights = weights
-        self.type = type
-        let shapes = Self.matrices(weights.layout)
+        let shapes = Self.matrices(weights.layout), plan = Self.plan(choice, for: weights)
+        let types = plan.map(\.type)
+        self.types = types
+        let sizes = zip(shapes, types).map { PackedMatrix.floats(n: $0.n, k: $0.k, type: $1) }
+        packedBytes = sizes.reduce(0, +) * MemoryLayout<Float>.size
         // one allocation for all of them: a decode step streams every matrix, so the model's whole
         // weight set wants huge pages, not just its largest matrices
-        let storage = HugeBuffer(floats: shapes.reduce(0) { $0 + PackedMatrix.floats(n: $1.n, k: $1.k, type: type) })
+        let storage = HugeBuffer(floats: sizes.reduce(0, +))
         var offset = 0
-        let packed = shapes.map { shape in
-            defer { offset += PackedMatrix.floats(n: shape.n, k: shape.k, type: type) }
+        let packed = shapes.indices.map { i in
+            let shape = shapes[i]
+            defer { offset += sizes[i] }
             let release: ((Range<Int>) -> Void)? = releasingSource ? { rows in
                 weights.release(floats: (shape.offset + rows.lowerBound)..<(shape.offset + rows.upperBound))
             } : nil
-            return PackedMatrix(UnsafePointer(w + shape.offset), n: shape.n, k: shape.k, type: type, in: storage,
+            if let blocks = plan[i].blocks {
+                defer { release?(0..<(shape.n * shape.k)) }
+                return PackedMatrix(blockRows: blocks, k: shape.k, type: types[i], in: storage, at: offset)
+            }
+            return PackedMatrix(UnsafePointer(w + shape.offset), n: shape.n, k: shape.k, type: types[i], in: storage,
                                 at: offset, packed: release)
         }
+        if releasingSource { weights.blockRows = nil }
         layers = (0..<c.numHiddenLayers).map { l in
             (qkv: packed[4 * l], o: packed[4 * l + 1], gateUp: packed[4 * l + 2], down: packed[4 * l + 3])
         }
@@ -55,17 +66,42 @@ public final class DecodeWeights: @unchecked Sendable {
 
     /// Bytes decoding reads: the packed matrices, and from the weights the norm gains and an
     /// embedding not read from the packed lm_head.
-    public var bytes: Int { Self.floats(config: config, type: type, embeddingFromHead: embeddingFromHead) * MemoryLayout<Float>.size }
+    public var bytes: Int {
+        let c = config
+        let floats = (2 * c.numHiddenLayers + 1) * c.hiddenSize + (embeddingFromHead ? 0 : c.vocabSize * c.hiddenSize)
+        return packedBytes + floats * MemoryLayout<Float>.size
+    }
 
-    /// The type `choice` resolves to for `weights`: `auto` is bf16 when every matrix value is a
-    /// bf16 value (a bf16 checkpoint), which loses nothing, else f32.
-    public static func type(_ choice: WeightTypeChoice, for weights: ModelWeights) -> WeightType {
-        switch choice {
-        case .f32: return .f32
-        case .bf16: return .bf16
-        case .auto:
-            let lossless = matrices(weights.layout).allSatisfy { allBF16(weights.data + $0.offset, count: $0.n * $0.k) }
-            return lossless ? .bf16 : .f32
+    /// The types the matrices are kept in, as `--progress` names them: "f32", "q4_1 and q8_0".
+    public var typeName: String {
+        WeightType.allCases.filter(types.contains).map(\.rawValue).joined(separator: " and ")
+    }
+
+    /// The type `choice` gives each matrix, in `matrices` order: `f32` and `bf16` every matrix;
+    /// `auto` keeps a GGUF file's Q4_0, Q4_1 and Q8_0 blocks as they are, and takes bf16 for a
+    /// matrix whose values are all bf16 values, else f32: each choice loses nothing.
+    public static func types(_ choice: WeightTypeChoice, for weights: ModelWeights) -> [WeightType] {
+        plan(choice, for: weights).map(\.type)
+    }
+
+    /// `types`, with the block rows each block-typed matrix is packed from.
+    private static func plan(_ choice: WeightTypeChoice, for weights: ModelWeights)
+        -> [(type: WeightType, blocks: [(type: GGMLType, bytes: UnsafeRawPointer)]?)] {
+        matrices(weights.layout).map { shape in
+            let values = weights.data + shape.offset
+            switch choice {
+            case .f32: return (.f32, nil)
+            case .bf16: return (.bf16, nil)
+            case .auto:
+                // blocks only while they still read back as the weights (not after training)
+                if let source = weights.blockRows?.rows(offset: shape.offset, n: shape.n, k: shape.k),
+                   source.rows.indices.allSatisfy({
+                       GGUFBlockRows.matches(source.rows[$0], values: values + $0 * shape.k, k: shape.k)
+                   }) {
+                    return (source.type, source.rows)
+                }
+                return (allBF16(values, count: shape.n * shape.k) ? .bf16 : .f32, nil)
+            }
         }
     }
 
@@ -89,7 +125,8 @@ public final class DecodeWeights: @unchecked Sendable {
 
 /// `--dtype`: how decoding keeps a model's weight matrices.
 public enum WeightTypeChoice: String, Sendable, CaseIterable {
-    /// bf16 when the checkpoint's values are all bf16 values, else f32.
+    /// Whatever loses nothing and reads fewest bytes, matrix by matrix: a GGUF file's Q4_0, Q4_1
+    /// and Q8_0 blocks as they are, bf16 for bf16 values, else f32.
     case auto
     /// Always f32.
     case f32

@@ -8,9 +8,14 @@ public enum MemoryEstimate {
     /// `capacity` tokens, and the buffers of a step.
     public static func sampling(config c: LlamaConfig, weights: WeightType = .f32, sequences: Int, capacity: Int) -> Int {
         // sample gives the weights up for their packed copy (a tied embedding then read from it)
-        var floats = DecodeWeights.floats(config: c, type: weights, embeddingFromHead: c.tieWordEmbeddings)
-        floats += sequences * 2 * InferenceSession.slotFloats(config: c, capacity: capacity)
-        return floats * MemoryLayout<Float>.size + stepBytes(config: c, rows: sequences, capacity: capacity)
+        let model = DecodeWeights.floats(config: c, type: weights, embeddingFromHead: c.tieWordEmbeddings)
+        return sampling(config: c, modelBytes: model * MemoryLayout<Float>.size, sequences: sequences, capacity: capacity)
+    }
+
+    /// `sampling` with the model already packed, taking `modelBytes` (`DecodeWeights.bytes`).
+    public static func sampling(config c: LlamaConfig, modelBytes: Int, sequences: Int, capacity: Int) -> Int {
+        let caches = sequences * 2 * InferenceSession.slotFloats(config: c, capacity: capacity)
+        return modelBytes + caches * MemoryLayout<Float>.size + stepBytes(config: c, rows: sequences, capacity: capacity)
     }
 
     /// Bytes of a decoding step's buffers: one row per decoded sequence plus the prompt tokens a

@@ -10,6 +10,9 @@ public final class ModelWeights: @unchecked Sendable {
     /// Whether some matrices were given back to the system (`DecodeWeights(releasingSource:)`):
     /// such weights can still decode through their packed copy, but not train or be saved.
     public private(set) var matricesReleased = false
+    /// The GGUF blocks these weights were read from, which decoding may keep in place of their
+    /// f32 values (`DecodeWeights`, which checks they still read back as `data`); nil otherwise.
+    var blockRows: GGUFBlockRows?
 
     /// Zero-filled parameters for `config`.
     public init(config: LlamaConfig) {

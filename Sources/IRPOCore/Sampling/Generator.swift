@@ -14,8 +14,7 @@ public struct GenerationOptions: Sendable {
     public var stops: [String]
     /// Most sequences decoded together in one step.
     public var batchSize: Int
-    /// How decoding keeps the weight matrices (`--dtype`); every choice decodes a bf16
-    /// checkpoint to the same bits.
+    /// How decoding keeps the weight matrices (`--dtype`); auto decodes to the bits of f32.
     public var weightType: WeightTypeChoice = .auto
     /// Token ids that end a completion besides config.json's eos_token_id (generation_config.json's
     /// list); the EOS scored into `logprob` stays config.json's first, the one dpo-train appends.
@@ -148,8 +147,7 @@ public final class Generator {
     /// The packed model, made once.
     private var decodeWeights: DecodeWeights {
         if let packed { return packed }
-        let made = DecodeWeights(weights, type: DecodeWeights.type(options.weightType, for: weights),
-                                 releasingSource: releasingWeights)
+        let made = DecodeWeights(weights, options.weightType, releasingSource: releasingWeights)
         packed = made
         return made
     }
@@ -164,7 +162,7 @@ public final class Generator {
 
     /// Called when a cache is set up (the first problem, or a longer one later) with the
     /// tokens each slot holds and the most slots it may allocate, before any decoding in it.
-    public var onCacheSized: ((_ capacity: Int, _ slots: Int, _ weights: WeightType) -> Void)?
+    public var onCacheSized: ((_ capacity: Int, _ slots: Int, _ model: DecodeWeights) -> Void)?
 
     /// The most tokens generated after a prompt of `promptTokens` tokens and a completion prefix
     /// of `prefixTokens`: `maxTokens`, fewer when the context has less room left.
@@ -215,7 +213,7 @@ public final class Generator {
             let cap = min(weights.config.maxPositionEmbeddings, max(64, (max(needed, problem.context.count) + 63) / 64 * 64,
                                                                    session?.capacity ?? 0))
             session = InferenceSession(model: decodeWeights, slots: slotCount, capacity: cap)
-            onCacheSized?(cap, slotCount, decodeWeights.type)
+            onCacheSized?(cap, slotCount, decodeWeights)
             freeSlots = Array((0..<slotCount).reversed())
         }
         guard problems.count < window else { return false }

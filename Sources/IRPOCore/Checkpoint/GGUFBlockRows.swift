@@ -1,0 +1,73 @@
+// Where a GGUF checkpoint's block-quantised matrices lie in its memory-mapped file, row by row in
+// our layout, so that decoding can keep the file's 4- and 8-bit blocks (PanelFormats.swift)
+// rather than the f32 values the load made of them.
+
+/// The Q4_0, Q4_1 and Q8_0 tensors of a loaded GGUF file, by where their values sit among the
+/// model's parameters. Holds the file mapped while it lives.
+final class GGUFBlockRows: @unchecked Sendable {
+    /// One tensor: its parameters' float range, its rows' bytes, and the RoPE heads its rows were
+    /// permuted for (q and k), since our row r is then the file's row `storedRow(r)`.
+    struct Tensor {
+        let start: Int, rows: Int, columns: Int
+        let type: GGMLType
+        let bytes: UnsafeRawPointer
+        let ropeHeads: Int?
+
+        var rowBytes: Int { columns / 32 * type.layout!.blockBytes }
+
+        /// The file's row holding our row `r` (the inverse of `GGUFModel.unpermuteRoPERows`).
+        func storedRow(_ r: Int) -> Int {
+            guard let heads = ropeHeads else { return r }
+            let hs = rows / heads, half = hs / 2
+            let h = r / hs, j = (r % hs) / half, i = r % half
+            return h * hs + 2 * i + j
+        }
+    }
+
+    /// The ggml types whose blocks decoding can keep, and the panel type each packs into.
+    static let panelTypes: [GGMLType: WeightType] = [.q4_0: .q4, .q4_1: .q4, .q8_0: .q8]
+
+    private let file: GGUFFile
+    private let tensors: [Tensor]
+
+    /// The block tensors of `file` among `tensors`, nil when there are none.
+    init?(file: GGUFFile, tensors: [Tensor]) {
+        guard !tensors.isEmpty else { return nil }
+        self.file = file
+        self.tensors = tensors.sorted { $0.start < $1.start }
+    }
+
+    /// The rows of the (n, k) parameter matrix at float `offset` as blocks, and the panel type they
+    /// pack into; nil unless every row lies in a block tensor of k columns and one panel type.
+    func rows(offset: Int, n: Int, k: Int) -> (type: WeightType, rows: [(type: GGMLType, bytes: UnsafeRawPointer)])? {
+        guard n > 0, k % 32 == 0 else { return nil }
+        var rows: [(type: GGMLType, bytes: UnsafeRawPointer)] = []
+        rows.reserveCapacity(n)
+        var panelType: WeightType?
+        var t = 0
+        for r in 0..<n {
+            let at = offset + r * k
+            while t < tensors.count && tensors[t].start + tensors[t].rows * tensors[t].columns <= at { t += 1 }
+            guard t < tensors.count, tensors[t].start <= at, tensors[t].columns == k,
+                  let type = Self.panelTypes[tensors[t].type], panelType == nil || panelType == type else { return nil }
+            panelType = type
+            let tensor = tensors[t]
+            rows.append((tensor.type, tensor.bytes + tensor.storedRow((at - tensor.start) / k) * tensor.rowBytes))
+        }
+        return (panelType!, rows)
+    }
+
+    /// Whether block row `row` (of `k` values) reads back exactly as `values`, as the panels will
+    /// read it; a zero's sign may differ, which no product sees (a chain that starts at +0 and
+    /// adds ±0 stays +0).
+    static func matches(_ row: (type: GGMLType, bytes: UnsafeRawPointer), values: UnsafePointer<Float>, k: Int) -> Bool {
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 32) { codes in
+            let stride = row.type.layout!.blockBytes
+            for b in 0..<(k / 32) {
+                let (scale, offset) = GGUFDequantize.codes(row.type, row.bytes + b * stride, into: codes.baseAddress!)
+                for j in 0..<32 where offset.addingProduct(Float(codes[j]), scale) != values[32 * b + j] { return false }
+            }
+            return true
+        }
+    }
+}

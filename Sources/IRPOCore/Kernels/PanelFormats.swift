@@ -1,0 +1,155 @@
+// How a packed panel (16 rows of W, column k of the panel holding W[16p ..< 16p+16, k]) keeps its
+// weights, and how the decode kernels read them back as f32. Every format reads back exactly
+// the f32 values it was packed from, so the kernels' chains, and so their bits, are the same
+// whatever the format; only the bytes a decoded token streams change.
+
+/// How a model's weight matrices are kept for decoding.
+public enum WeightType: String, Sendable, CaseIterable {
+    /// 4 bytes a weight.
+    case f32
+    /// 2 bytes a weight, rounded to nearest even (exact for a bf16 checkpoint's values).
+    case bf16
+    /// GGUF's Q4_0 and Q4_1 blocks as the file stores them: a 4-bit code a weight, and a scale
+    /// and an offset for each 32 weights of a row.
+    case q4
+    /// GGUF's Q8_0 blocks as the file stores them: an 8-bit code a weight and a scale for each 32.
+    case q8
+
+    /// Whether the type keeps a GGUF file's blocks (only packable from them, never from floats).
+    public var isBlocks: Bool { self == .q4 || self == .q8 }
+}
+
+/// A way a panel keeps its weights, read back as f32 by the decode kernels.
+protocol PanelFormat {
+    /// Bytes one panel of `k` columns takes.
+    static func panelBytes(k: Int) -> Int
+    /// Column `k` of the panel at `panel`: its 16 weights as f32, rows 0-7 then 8-15.
+    static func column(_ panel: UnsafeRawPointer, _ k: Int) -> (SIMD8<Float>, SIMD8<Float>)
+    /// The weight of row `lane` (0-15) in column `k` of the panel at `panel`.
+    static func value(_ panel: UnsafeRawPointer, _ k: Int, _ lane: Int) -> Float
+}
+
+extension PanelFormat {
+    /// The panel at `panel` (`k` columns) as an f32 panel, into `out` (16·k floats).
+    @inline(__always) static func widen(_ panel: UnsafeRawPointer, _ k: Int, into out: UnsafeMutablePointer<Float>) {
+        for kk in 0..<k {
+            let (low, high) = column(panel, kk)
+            UnsafeMutableRawPointer(out + 16 * kk).storeBytes(of: low, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(out + 16 * kk + 8).storeBytes(of: high, as: SIMD8<Float>.self)
+        }
+    }
+}
+
+/// f32 weights, as they are.
+enum F32Panel: PanelFormat {
+    static func panelBytes(k: Int) -> Int { 64 * k }
+    @inline(__always) static func column(_ panel: UnsafeRawPointer, _ k: Int) -> (SIMD8<Float>, SIMD8<Float>) {
+        let p = panel + 64 * k
+        return (p.loadUnaligned(as: SIMD8<Float>.self), p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+    }
+    @inline(__always) static func value(_ panel: UnsafeRawPointer, _ k: Int, _ lane: Int) -> Float {
+        panel.load(fromByteOffset: 4 * (16 * k + lane), as: Float.self)
+    }
+}
+
+/// bf16 weights: the high half of each f32, widened back by a shift.
+enum BF16Panel: PanelFormat {
+    static func panelBytes(k: Int) -> Int { 32 * k }
+    @inline(__always) static func column(_ panel: UnsafeRawPointer, _ k: Int) -> (SIMD8<Float>, SIMD8<Float>) {
+        let p = panel + 32 * k
+        return (widen(p.loadUnaligned(as: SIMD8<UInt16>.self)),
+                widen(p.loadUnaligned(fromByteOffset: 16, as: SIMD8<UInt16>.self)))
+    }
+    @inline(__always) static func value(_ panel: UnsafeRawPointer, _ k: Int, _ lane: Int) -> Float {
+        Float(bitPattern: UInt32(panel.load(fromByteOffset: 2 * (16 * k + lane), as: UInt16.self)) << 16)
+    }
+    @inline(__always) private static func widen(_ half: SIMD8<UInt16>) -> SIMD8<Float> {
+        unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: half) &<< 16, to: SIMD8<Float>.self)
+    }
+}
+
+/// The layout both block formats share: per 32 columns, the 16 rows' scales, their 16 offsets
+/// (f32), then the codes of the 32 columns. A weight is `fma(code, scale, offset)`: the code
+/// times the scale is exact in f32 (a 4- or 8-bit integer times a widened fp16), so this is the
+/// single rounding of ggml's dequantisation, and the value the f32 load of the file gives.
+protocol BlockPanelFormat: PanelFormat {
+    /// Bytes of codes one column of 16 rows takes.
+    static var codeBytes: Int { get }
+    /// The codes of column `k % 32`, from `codes` (the block's codes), as f32, rows 0-7 and 8-15.
+    static func codes(_ codes: UnsafeRawPointer, _ column: Int) -> (SIMD8<Float>, SIMD8<Float>)
+    /// The code of row `lane` in column `column` of the block's codes.
+    static func code(_ codes: UnsafeRawPointer, _ column: Int, _ lane: Int) -> Float
+    /// Stores `code` for row `lane` in column `column` of the block's codes.
+    static func setCode(_ codes: UnsafeMutableRawPointer, _ column: Int, _ lane: Int, _ code: Int)
+}
+
+extension BlockPanelFormat {
+    /// Bytes of one block: 16 scales, 16 offsets, 32 columns of codes.
+    static var blockBytes: Int { 128 + 32 * codeBytes }
+    static func panelBytes(k: Int) -> Int { k / 32 * blockBytes }
+    @inline(__always) static func column(_ panel: UnsafeRawPointer, _ k: Int) -> (SIMD8<Float>, SIMD8<Float>) {
+        let block = panel + (k >> 5) * blockBytes
+        let (c0, c1) = codes(block + 128, k & 31)
+        let s0 = block.loadUnaligned(as: SIMD8<Float>.self), s1 = block.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+        let o0 = block.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self)
+        let o1 = block.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
+        return (o0.addingProduct(c0, s0), o1.addingProduct(c1, s1))
+    }
+    @inline(__always) static func value(_ panel: UnsafeRawPointer, _ k: Int, _ lane: Int) -> Float {
+        let block = panel + (k >> 5) * blockBytes
+        let scale = block.load(fromByteOffset: 4 * lane, as: Float.self)
+        let offset = block.load(fromByteOffset: 64 + 4 * lane, as: Float.self)
+        return offset.addingProduct(code(block + 128, k & 31, lane), scale)
+    }
+}
+
+/// 4-bit codes (0-15): column c's byte j holds row j in its low nibble and row j + 8 in its high one.
+enum Q4Panel: BlockPanelFormat {
+    static var codeBytes: Int { 8 }
+    @inline(__always) static func codes(_ codes: UnsafeRawPointer, _ column: Int) -> (SIMD8<Float>, SIMD8<Float>) {
+        let wide = SIMD8<Int32>(truncatingIfNeeded: codes.loadUnaligned(fromByteOffset: 8 * column, as: SIMD8<UInt8>.self))
+        return (SIMD8<Float>(wide & 15), SIMD8<Float>(wide &>> 4))
+    }
+    @inline(__always) static func code(_ codes: UnsafeRawPointer, _ column: Int, _ lane: Int) -> Float {
+        let byte = codes.load(fromByteOffset: 8 * column + lane % 8, as: UInt8.self)
+        return Float(lane < 8 ? byte & 15 : byte >> 4)
+    }
+    static func setCode(_ codes: UnsafeMutableRawPointer, _ column: Int, _ lane: Int, _ code: Int) {
+        let at = 8 * column + lane % 8
+        let byte = codes.load(fromByteOffset: at, as: UInt8.self)
+        let nibble = UInt8(code & 15)
+        codes.storeBytes(of: lane < 8 ? (byte & 0xF0) | nibble : (byte & 0x0F) | nibble << 4, toByteOffset: at, as: UInt8.self)
+    }
+}
+
+/// 8-bit signed codes: column c's byte j holds row j.
+enum Q8Panel: BlockPanelFormat {
+    static var codeBytes: Int { 16 }
+    @inline(__always) static func codes(_ codes: UnsafeRawPointer, _ column: Int) -> (SIMD8<Float>, SIMD8<Float>) {
+        let p = codes + 16 * column
+        return (SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: p.loadUnaligned(as: SIMD8<Int8>.self))),
+                SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: p.loadUnaligned(fromByteOffset: 8, as: SIMD8<Int8>.self))))
+    }
+    @inline(__always) static func code(_ codes: UnsafeRawPointer, _ column: Int, _ lane: Int) -> Float {
+        Float(codes.load(fromByteOffset: 16 * column + lane, as: Int8.self))
+    }
+    static func setCode(_ codes: UnsafeMutableRawPointer, _ column: Int, _ lane: Int, _ code: Int) {
+        codes.storeBytes(of: Int8(code), toByteOffset: 16 * column + lane, as: Int8.self)
+    }
+}
+
+/// The bf16 nearest to `x` (ties to even), as its bits; a NaN stays a NaN.
+@inline(__always)
+func bf16Bits(_ x: Float) -> UInt16 {
+    if x.isNaN { return 0x7FC0 }
+    let bits = x.bitPattern
+    return UInt16(truncatingIfNeeded: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
+}
+
+/// Whether every value is a bf16 value (its low 16 bits zero): packing them as bf16 loses nothing.
+func allBF16(_ values: UnsafePointer<Float>, count: Int) -> Bool {
+    let bits = UnsafeRawPointer(values).assumingMemoryBound(to: UInt32.self)
+    var low: UInt32 = 0
+    for i in 0..<count { low |= bits[i] }
+    return low & 0xFFFF == 0
+}
