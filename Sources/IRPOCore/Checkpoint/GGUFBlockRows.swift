@@ -13,7 +13,7 @@ final class GGUFBlockRows: @unchecked Sendable {
         let bytes: UnsafeRawPointer
         let ropeHeads: Int?
 
-        var rowBytes: Int { columns / 32 * type.layout!.blockBytes }
+        var rowBytes: Int { columns / 32 * GGUFDequantize.codeBlockBytes(type) }
 
         /// The file's row holding our row `r` (the inverse of `GGUFModel.unpermuteRoPERows`).
         func storedRow(_ r: Int) -> Int {
@@ -62,12 +62,26 @@ final class GGUFBlockRows: @unchecked Sendable {
     /// adds ±0 stays +0).
     static func matches(_ row: (type: GGMLType, bytes: UnsafeRawPointer), values: UnsafePointer<Float>, k: Int) -> Bool {
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: 32) { codes in
-            let stride = row.type.layout!.blockBytes
+            let stride = GGUFDequantize.codeBlockBytes(row.type)
+            var same = true
             for b in 0..<(k / 32) {
                 let (scale, offset) = GGUFDequantize.codes(row.type, row.bytes + b * stride, into: codes.baseAddress!)
-                for j in 0..<32 where offset.addingProduct(Float(codes[j]), scale) != values[32 * b + j] { return false }
+                for j in 0..<32 { same = same && offset.addingProduct(Float(codes[j]), scale) == values[32 * b + j] }
             }
-            return true
+            return same
         }
+    }
+
+    /// Whether every row of `rows` matches its k values in the row-major matrix at `values`.
+    static func allMatch(_ rows: [(type: GGMLType, bytes: UnsafeRawPointer)], values: UnsafePointer<Float>, k: Int) -> Bool {
+        let chunks = ComputeThreads.count
+        var results = [Bool](repeating: true, count: chunks)
+        results.withUnsafeMutableBufferPointer { results in
+            let out = results.baseAddress!
+            parallelChunks(rows.count, grain: 256, maxChunks: chunks) { chunk, range in
+                out[chunk] = range.allSatisfy { matches(rows[$0], values: values + $0 * k, k: k) }
+            }
+        }
+        return !results.contains(false)
     }
 }

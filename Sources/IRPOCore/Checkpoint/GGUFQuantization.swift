@@ -91,25 +91,38 @@ enum GGUFDequantize {
         }
     }
 
+    /// Bytes of one Q4_0, Q4_1 or Q8_0 block (what `codes` reads), without a table lookup.
+    @inline(__always)
+    static func codeBlockBytes(_ type: GGMLType) -> Int {
+        switch type {
+        case .q8_0: return 34
+        case .q4_0: return 18
+        case .q4_1: return 20
+        default: preconditionFailure("no codes in ggml type \(type)")
+        }
+    }
+
     /// The 32 integer codes of the Q4_0, Q4_1 or Q8_0 block at `block` into `codes`, with the
     /// scale and offset that make value j `fma(codes[j], scale, offset)`: the code times the scale
     /// is exact in f32, so that is the one rounding `floats` makes, and the same value.
+    @inline(__always)
     static func codes(_ type: GGMLType, _ block: UnsafeRawPointer, into codes: UnsafeMutablePointer<Int32>)
         -> (scale: Float, offset: Float) {
-        let b = UnsafeBufferPointer(start: block.assumingMemoryBound(to: UInt8.self), count: type.layout!.blockBytes)
-        let d = half(b, 0)
+        let d = floatFromHalf(UInt16(littleEndian: block.loadUnaligned(as: UInt16.self)))
         switch type {
         case .q8_0:
-            for j in 0..<32 { codes[j] = Int32(Int8(bitPattern: b[2 + j])) }
+            for j in 0..<32 { codes[j] = Int32(block.load(fromByteOffset: 2 + j, as: Int8.self)) }
             return (d, 0)
         case .q4_0, .q4_1:
             let first = type == .q4_0 ? 2 : 4
             for j in 0..<16 {
-                codes[j] = Int32(b[first + j] & 0x0F)
-                codes[j + 16] = Int32(b[first + j] >> 4)
+                let q = block.load(fromByteOffset: first + j, as: UInt8.self)
+                codes[j] = Int32(q & 0x0F)
+                codes[j + 16] = Int32(q >> 4)
             }
             // (q − 8)·d = q·d − 8d, and 8d is exact
-            return (d, type == .q4_0 ? -8 * d : half(b, 2))
+            if type == .q4_0 { return (d, -8 * d) }
+            return (d, floatFromHalf(UInt16(littleEndian: block.loadUnaligned(fromByteOffset: 2, as: UInt16.self))))
         default:
             preconditionFailure("no codes in ggml type \(type)")
         }

@@ -93,17 +93,22 @@ public final class PackedMatrix: @unchecked Sendable {
         }
     }
 
+    /// Panels of 16 rows at a time, in parallel: each writes only its own panel's bytes.
     private func packBlocks<F: BlockPanelFormat>(_: F.Type, _ rows: [(type: GGMLType, bytes: UnsafeRawPointer)]) {
-        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 32) { codes in
-            for (r, row) in rows.enumerated() {
-                let panel = base + (r / 16) * F.panelBytes(k: k), lane = r % 16
-                let stride = row.type.layout!.blockBytes
-                for b in 0..<(k / 32) {
-                    let (scale, offset) = GGUFDequantize.codes(row.type, row.bytes + b * stride, into: codes.baseAddress!)
-                    let block = panel + b * F.blockBytes
-                    block.storeBytes(of: scale, toByteOffset: 4 * lane, as: Float.self)
-                    block.storeBytes(of: offset, toByteOffset: 64 + 4 * lane, as: Float.self)
-                    for j in 0..<32 { F.setCode(block + 128, j, lane, Int(codes[j])) }
+        let base = self.base, k = self.k
+        parallelFor(panelCount, grain: 8) { panels in
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: 32) { codes in
+                for r in (panels.lowerBound * 16)..<min(rows.count, panels.upperBound * 16) {
+                    let panel = base + (r / 16) * F.panelBytes(k: k), lane = r % 16
+                    let stride = GGUFDequantize.codeBlockBytes(rows[r].type)
+                    for b in 0..<(k / 32) {
+                        let (scale, offset) = GGUFDequantize.codes(rows[r].type, rows[r].bytes + b * stride,
+                                                                   into: codes.baseAddress!)
+                        let block = panel + b * F.blockBytes
+                        block.storeBytes(of: scale, toByteOffset: 4 * lane, as: Float.self)
+                        block.storeBytes(of: offset, toByteOffset: 64 + 4 * lane, as: Float.self)
+                        for j in 0..<32 { F.setCode(block + 128, j, lane, Int(codes[j])) }
+                    }
                 }
             }
         }

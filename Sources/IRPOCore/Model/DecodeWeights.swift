@@ -95,9 +95,7 @@ public final class DecodeWeights: @unchecked Sendable {
             case .auto:
                 // blocks only while they still read back as the weights (not after training)
                 if let source = weights.blockRows?.rows(offset: shape.offset, n: shape.n, k: shape.k),
-                   source.rows.indices.allSatisfy({
-                       GGUFBlockRows.matches(source.rows[$0], values: values + $0 * shape.k, k: shape.k)
-                   }) {
+                   GGUFBlockRows.allMatch(source.rows, values: values, k: shape.k) {
                     return (source.type, source.rows)
                 }
                 return (allBF16(values, count: shape.n * shape.k) ? .bf16 : .f32, nil)
