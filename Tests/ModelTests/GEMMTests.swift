@@ -69,7 +69,8 @@ import Testing
     }
 
     /// Every transpose pair, 1, 7 and 33 rows, widths around the tiles, k not a multiple of any
-    /// block and longer than one (kc = 256), alpha, and accumulation into C.
+    /// block and longer than one (kc = 256), alpha, and accumulation into C (with alpha 1, where
+    /// a row-major A is not packed, with and without edge tiles).
     static let cases: [Case] = {
         var list: [Case] = []
         let trans: [(Transpose, Transpose)] = [(.none, .none), (.none, .transposed), (.transposed, .none), (.transposed, .transposed)]
@@ -78,6 +79,9 @@ import Testing
                 list.append(Case(transA: ta, transB: tb, m: m, n: n, k: k))
             }
             list.append(Case(transA: ta, transB: tb, m: 19, n: 37, k: 270, alpha: 0.125, accumulate: true))
+            // alpha 1 into C: a row-major A is read where it lies, on whole tiles and at the edges
+            list.append(Case(transA: ta, transB: tb, m: 21, n: 50, k: 300, accumulate: true))
+            list.append(Case(transA: ta, transB: tb, m: 40, n: 48, k: 20, accumulate: true))
             list.append(Case(transA: ta, transB: tb, m: 12, n: 32, k: 11, alpha: 0.3, accumulate: false))
             list.append(Case(transA: ta, transB: tb, m: 6, n: 16, k: 0, accumulate: false))
         }

@@ -45,6 +45,10 @@ func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alph
         return
     }
     // Part boundaries fall on whole tiles; each part owns its elements of C outright.
+    if splitRows && k > 0 {
+        gemmSharingB(op, m: m, n: n, parts: parts, rowTiles: rowTiles, tiles: tiles)
+        return
+    }
     parallelFor(parts) { range in
         for part in range {
             if splitRows {
@@ -53,6 +57,35 @@ func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alph
             } else {
                 let lo = colTiles * part / parts * tiles.nr, hi = min(n, colTiles * (part + 1) / parts * tiles.nr)
                 if lo < hi { gemmBlocked(op, rows: 0..<m, cols: lo..<hi, tiles: tiles) }
+            }
+        }
+    }
+}
+
+/// The product split by rows over `parts` threads that share one packed copy of each block of B
+/// (in the calling thread's scratch): the threads pack it together, then each multiplies its own
+/// rows by it, rather than each packing all of B for itself.
+private func gemmSharingB(_ op: GEMMOperands, m: Int, n: Int, parts: Int, rowTiles: Int, tiles t: GEMMTiling) {
+    let packedB = GEMMScratch.forThisThread(floats: t.scratchFloatsInAll) + t.scratchFloats.a
+    for jc in stride(from: 0, to: n, by: t.nc) {
+        let ncur = min(t.nc, n - jc)
+        for pc in stride(from: 0, to: op.k, by: t.kc) {
+            let kcur = min(t.kc, op.k - pc)
+            parallelFor((ncur + t.nr - 1) / t.nr) { panels in
+                for panel in panels {
+                    let j = jc + panel * t.nr
+                    packColumns(op, k0: pc, kc: kcur, col0: j, cols: min(t.nr, jc + ncur - j), nr: t.nr,
+                                into: packedB + panel * kcur * t.nr)
+                }
+            }
+            parallelFor(parts) { range in
+                for part in range {
+                    let lo = rowTiles * part / parts * t.mr, hi = min(m, rowTiles * (part + 1) / parts * t.mr)
+                    if lo < hi {
+                        multiplyByPackedB(op, rows: lo..<hi, cols: jc..<(jc + ncur), k0: pc, kc: kcur,
+                                          packedB: UnsafePointer(packedB), tiles: t)
+                    }
+                }
             }
         }
     }
@@ -83,13 +116,17 @@ struct GEMMTiling {
     /// and `b` (kc, nr), from C's values when `load`, else from zero.
     let kernel: (_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                  _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ load: Bool) -> Void
+    /// The micro-kernel reading A unpacked, row r's step p at `a[r·lda + p]`, where the path has one.
+    let rowsKernel: ((_ kc: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>,
+                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ load: Bool) -> Void)?
 
     init(_ path: KernelPath) {
         switch path {
         case .avx512:
             self.init(mr: 12, nr: 32, mc: 144, kc: 256, nc: 2048, kernel: gemmTile12x32)
         case .avx2:
-            self.init(mr: 4, nr: 24, mc: 144, kc: 256, nc: 2016, kernel: gemmTile4x24)
+            self.init(mr: 4, nr: 24, mc: 144, kc: 256, nc: 2016, kernel: gemmTile4x24,
+                      rowsKernel: { gemmTile4x24($0, rows: $1, lda: $2, $3, $4, $5, $6) })
         case .portable:
             self.init(portableTile: 4, 8, mc: 64, kc: 256, nc: 512)
         }
@@ -104,13 +141,17 @@ struct GEMMTiling {
     }
 
     private init(mr: Int, nr: Int, mc: Int, kc: Int, nc: Int,
-                 kernel: @escaping (Int, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Bool) -> Void) {
+                 kernel: @escaping (Int, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Bool) -> Void,
+                 rowsKernel: ((Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Bool) -> Void)? = nil) {
         (self.mr, self.nr, self.mc, self.kc, self.nc) = (mr, nr, mc, kc, nc)
         self.kernel = kernel
+        self.rowsKernel = rowsKernel
     }
 
     /// Floats of packing scratch one thread needs: a block of A and a block of B.
     var scratchFloats: (a: Int, b: Int) { (mc * kc, kc * nc) }
+    /// Floats of one thread's scratch: a block of A, a block of B, and an edge tile, in that order.
+    var scratchFloatsInAll: Int { mc * kc + kc * nc + mr * nr }
 }
 
 /// The product over C's rows `rows` and columns `cols`, on the calling thread.
@@ -122,36 +163,54 @@ func gemmBlocked(_ op: GEMMOperands, rows: Range<Int>, cols: Range<Int>, tiles t
         }
         return
     }
-    let scratch = GEMMScratch.forThisThread(floats: t.scratchFloats.a + t.scratchFloats.b + t.mr * t.nr)
-    let packedA = scratch, packedB = scratch + t.scratchFloats.a, edge = packedB + t.scratchFloats.b
+    let packedB = GEMMScratch.forThisThread(floats: t.scratchFloatsInAll) + t.scratchFloats.a
     for jc in stride(from: cols.lowerBound, to: cols.upperBound, by: t.nc) {
         let ncur = min(t.nc, cols.upperBound - jc)
         for pc in stride(from: 0, to: k, by: t.kc) {
             let kcur = min(t.kc, k - pc)
-            let load = op.accumulate || pc > 0
             for (panel, j) in stride(from: jc, to: jc + ncur, by: t.nr).enumerated() {
                 packColumns(op, k0: pc, kc: kcur, col0: j, cols: min(t.nr, jc + ncur - j), nr: t.nr,
                             into: packedB + panel * kcur * t.nr)
             }
-            for ic in stride(from: rows.lowerBound, to: rows.upperBound, by: t.mc) {
-                let mcur = min(t.mc, rows.upperBound - ic)
-                for (block, i) in stride(from: ic, to: ic + mcur, by: t.mr).enumerated() {
-                    packRows(op, k0: pc, kc: kcur, row0: i, rows: min(t.mr, ic + mcur - i), mr: t.mr,
-                             into: packedA + block * kcur * t.mr)
-                }
-                for (panel, j) in stride(from: jc, to: jc + ncur, by: t.nr).enumerated() {
-                    let width = min(t.nr, jc + ncur - j)
-                    let bp = UnsafePointer(packedB + panel * kcur * t.nr)
-                    for (block, i) in stride(from: ic, to: ic + mcur, by: t.mr).enumerated() {
-                        let height = min(t.mr, ic + mcur - i)
-                        let ap = UnsafePointer(packedA + block * kcur * t.mr)
-                        let tile = op.c + i * op.ldc + j
-                        if height == t.mr && width == t.nr {
-                            t.kernel(kcur, ap, bp, tile, op.ldc, load)
-                        } else {
-                            edgeTile(t, kcur, ap, bp, tile, op.ldc, load, height: height, width: width, buffer: edge)
-                        }
+            multiplyByPackedB(op, rows: rows, cols: jc..<(jc + ncur), k0: pc, kc: kcur, packedB: UnsafePointer(packedB),
+                              tiles: t)
+        }
+    }
+}
+
+/// C's rows `rows` and columns `cols` through the piece k0 ..< k0+kc of the chain, B's panels for
+/// those columns and that piece already packed at `packedB`; A's blocks are packed into this
+/// thread's scratch (whose B region `packedB` may be, when this thread packed it).
+private func multiplyByPackedB(_ op: GEMMOperands, rows: Range<Int>, cols: Range<Int>, k0 pc: Int, kc kcur: Int,
+                               packedB: UnsafePointer<Float>, tiles t: GEMMTiling) {
+    let scratch = GEMMScratch.forThisThread(floats: t.scratchFloatsInAll)
+    let packedA = scratch, edge = scratch + t.scratchFloats.a + t.scratchFloats.b
+    let load = op.accumulate || pc > 0, jc = cols.lowerBound, ncur = cols.count
+    // a row-major A scaled by 1 is read where it lies by the kernels that can; edge tiles still
+    // get a packed copy
+    let inPlace = op.transA == .none && op.alpha == 1 ? t.rowsKernel : nil
+    for ic in stride(from: rows.lowerBound, to: rows.upperBound, by: t.mc) {
+        let mcur = min(t.mc, rows.upperBound - ic)
+        for (block, i) in stride(from: ic, to: ic + mcur, by: t.mr).enumerated()
+            where inPlace == nil || i + t.mr > ic + mcur || ncur % t.nr != 0 {
+            packRows(op, k0: pc, kc: kcur, row0: i, rows: min(t.mr, ic + mcur - i), mr: t.mr,
+                     into: packedA + block * kcur * t.mr)
+        }
+        for (panel, j) in stride(from: jc, to: jc + ncur, by: t.nr).enumerated() {
+            let width = min(t.nr, jc + ncur - j)
+            let bp = packedB + panel * kcur * t.nr
+            for (block, i) in stride(from: ic, to: ic + mcur, by: t.mr).enumerated() {
+                let height = min(t.mr, ic + mcur - i)
+                let ap = UnsafePointer(packedA + block * kcur * t.mr)
+                let tile = op.c + i * op.ldc + j
+                if height == t.mr && width == t.nr {
+                    if let inPlace {
+                        inPlace(kcur, op.a + i * op.lda + pc, op.lda, bp, tile, op.ldc, load)
+                    } else {
+                        t.kernel(kcur, ap, bp, tile, op.ldc, load)
                     }
+                } else {
+                    edgeTile(t, kcur, ap, bp, tile, op.ldc, load, height: height, width: width, buffer: edge)
                 }
             }
         }
@@ -193,9 +252,29 @@ private func packPanel(_ src: UnsafePointer<Float>, ld: Int, alongK: Bool, k0: I
                        width: Int, scale: Float, into dst: UnsafeMutablePointer<Float>) {
     if count < width { dst.update(repeating: 0, count: kc * width) }
     if alongK {
-        // Read 8 steps of a lane at once and store each where its step of k starts.
+        // Four lanes at a time, 8 steps each: read as four vectors, written as eight 4-lane groups.
         let scale8 = SIMD8<Float>(repeating: scale)
-        for lane in 0..<count {
+        var lane = 0
+        while lane &+ 4 <= count {
+            let run = src + ((first + lane) &* ld &+ k0)
+            var out = dst + lane, p = 0
+            while p &+ 8 <= kc {
+                let r0 = load8(run, p) * scale8, r1 = load8(run + ld, p) * scale8
+                let r2 = load8(run + 2 &* ld, p) * scale8, r3 = load8(run + 3 &* ld, p) * scale8
+                for s in 0..<8 {
+                    UnsafeMutableRawPointer(out + s &* width).storeBytes(of: SIMD4<Float>(r0[s], r1[s], r2[s], r3[s]),
+                                                                         as: SIMD4<Float>.self)
+                }
+                out += 8 &* width
+                p &+= 8
+            }
+            for q in p..<kc {
+                for l in 0..<4 { dst[q &* width &+ lane &+ l] = scale * run[l &* ld &+ q] }
+            }
+            lane &+= 4
+        }
+        // Read 8 steps of a lane at once and store each where its step of k starts.
+        for lane in lane..<count {
             let run = src + ((first + lane) &* ld &+ k0)
             var out = dst + lane, p = 0
             while p &+ 8 <= kc {
@@ -210,8 +289,15 @@ private func packPanel(_ src: UnsafePointer<Float>, ld: Int, alongK: Bool, k0: I
     } else {
         var row = src + (k0 &* ld &+ first), out = dst
         for _ in 0..<kc {
-            // a plain copy where there is nothing to scale (B always): the same values, faster
-            if scale == 1 { out.update(from: row, count: count) } else { for lane in 0..<count { out[lane] = scale * row[lane] } }
+            // a plain copy where there is nothing to scale (B always): the same values, faster; a
+            // few lanes, so inline rather than through memmove
+            var lane = 0
+            if scale == 1 {
+                while lane &+ 8 <= count { store8(load8(row, lane), out, lane); lane &+= 8 }
+                while lane < count { out[lane] = row[lane]; lane &+= 1 }
+            } else {
+                for lane in 0..<count { out[lane] = scale * row[lane] }
+            }
             row += ld
             out += width
         }

@@ -9,6 +9,21 @@
 @inline(__always)
 func gemmTile4x24(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                   _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ load: Bool) {
+    gemmTile4x24(kc, a, 1, 4, b, c, ldc, load)
+}
+
+/// `gemmTile4x24` reading A where it lies, row r's step p at `a[r·lda + p]`, so that a row-major
+/// A (scaled by 1) needs no packing: the same values, so the same chains.
+@inline(__always)
+func gemmTile4x24(_ kc: Int, rows a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>,
+                  _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ load: Bool) {
+    gemmTile4x24(kc, a, lda, 1, b, c, ldc, load)
+}
+
+/// The 4 × 24 tile with row r's step p of A at `a[r·rowStride + p·step]`.
+@inline(__always)
+private func gemmTile4x24(_ kc: Int, _ a: UnsafePointer<Float>, _ rowStride: Int, _ step: Int, _ b: UnsafePointer<Float>,
+                          _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ load: Bool) {
     var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c02 = SIMD8<Float>()
     var c10 = SIMD8<Float>(), c11 = SIMD8<Float>(), c12 = SIMD8<Float>()
     var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c22 = SIMD8<Float>()
@@ -20,18 +35,18 @@ func gemmTile4x24(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float
         c20 = load8(r2, 0); c21 = load8(r2, 8); c22 = load8(r2, 16)
         c30 = load8(r3, 0); c31 = load8(r3, 8); c32 = load8(r3, 16)
     }
-    var ap = a, bp = b
+    var a0 = a, a1 = a0 + rowStride, a2 = a1 + rowStride, a3 = a2 + rowStride, bp = b
     for _ in 0..<kc {
         let b0 = load8(bp, 0), b1 = load8(bp, 8), b2 = load8(bp, 16)
-        var x = SIMD8<Float>(repeating: ap[0])
+        var x = SIMD8<Float>(repeating: a0[0])
         c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1); c02 = c02.addingProduct(x, b2)
-        x = SIMD8<Float>(repeating: ap[1])
+        x = SIMD8<Float>(repeating: a1[0])
         c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1); c12 = c12.addingProduct(x, b2)
-        x = SIMD8<Float>(repeating: ap[2])
+        x = SIMD8<Float>(repeating: a2[0])
         c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1); c22 = c22.addingProduct(x, b2)
-        x = SIMD8<Float>(repeating: ap[3])
+        x = SIMD8<Float>(repeating: a3[0])
         c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1); c32 = c32.addingProduct(x, b2)
-        ap += 4; bp += 24
+        a0 += step; a1 += step; a2 += step; a3 += step; bp += 24
     }
     store8(c00, r0, 0); store8(c01, r0, 8); store8(c02, r0, 16)
     store8(c10, r1, 0); store8(c11, r1, 8); store8(c12, r1, 16)
