@@ -13,7 +13,7 @@ final class GGUFBlockRows: @unchecked Sendable {
         let bytes: UnsafeRawPointer
         let ropeHeads: Int?
 
-        var rowBytes: Int { columns / 32 * GGUFDequantize.codeBlockBytes(type) }
+        var rowBytes: Int { columns / 32 * type.layout!.blockBytes }
 
         /// The file's row holding our row `r` (the inverse of `GGUFModel.unpermuteRoPERows`).
         func storedRow(_ r: Int) -> Int {
@@ -62,7 +62,7 @@ final class GGUFBlockRows: @unchecked Sendable {
     /// adds ±0 stays +0).
     static func matches(_ row: (type: GGMLType, bytes: UnsafeRawPointer), values: UnsafePointer<Float>, k: Int) -> Bool {
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: 32) { codes in
-            let stride = GGUFDequantize.codeBlockBytes(row.type)
+            let stride = row.type.layout!.blockBytes
             var same = true
             for b in 0..<(k / 32) {
                 let (scale, offset) = GGUFDequantize.codes(row.type, row.bytes + b * stride, into: codes.baseAddress!)

@@ -91,17 +91,6 @@ enum GGUFDequantize {
         }
     }
 
-    /// Bytes of one Q4_0, Q4_1 or Q8_0 block (what `codes` reads), without a table lookup.
-    @inline(__always)
-    static func codeBlockBytes(_ type: GGMLType) -> Int {
-        switch type {
-        case .q8_0: return 34
-        case .q4_0: return 18
-        case .q4_1: return 20
-        default: preconditionFailure("no codes in ggml type \(type)")
-        }
-    }
-
     /// The 32 integer codes of the Q4_0, Q4_1 or Q8_0 block at `block` into `codes`, with the
     /// scale and offset that make value j `fma(codes[j], scale, offset)`: the code times the scale
     /// is exact in f32, so that is the one rounding `floats` makes, and the same value.

@@ -40,24 +40,20 @@ func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alph
     let rowTiles = (m + tiles.mr - 1) / tiles.mr, colTiles = (n + tiles.nr - 1) / tiles.nr
     let splitRows = rowTiles >= colTiles
     let parts = min(ComputeThreads.count, work / 131_072, splitRows ? rowTiles : colTiles)
-    if parts <= 1 || ParallelRegion.isActive {
+    // (k = 0 only clears C, which one thread does)
+    if parts <= 1 || ParallelRegion.isActive || k == 0 {
         gemmBlocked(op, rows: 0..<m, cols: 0..<n, tiles: tiles)
         return
     }
     // Part boundaries fall on whole tiles; each part owns its elements of C outright.
-    if splitRows && k > 0 {
+    if splitRows {
         gemmSharingB(op, m: m, n: n, parts: parts, rowTiles: rowTiles, tiles: tiles)
         return
     }
     parallelFor(parts) { range in
         for part in range {
-            if splitRows {
-                let lo = rowTiles * part / parts * tiles.mr, hi = min(m, rowTiles * (part + 1) / parts * tiles.mr)
-                if lo < hi { gemmBlocked(op, rows: lo..<hi, cols: 0..<n, tiles: tiles) }
-            } else {
-                let lo = colTiles * part / parts * tiles.nr, hi = min(n, colTiles * (part + 1) / parts * tiles.nr)
-                if lo < hi { gemmBlocked(op, rows: 0..<m, cols: lo..<hi, tiles: tiles) }
-            }
+            let lo = colTiles * part / parts * tiles.nr, hi = min(n, colTiles * (part + 1) / parts * tiles.nr)
+            if lo < hi { gemmBlocked(op, rows: 0..<m, cols: lo..<hi, tiles: tiles) }
         }
     }
 }

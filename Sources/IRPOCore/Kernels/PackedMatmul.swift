@@ -100,7 +100,7 @@ public final class PackedMatrix: @unchecked Sendable {
             withUnsafeTemporaryAllocation(of: Int32.self, capacity: 32) { codes in
                 for r in (panels.lowerBound * 16)..<min(rows.count, panels.upperBound * 16) {
                     let panel = base + (r / 16) * F.panelBytes(k: k), lane = r % 16
-                    let stride = GGUFDequantize.codeBlockBytes(rows[r].type)
+                    let stride = rows[r].type.layout!.blockBytes
                     for b in 0..<(k / 32) {
                         let (scale, offset) = GGUFDequantize.codes(rows[r].type, rows[r].bytes + b * stride,
                                                                    into: codes.baseAddress!)
@@ -149,44 +149,39 @@ public func packedMatmulScratch(rows: Int, k: Int) -> Int { packedRowsCount512(r
 public func packedMatmul(out: UnsafeMutablePointer<Float>, ldo: Int, x: UnsafePointer<Float>, rows R: Int,
                          weight: PackedMatrix, accumulate: Bool, kernel: KernelPath = .best,
                          scratch: UnsafeMutablePointer<Float>? = nil) {
-    let vector = kernel != .portable
-    let base = UnsafeRawPointer(weight.base)
-    switch weight.type {
-    // the other types run the AVX2 kernels (which every AVX-512 CPU runs too) or the portable one
-    case .bf16:
-        packedMatmul(BF16Panel.self, out: out, ldo: ldo, x: x, rows: R, panels: base, k: weight.k, n: weight.n,
-                     accumulate: accumulate, vector: vector)
-        return
-    case .q4:
-        packedMatmul(Q4Panel.self, out: out, ldo: ldo, x: x, rows: R, panels: base, k: weight.k, n: weight.n,
-                     accumulate: accumulate, vector: vector)
-        return
-    case .q8:
-        packedMatmul(Q8Panel.self, out: out, ldo: ldo, x: x, rows: R, panels: base, k: weight.k, n: weight.n,
-                     accumulate: accumulate, vector: vector)
-        return
-    case .f32: break
+    func run<F: PanelFormat>(_ format: F.Type) {
+        packedMatmul(format, out: out, ldo: ldo, x: x, rows: R, panels: UnsafeRawPointer(weight.base), k: weight.k,
+                     n: weight.n, accumulate: accumulate, vector: kernel != .portable)
     }
+    switch weight.type {
+    case .f32 where kernel == .avx512:
+        packedMatmul512(out: out, ldo: ldo, x: x, rows: R, weight: weight, accumulate: accumulate, scratch: scratch)
+    // the other types run the AVX2 kernels (which every AVX-512 CPU runs too) or the portable one
+    case .f32: run(F32Panel.self)
+    case .bf16: run(BF16Panel.self)
+    case .q4: run(Q4Panel.self)
+    case .q8: run(Q8Panel.self)
+    }
+}
+
+/// `packedMatmul` on f32 panels with the AVX-512 kernels, which read the panels in pairs.
+private func packedMatmul512(out: UnsafeMutablePointer<Float>, ldo: Int, x: UnsafePointer<Float>, rows R: Int,
+                             weight: PackedMatrix, accumulate: Bool, scratch: UnsafeMutablePointer<Float>?) {
     let panelBase = UnsafePointer(weight.panels!)
     let K = weight.k, N = weight.n, panels = weight.panelCount
-    if kernel == .avx512 {
-        func run(_ packed: UnsafeMutablePointer<Float>) {
-            packRows512(x: x, rows: R, k: K, into: packed)
-            // a thread is worth its hand-off for about 32k multiply-adds (a pair is 32 columns)
-            parallelFor((panels + 1) / 2, grain: max(1, 32_768 / max(1, R * K * 32))) { pairs in
-                packedPairs512(out: out, ldo: ldo, x: x, packedX: packed, rows: R, panels: panelBase, k: K,
-                               n: N, pairs: pairs, accumulate: accumulate)
-            }
+    func run(_ packed: UnsafeMutablePointer<Float>) {
+        packRows512(x: x, rows: R, k: K, into: packed)
+        // a thread is worth its hand-off for about 32k multiply-adds (a pair is 32 columns)
+        parallelFor((panels + 1) / 2, grain: max(1, 32_768 / max(1, R * K * 32))) { pairs in
+            packedPairs512(out: out, ldo: ldo, x: x, packedX: packed, rows: R, panels: panelBase, k: K,
+                           n: N, pairs: pairs, accumulate: accumulate)
         }
-        if let scratch { run(scratch) } else {
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(packedMatmulScratch(rows: R, k: K), 1)) {
-                run($0.baseAddress!)
-            }
-        }
-        return
     }
-    packedMatmul(F32Panel.self, out: out, ldo: ldo, x: x, rows: R, panels: base, k: K, n: N, accumulate: accumulate,
-                 vector: vector)
+    if let scratch { run(scratch) } else {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: max(packedMatmulScratch(rows: R, k: K), 1)) {
+            run($0.baseAddress!)
+        }
+    }
 }
 
 /// `packedMatmul` on panels of format `F`, with the AVX2 kernels (`vector`) or the portable one.

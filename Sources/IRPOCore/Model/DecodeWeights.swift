@@ -13,8 +13,6 @@ public final class DecodeWeights: @unchecked Sendable {
     let embeddingFromHead: Bool
     /// How each matrix is kept, in `matrices` order.
     public let types: [WeightType]
-    /// Bytes the packed matrices take.
-    private let packedBytes: Int
 
     /// Packs `weights` as `choice` says (`types(_:for:)`); with `releasingSource`, their matrices
     /// are given back to the system as they are packed and `weights` can no longer train or be saved.
@@ -25,7 +23,6 @@ public final class DecodeWeights: @unchecked Sendable {
         let types = plan.map(\.type)
         self.types = types
         let sizes = zip(shapes, types).map { PackedMatrix.floats(n: $0.n, k: $0.k, type: $1) }
-        packedBytes = sizes.reduce(0, +) * MemoryLayout<Float>.size
         // one allocation for all of them: a decode step streams every matrix, so the model's whole
         // weight set wants huge pages, not just its largest matrices
         let storage = HugeBuffer(floats: sizes.reduce(0, +))
@@ -67,12 +64,10 @@ public final class DecodeWeights: @unchecked Sendable {
     /// Bytes decoding reads: the packed matrices, and from the weights the norm gains and an
     /// embedding not read from the packed lm_head.
     public var bytes: Int {
-        let c = config
-        let floats = (2 * c.numHiddenLayers + 1) * c.hiddenSize + (embeddingFromHead ? 0 : c.vocabSize * c.hiddenSize)
-        return packedBytes + floats * MemoryLayout<Float>.size
+        Self.floats(config: config, types: types, embeddingFromHead: embeddingFromHead) * MemoryLayout<Float>.size
     }
 
-    /// The types the matrices are kept in, as `--progress` names them: "f32", "q4_1 and q8_0".
+    /// The types the matrices are kept in, as `--progress` names them: "f32", "q4 and q8".
     public var typeName: String {
         WeightType.allCases.filter(types.contains).map(\.rawValue).joined(separator: " and ")
     }
@@ -113,9 +108,17 @@ public final class DecodeWeights: @unchecked Sendable {
         return shapes + [(layout.lmHead, c.vocabSize, C)]
     }
 
-    /// Floats decoding reads for `config` with matrices of `type` (see `bytes`).
+    /// Floats decoding reads for `config` with every matrix of `type` (see `bytes`).
     static func floats(config c: LlamaConfig, type: WeightType, embeddingFromHead: Bool) -> Int {
-        let packed = matrices(ParameterLayout(config: c)).reduce(0) { $0 + PackedMatrix.floats(n: $1.n, k: $1.k, type: type) }
+        let count = matrices(ParameterLayout(config: c)).count
+        return floats(config: c, types: Array(repeating: type, count: count), embeddingFromHead: embeddingFromHead)
+    }
+
+    /// Floats decoding reads for `config` with the matrices of `types`, in `matrices` order.
+    static func floats(config c: LlamaConfig, types: [WeightType], embeddingFromHead: Bool) -> Int {
+        let packed = zip(matrices(ParameterLayout(config: c)), types).reduce(0) {
+            $0 + PackedMatrix.floats(n: $1.0.n, k: $1.0.k, type: $1.1)
+        }
         let norms = (2 * c.numHiddenLayers + 1) * c.hiddenSize
         return packed + norms + (embeddingFromHead ? 0 : c.vocabSize * c.hiddenSize)
     }
