@@ -123,23 +123,32 @@ enum EngineBench {
     static func decodeMatmul(_ bench: BenchConfig) -> [String] {
         let c = bench.llama
         let C = c.hiddenSize, F = c.intermediateSize, QKV = c.qkvWidth
+        let shapes = [(QKV, C), (C, c.queryWidth), (2 * F, C), (C, F), (c.vocabSize, C)]
+        let blocks = shapes.allSatisfy { $0.1 % 32 == 0 }
         var lines: [String] = []
         for rows in [32, 1] {
-            var packed = 0.0, blas = 0.0, flops = 0.0
-            for (n, k) in [(QKV, C), (C, c.queryWidth), (2 * F, C), (C, F), (c.vocabSize, C)] {
+            var packed = 0.0, blas = 0.0, q4 = 0.0, q8 = 0.0, flops = 0.0
+            for (n, k) in shapes {
                 let x = [Float](repeating: 0.5, count: rows * k), w = [Float](repeating: 0.25, count: n * k)
                 var o = [Float](repeating: 0, count: rows * n)
                 func best(_ f: () -> Void) -> Double {
                     for _ in 0..<3 { f() }
                     return (0..<15).map { _ in seconds(f) }.min()!
                 }
-                let pm = PackedMatrix(w, n: n, k: k)
-                packed += best { packedMatmul(out: &o, ldo: n, x: x, rows: rows, weight: pm, accumulate: false) }
+                func time(_ pm: PackedMatrix) -> Double {
+                    best { packedMatmul(out: &o, ldo: n, x: x, rows: rows, weight: pm, accumulate: false) }
+                }
+                packed += time(PackedMatrix(w, n: n, k: k))
                 blas += best { openBLASGEMM(.none, .transposed, m: rows, n: n, k: k, a: x, lda: k, b: w, ldb: k, c: &o, ldc: n) }
+                if blocks {
+                    q4 += time(.randomBlocks(.q4, n: n, k: k, seed: UInt64(n + k)))
+                    q8 += time(.randomBlocks(.q8, n: n, k: k, seed: UInt64(n + k)))
+                }
                 flops += 2 * Double(rows * n * k)
             }
-            lines.append(String(format: "matmul  %@  decode shapes, %2d row%@: packed row-stable kernel %6.1f GFLOP/s, OpenBLAS sgemm %6.1f GFLOP/s",
-                                bench.rawValue, rows, rows == 1 ? " " : "s", flops / packed / 1e9, flops / blas / 1e9))
+            let quantized = blocks ? String(format: ", q4 panels %6.1f, q8 panels %6.1f", flops / q4 / 1e9, flops / q8 / 1e9) : ""
+            lines.append(String(format: "matmul  %@  decode shapes, %2d row%@: packed row-stable kernel %6.1f GFLOP/s%@, OpenBLAS sgemm %6.1f GFLOP/s",
+                                bench.rawValue, rows, rows == 1 ? " " : "s", flops / packed / 1e9, quantized, flops / blas / 1e9))
         }
         return lines
     }

@@ -331,3 +331,26 @@ private func panelsPortable<F: PanelFormat>(_: F.Type, out: UnsafeMutablePointer
         out[col] = accumulate ? out[col] + acc : acc
     }
 }
+
+extension PackedMatrix {
+    /// An (n, k) matrix of random GGUF blocks (Q4_1 for `.q4`, Q8_0 for `.q8`; k a multiple of
+    /// 32) packed as `type`: what the benchmarks multiply to time the block kernels without a file.
+    public static func randomBlocks(_ type: WeightType, n: Int, k: Int, seed: UInt64) -> PackedMatrix {
+        precondition(type.isBlocks && k % 32 == 0, "random blocks are q4 or q8 with whole blocks along k")
+        let ggml: GGMLType = type == .q4 ? .q4_1 : .q8_0
+        let size = ggml.layout!.blockBytes, perRow = k / 32 * size
+        var rng = SplitMix64(seed: seed)
+        var bytes = (0..<(n * perRow)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        // scales and offsets: fp16 of either sign in [2⁻⁸, 2⁻⁷), so no value is inf or NaN
+        for block in stride(from: 0, to: bytes.count, by: size) {
+            for field in 0..<(ggml == .q4_1 ? 2 : 1) {
+                bytes[block + 2 * field + 1] = bytes[block + 2 * field + 1] & 0x83 | 0x1C
+            }
+        }
+        let storage = HugeBuffer(floats: floats(n: n, k: k, type: type))
+        return bytes.withUnsafeBytes { raw in
+            let rows = (0..<n).map { (type: ggml, bytes: UnsafeRawPointer(raw.baseAddress! + $0 * perRow)) }
+            return PackedMatrix(blockRows: rows, k: k, type: type, in: storage, at: 0)
+        }
+    }
+}
