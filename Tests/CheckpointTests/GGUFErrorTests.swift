@@ -94,7 +94,7 @@ import Testing
 
     @Test func unsupportedArchitecture() throws {
         let e = try #require(Self.loadError(try Self.edited { $0.set("general.architecture", .string("gpt2")) }))
-        #expect(e.problem == "unsupported GGUF architecture 'gpt2' (only llama)", "\(e)")
+        #expect(e.problem == "unsupported GGUF architecture 'gpt2' (only llama, qwen2)", "\(e)")
     }
 
     @Test func mixtureOfExpertsIsRefused() throws {

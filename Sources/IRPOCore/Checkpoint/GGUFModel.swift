@@ -4,8 +4,9 @@
 import Foundation
 
 enum GGUFModel {
-    /// The architectures we run; the metadata keys of each start with its name.
-    static let architectures: Set<String> = ["llama"]
+    /// The architectures we run, with the family each is; the metadata keys of each start with its
+    /// name. Mistral's converter writes "llama".
+    static let architectures: [String: ModelFamily] = ["llama": .llama, "qwen2": .qwen2]
 
     /// Whether `path` names a GGUF file (by its extension, as llama.cpp's tools do).
     static func isGGUF(_ path: String) -> Bool { path.lowercased().hasSuffix(".gguf") }
@@ -44,8 +45,8 @@ enum GGUFModel {
     static func config(of file: GGUFFile) throws -> LlamaConfig {
         let meta = GGUFMetadata(file)
         let arch = try meta.string("general.architecture")
-        guard architectures.contains(arch) else {
-            throw CheckpointError(file: file.display, "unsupported GGUF architecture '\(arch)' (only \(architectures.sorted().joined(separator: ", ")))")
+        guard let family = architectures[arch] else {
+            throw CheckpointError(file: file.display, "unsupported GGUF architecture '\(arch)' (only \(architectures.keys.sorted().joined(separator: ", ")))")
         }
         let p = arch + "."
         if let experts = try meta.optionalInt(p + "expert_count"), experts > 0 {
@@ -98,7 +99,8 @@ enum GGUFModel {
                 tieWordEmbeddings: file.tensor(named: "output.weight") == nil,
                 bosTokenId: try meta.optionalInt("tokenizer.ggml.bos_token_id"),
                 eosTokenIds: eos,
-                padTokenId: try meta.optionalInt("tokenizer.ggml.padding_token_id"))
+                padTokenId: try meta.optionalInt("tokenizer.ggml.padding_token_id"),
+                family: family)
         } catch let e as ConfigError {
             throw CheckpointError(file: file.display, "\(e) (from the GGUF metadata)")
         }
@@ -107,15 +109,17 @@ enum GGUFModel {
     // MARK: weights
 
     /// llama.cpp's name for each of our tensors, and how many heads its rows hold when the
-    /// converter interleaved them for its RoPE (q and k), else nil.
+    /// converter interleaved them for its RoPE (q and k), else nil. Only the llama architecture
+    /// is interleaved: llama.cpp runs it with RoPE on adjacent pairs, qwen2 with HF's halves.
     static func tensorNames(_ config: LlamaConfig) -> [(gguf: String, hf: String, ropeHeads: Int?)] {
         var names: [(String, String, Int?)] = [("token_embd.weight", "model.embed_tokens.weight", nil)]
+        let interleaved = config.family != .qwen2
         for l in 0..<config.numHiddenLayers {
             let b = "blk.\(l).", m = "model.layers.\(l)."
             names += [
                 (b + "attn_norm.weight", m + "input_layernorm.weight", nil),
-                (b + "attn_q.weight", m + "self_attn.q_proj.weight", config.numAttentionHeads),
-                (b + "attn_k.weight", m + "self_attn.k_proj.weight", config.numKeyValueHeads),
+                (b + "attn_q.weight", m + "self_attn.q_proj.weight", interleaved ? config.numAttentionHeads : nil),
+                (b + "attn_k.weight", m + "self_attn.k_proj.weight", interleaved ? config.numKeyValueHeads : nil),
                 (b + "attn_v.weight", m + "self_attn.v_proj.weight", nil),
                 (b + "attn_output.weight", m + "self_attn.o_proj.weight", nil),
                 (b + "ffn_norm.weight", m + "post_attention_layernorm.weight", nil),
@@ -123,6 +127,9 @@ enum GGUFModel {
                 (b + "ffn_up.weight", m + "mlp.up_proj.weight", nil),
                 (b + "ffn_down.weight", m + "mlp.down_proj.weight", nil),
             ]
+            if config.hasQKVBias {
+                names += ["q", "k", "v"].map { (b + "attn_\($0).bias", m + "self_attn.\($0)_proj.bias", nil) }
+            }
         }
         names.append(("output_norm.weight", "model.norm.weight", nil))
         if !config.tieWordEmbeddings { names.append(("output.weight", "lm_head.weight", nil)) }

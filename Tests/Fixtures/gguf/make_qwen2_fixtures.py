@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Makes the qwen2 GGUF fixtures of the checkpoint tests, once; the tests read the committed files.
+
+Two tiny random Qwen2ForCausalLM (q, k and v biases; GQA), one with an untied head and one tied,
+sharing the byte-level BPE of hf/ (made by make_fixtures.py), written as GGUF by llama.cpp's own
+converter: qwen2-f32.gguf (untied, F32) and qwen2-tied-q8_0.gguf (tied, Q8_0 matrices; the
+converter keeps biases and norms F32). llama.cpp runs qwen2 with HF's half-split RoPE, so unlike
+the llama files the converter leaves q and k rows in HF's order. expected-qwen2.json holds what
+transformers (float32) computes from each HF model and from each GGUF file: logits at the last
+positions of a prompt and greedy tokens.
+
+Usage, from the repository root:
+    python Tests/Fixtures/gguf/make_qwen2_fixtures.py LLAMA_CPP_DIR
+where LLAMA_CPP_DIR is a llama.cpp checkout holding convert_hf_to_gguf.py and gguf-py (the PyPI
+sdist of llama-cpp-python vendors one: vendor/llama.cpp). Needs torch, transformers, numpy, gguf.
+"""
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+# The first prompt of expected.json, as ids of hf/'s tokenizer.
+PROMPT = [48, 286, 299, 75, 67, 265, 81, 78, 70, 271, 78, 75, 82, 85, 281, 223, 22, 26, 278, 297, 84, 272, 84, 75, 71, 277, 85]
+LOGIT_POSITIONS = 3
+GREEDY_TOKENS = 12
+MODELS = {"qwen2-f32.gguf": (False, "f32", 1), "qwen2-tied-q8_0.gguf": (True, "q8_0", 2)}
+
+
+def make_hf(out, tied, seed):
+    """A random Qwen2 with hf/'s tokenizer; biases and norm gains random so that each shows."""
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    for name in ["tokenizer.json", "tokenizer_config.json", "chat_template.jinja"]:
+        shutil.copy(HERE / "hf" / name, out / name)
+    hf_config = json.loads((HERE / "hf" / "config.json").read_text())
+    config = Qwen2Config(vocab_size=hf_config["vocab_size"], hidden_size=32, intermediate_size=64,
+                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                         max_position_embeddings=128, rms_norm_eps=1e-6, tie_word_embeddings=tied,
+                         use_sliding_window=False, bos_token_id=hf_config["bos_token_id"],
+                         eos_token_id=hf_config["eos_token_id"], pad_token_id=hf_config["pad_token_id"],
+                         rope_parameters={"rope_type": "default", "rope_theta": 1000.0})
+    torch.manual_seed(seed)
+    model = Qwen2ForCausalLM(config).to(torch.float32).eval()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith(".bias"):
+                p.normal_(0.0, 0.5)
+            elif p.ndim == 1:
+                p.copy_(1 + 0.2 * torch.randn_like(p))
+            else:
+                p.copy_(0.35 * torch.randn_like(p))
+    model.save_pretrained(out, safe_serialization=True)
+    return model
+
+
+def convert(llama_dir, hf_dir, outtype, out):
+    # As in make_fixtures.py: the freshly trained vocabulary splits as SmolLM2's does, so its
+    # pre-tokenizer is named directly, and the byte-level path is taken without sentencepiece.
+    runner = f"""
+import sys, runpy
+sys.path.insert(0, {str(llama_dir)!r}); sys.path.insert(1, {str(llama_dir / 'gguf-py')!r})
+import conversion.base as base, conversion.qwen as qwen
+base.TextModel.get_vocab_base_pre = lambda self, tokenizer: "smollm"
+qwen.Qwen2Model.set_vocab = lambda self: self._set_vocab_gpt2()
+sys.argv = ["convert_hf_to_gguf.py", {str(hf_dir)!r}, "--outtype", {outtype!r}, "--outfile", {str(out)!r}]
+runpy.run_path({str(llama_dir / 'convert_hf_to_gguf.py')!r}, run_name="__main__")
+"""
+    subprocess.run([sys.executable, "-c", runner], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def reference(model):
+    """Logits at the last LOGIT_POSITIONS positions of PROMPT (float32 shortest decimals) and
+    GREEDY_TOKENS argmax tokens after it."""
+    seq = list(PROMPT)
+    with torch.no_grad():
+        logits = model(torch.tensor([seq])).logits[0]
+        for _ in range(GREEDY_TOKENS):
+            seq.append(int(torch.argmax(model(torch.tensor([seq])).logits[0, -1])))
+    rows = [[float(str(v)) for v in row] for row in logits[-LOGIT_POSITIONS:].numpy()]
+    return {"logits": rows, "greedy": seq[len(PROMPT):]}
+
+
+def main():
+    llama_dir = Path(sys.argv[1]).resolve()
+    from transformers import AutoModelForCausalLM
+
+    expected = {"prompt": PROMPT, "models": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (tied, outtype, seed) in MODELS.items():
+            hf_dir = Path(tmp) / name.removesuffix(".gguf")
+            hf_dir.mkdir()
+            model = make_hf(hf_dir, tied, seed)
+            convert(llama_dir, hf_dir, outtype, HERE / name)
+            # transformers' own GGUF reader, on the file as written (Q8_0 dequantised)
+            gguf_dir = Path(tmp) / (name + ".dir")
+            gguf_dir.mkdir()
+            shutil.copy(HERE / name, gguf_dir / name)
+            from_file = AutoModelForCausalLM.from_pretrained(gguf_dir, gguf_file=name, dtype=torch.float32).eval()
+            expected["models"][name] = {"tied": tied, "hf": reference(model), "gguf": reference(from_file)}
+    with open(HERE / "expected-qwen2.json", "w", encoding="utf-8") as f:
+        json.dump(expected, f)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
