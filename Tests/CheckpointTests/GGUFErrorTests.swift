@@ -102,9 +102,12 @@ import Testing
         #expect(e.problem.hasPrefix("mixture-of-experts models"), "\(e)")
     }
 
-    @Test func ropeScalingIsRefused() throws {
-        let e = try #require(Self.loadError(try Self.edited { $0.set("llama.rope.scaling.type", .string("linear")) }))
-        #expect(e.problem.hasPrefix("unsupported RoPE scaling 'linear'"), "\(e)")
+    @Test func ropeScalingIsRefusedUnlessLinearOrLlama3() throws {
+        let e = try #require(Self.loadError(try Self.edited { $0.set("llama.rope.scaling.type", .string("yarn")) }))
+        #expect(e.problem.hasPrefix("unsupported RoPE scaling 'yarn'"), "\(e)")
+        // linear needs its factor
+        let f = try #require(Self.loadError(try Self.edited { $0.set("llama.rope.scaling.type", .string("linear")) }))
+        #expect(f.problem == "missing metadata key 'llama.rope.scaling.factor'", "\(f)")
     }
 
     @Test func missingTensorIsNamed() throws {
@@ -114,10 +117,24 @@ import Testing
 
     @Test func unexpectedTensorIsNamed() throws {
         let path = try Self.edited { b in
-            b.tensors.append(.init(name: "rope_freqs.weight", dims: [4], type: 0, bytes: Array(repeating: 0, count: 16)))
+            b.tensors.append(.init(name: "blk.0.attn_q.bias", dims: [32], type: 0, bytes: Array(repeating: 0, count: 128)))
         }
         let e = try #require(Self.loadError(path))
-        #expect(e.tensor == "rope_freqs.weight" && e.problem.contains("not supported"), "\(e)")
+        #expect(e.tensor == "blk.0.attn_q.bias" && e.problem.hasPrefix("unexpected tensor"), "\(e)")
+    }
+
+    /// RoPE divisors that no Llama 3 scaling makes (here zero) are refused, as is a wrong shape.
+    @Test func foreignRopeFactorsAreRefused() throws {
+        let zeros = try Self.edited { b in
+            b.tensors.append(.init(name: "rope_freqs.weight", dims: [4], type: 0, bytes: Array(repeating: 0, count: 16)))
+        }
+        let e = try #require(Self.loadError(zeros))
+        #expect(e.tensor == "rope_freqs.weight" && e.problem.contains("no Llama 3 scaling gives"), "\(e)")
+        let short = try Self.edited { b in
+            b.tensors.append(.init(name: "rope_freqs.weight", dims: [3], type: 0, bytes: Array(repeating: 0, count: 12)))
+        }
+        let s = try #require(Self.loadError(short))
+        #expect(s.tensor == "rope_freqs.weight" && s.problem.contains("expected F32 of shape [4]"), "\(s)")
     }
 
     @Test func wrongShapeIsNamed() throws {

@@ -52,9 +52,6 @@ enum GGUFModel {
         if let experts = try meta.optionalInt(p + "expert_count"), experts > 0 {
             throw CheckpointError(file: file.display, "mixture-of-experts models (\(p)expert_count \(experts)) are not supported")
         }
-        if let scaling = try meta.optionalString(p + "rope.scaling.type"), scaling != "none" {
-            throw CheckpointError(file: file.display, "unsupported RoPE scaling '\(scaling)' (\(p)rope.scaling.type; only plain RoPE)")
-        }
         let hidden = try meta.int(p + "embedding_length")
         let heads = try meta.int(p + "attention.head_count")
         let kvHeads = try meta.optionalInt(p + "attention.head_count_kv") ?? heads
@@ -69,6 +66,8 @@ enum GGUFModel {
             }
             headDim = rotary
         }
+        let theta = Float(try meta.optionalDouble(p + "rope.freq_base") ?? 10000)
+        let scaling = try GGUFRopeScaling.scaling(of: file, meta, prefix: p, headDim: headDim, theta: theta)
         let vocab: Int
         if let tokens = file.metadata["tokenizer.ggml.tokens"] {
             guard let list = tokens.arrayValue else {
@@ -95,12 +94,12 @@ enum GGUFModel {
                 numAttentionHeads: heads, numKeyValueHeads: kvHeads, headDim: headDim,
                 maxPositionEmbeddings: try meta.int(p + "context_length"),
                 rmsNormEps: Float(try meta.double(p + "attention.layer_norm_rms_epsilon")),
-                ropeTheta: Float(try meta.optionalDouble(p + "rope.freq_base") ?? 10000),
+                ropeTheta: theta,
                 tieWordEmbeddings: file.tensor(named: "output.weight") == nil,
                 bosTokenId: try meta.optionalInt("tokenizer.ggml.bos_token_id"),
                 eosTokenIds: eos,
                 padTokenId: try meta.optionalInt("tokenizer.ggml.padding_token_id"),
-                family: family)
+                family: family, ropeScaling: scaling)
         } catch let e as ConfigError {
             throw CheckpointError(file: file.display, "\(e) (from the GGUF metadata)")
         }
@@ -140,10 +139,9 @@ enum GGUFModel {
     static func readWeights(_ file: GGUFFile, config: LlamaConfig) throws -> ModelWeights {
         let names = tensorNames(config)
         let byName = Dictionary(uniqueKeysWithValues: names.map { ($0.gguf, $0) })
-        for t in file.tensors where byName[t.name] == nil {
-            let why = t.name == "rope_freqs.weight" ? "per-frequency RoPE factors (Llama 3.1 scaling) are not supported"
-                : "unexpected tensor: not part of a Llama with this metadata"
-            throw CheckpointError(file: file.display, tensor: t.name, why)
+        // rope_freqs.weight is not a weight: config(of:) read it as the RoPE scaling
+        for t in file.tensors where byName[t.name] == nil && t.name != GGUFRopeScaling.factorsTensor {
+            throw CheckpointError(file: file.display, tensor: t.name, "unexpected tensor: not part of a Llama with this metadata")
         }
         let missing = names.filter { file.tensor(named: $0.gguf) == nil }
         if let first = missing.first {

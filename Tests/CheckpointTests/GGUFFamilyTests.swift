@@ -2,11 +2,12 @@ import Foundation
 import Testing
 @testable import IRPOCore
 
-/// GGUF files of the qwen2 architecture (Qwen2 and Qwen2.5), made by llama.cpp's converter from
-/// tiny random Qwen2ForCausalLM checkpoints (Tests/Fixtures/gguf/make_qwen2_fixtures.py), load
-/// into the model transformers computes: q, k and v biases, q and k rows as HF keeps them.
-@Suite struct GGUFQwen2Tests {
-    /// expected-qwen2.json: transformers' logits and greedy tokens from each HF model ("hf") and
+/// GGUF files of the families beside plain Llama, made by llama.cpp's converter from tiny random
+/// checkpoints (Tests/Fixtures/gguf/make_family_fixtures.py), load into the model transformers
+/// computes: qwen2 (Qwen2, Qwen2.5) with its q, k and v biases and q and k rows as HF keeps
+/// them; Llama 3.1's RoPE scaling, which the file carries as rope_freqs.weight; linear scaling.
+@Suite struct GGUFFamilyTests {
+    /// expected-families.json: transformers' logits and greedy tokens from each HF model ("hf") and
     /// from its GGUF file ("gguf").
     struct Expected: Decodable {
         struct Reference: Decodable { var logits: [[Float]]; var greedy: [Int32] }
@@ -16,11 +17,12 @@ import Testing
     }
 
     static let expected: Expected = {
-        let data = try! Data(contentsOf: GGUFFixtures.directory.appendingPathComponent("expected-qwen2.json"))
+        let data = try! Data(contentsOf: GGUFFixtures.directory.appendingPathComponent("expected-families.json"))
         return try! JSONDecoder().decode(Expected.self, from: data)
     }()
 
     static let files = ["qwen2-f32.gguf", "qwen2-tied-q8_0.gguf"]
+    static let scaledFiles = ["llama3-rope-f32.gguf", "linear-rope-f32.gguf"]
 
     static func path(_ file: String) -> String { GGUFFixtures.directory.appendingPathComponent(file).path }
 
@@ -53,6 +55,39 @@ import Testing
         if file.contains("f32") {
             #expect(GGUFRun.relativeError(ours, model.hf.logits) <= GGUFLoadTests.logitTolerance)
             #expect(model.hf.greedy == model.gguf.greedy)
+        }
+    }
+
+    /// The scaling is the HF config's: llama3's parameters found from the file's divisors (the
+    /// original context 64 of the fixture, not Meta's 8192), linear's read from the metadata.
+    /// transformers' GGUF reader drops both, so the HF model the file came from is the reference.
+    @Test(arguments: scaledFiles)
+    func ropeScalingIsTheHFConfigs(_ file: String) throws {
+        let model = try #require(Self.expected.models[file])
+        let weights = try CheckpointIO.load(Self.path(file)).weights
+        let want: RopeScaling = file.hasPrefix("llama3")
+            ? .llama3(factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 64) : .linear(factor: 3)
+        #expect(weights.config.ropeScaling == want)
+        #expect(weights.config.family == .llama && weights.config.ropeTheta == 100)
+        let ours = GGUFRun.logits(weights, Self.expected.prompt, last: 3)
+        let err = GGUFRun.relativeError(ours, model.hf.logits)
+        #expect(err <= GGUFLoadTests.logitTolerance, "\(file): relative error \(err)")
+        #expect(GGUFRun.greedy(weights, Self.expected.prompt, count: model.hf.greedy.count) == model.hf.greedy)
+    }
+
+    /// Meta's parameters for Llama 3.1 and 3.2 at their θ and head size are found again from the
+    /// divisors the converter's formula gives (rounded to float32 as the file stores them).
+    @Test func metasLlama3ScalingsAreFound() {
+        for factor in [8.0, 32.0] {
+            let want = RopeScaling.llama3(factor: Float(factor), lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192)
+            let divisors = (0..<64).map { j -> Float in
+                let wavelength = 2 * Double.pi * Foundation.pow(500_000, Double(2 * j) / 128)
+                if wavelength < 8192 / 4 { return 1 }
+                if wavelength > 8192 { return Float(factor) }
+                let smooth = (8192 / wavelength - 1) / 3
+                return Float(1 / ((1 - smooth) / factor + smooth))
+            }
+            #expect(GGUFRopeScaling.llama3(matching: divisors, headDim: 128, theta: 500_000) == want)
         }
     }
 
