@@ -82,9 +82,11 @@ extension LoadedModel {
 /// Loads models for the commands with one wording for every failure, before any output.
 public enum ModelLoader {
     /// The checkpoint at `path` with its tokenizer.json, or `tokenizerFile` instead; a failure is
-    /// reported on `diagnostics` naming the file, and ends the command with status 1.
-    public static func load(_ path: String, tokenizerFile: String? = nil, diagnostics: Diagnostics) throws -> LoadedModel {
-        try reporting(path, tokenizerFile, diagnostics) { try CheckpointIO.load(path) }
+    /// reported on `diagnostics` naming the file, and ends the command with status 1. With
+    /// `forDecoding` the weights are only decoded, packed releasing them (see `CheckpointIO.load`).
+    public static func load(_ path: String, tokenizerFile: String? = nil, forDecoding: Bool = false,
+                            diagnostics: Diagnostics) throws -> LoadedModel {
+        try reporting(path, tokenizerFile, diagnostics) { try CheckpointIO.load(path, forDecoding: forDecoding) }
     }
 
     /// The reward model (LlamaForSequenceClassification, one label) at `path` with its

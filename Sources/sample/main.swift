@@ -71,7 +71,7 @@ struct Sample: ParsableCommand {
     func run() throws {
         let diagnostics = Diagnostics(command: "sample")
         compute.apply()
-        let loaded = try ModelLoader.load(model, diagnostics: diagnostics)
+        let loaded = try ModelLoader.load(model, forDecoding: true, diagnostics: diagnostics)
         let (defaults, promptTemplate) = try loaded.promptSetup(template: template, display: model, diagnostics: diagnostics)
         let chatPrompt = try chat ? loaded.chatPrompt(display: model, flag: "--chat", diagnostics: diagnostics) : nil
         let writer = LineWriter(command: "sample")

@@ -34,6 +34,29 @@ import Testing
         }
     }
 
+    /// Loaded only for decoding, the block matrices are never dequantised (their floats stay
+    /// untouched zero pages) and decode from the blocks, or are dequantised when packed as f32 or
+    /// bf16, with the bits of the ordinary load in every type.
+    @Test(arguments: ["Q4_0", "Q4_1", "Q8_0"])
+    func aDecodingLoadNeverDequantisesTheBlocks(_ type: String) throws {
+        let eager = try CheckpointIO.load(GGUFFixtures.path(type)).weights
+        let prompt: [Int32] = [1, 87, 85, 268, 201, 57, 74, 286, 223, 282]
+        for choice in WeightTypeChoice.allCases {
+            let lazy = try CheckpointIO.load(GGUFFixtures.path(type), forDecoding: true).weights
+            #expect(lazy.matricesReleased)
+            let q = lazy.layout.layers[1].qkv, count = DecodeWeights.matrices(lazy.layout)[4]
+            #expect(UnsafeBufferPointer(start: lazy.data + q, count: count.n * count.k).allSatisfy { $0 == 0 })
+            #expect(lazy.tensor(named: "model.norm.weight")!.elementsEqual(eager.tensor(named: "model.norm.weight")!))
+            let a = InferenceSession(model: DecodeWeights(lazy, choice, releasingSource: true), slots: 1, capacity: 16)
+            let b = InferenceSession(model: DecodeWeights(eager, choice), slots: 1, capacity: 16)
+            #expect(a.step([(slot: 0, tokens: prompt)]).map(\.bitPattern) == b.step([(slot: 0, tokens: prompt)]).map(\.bitPattern),
+                    "\(type) \(choice)")
+            #expect(a.step([(slot: 0, tokens: [5])]).map(\.bitPattern) == b.step([(slot: 0, tokens: [5])]).map(\.bitPattern))
+        }
+        // a file without blocks loads as it always did
+        #expect(!(try CheckpointIO.load(GGUFFixtures.path("F32"), forDecoding: true).weights.matricesReleased))
+    }
+
     @Test func aChangedMatrixIsKeptInF32AndTheFileLetGo() throws {
         let weights = try CheckpointIO.load(GGUFFixtures.path("Q4_1")).weights
         // as a training step would: the first layer's q projection moves

@@ -71,9 +71,12 @@ public enum CheckpointIO {
     static let weightSuffixes = [".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".h5", ".msgpack", ".gguf", ".onnx", ".npz"]
 
     /// Loads a checkpoint from a directory, a .tar, .tar.gz or .tgz bundle, or a GGUF v3 file;
-    /// strict about every tensor.
-    public static func load(_ path: String) throws -> Checkpoint {
-        try read(path, trainingState: false, head: .lmHead).0
+    /// strict about every tensor. With `forDecoding` the caller only decodes the weights, packing
+    /// them with `DecodeWeights(releasingSource: true)`: a GGUF file's Q4_0, Q4_1 and Q8_0
+    /// matrices are then packed from its blocks without ever being dequantised, so loading does not
+    /// hold the model in F32 (the weights count as released: they cannot train or be saved).
+    public static func load(_ path: String, forDecoding: Bool = false) throws -> Checkpoint {
+        try read(path, trainingState: false, head: .lmHead, deferringBlocks: forDecoding).0
     }
 
     /// Loads a reward model: a LlamaForSequenceClassification directory or bundle with one label,
@@ -217,13 +220,13 @@ public enum CheckpointIO {
 
     // MARK: reading
 
-    private static func read(_ path: String, trainingState: Bool,
-                             head: ModelHead) throws -> (Checkpoint, TrainingStateFile?, [Float]?) {
+    private static func read(_ path: String, trainingState: Bool, head: ModelHead,
+                             deferringBlocks: Bool = false) throws -> (Checkpoint, TrainingStateFile?, [Float]?) {
         do {
             if try isDirectory(path) {
                 return try readDirectory(path, trainingState: trainingState, head: head, display: { AtomicWrite.join(path, $0) })
             }
-            if GGUFModel.isGGUF(path) { return (try GGUFModel.load(path), nil, nil) }
+            if GGUFModel.isGGUF(path) { return (try GGUFModel.load(path, deferringBlocks: deferringBlocks), nil, nil) }
             return try CheckpointBundle.withExtracted(path) { root, display in
                 try readDirectory(root, trainingState: trainingState, head: head, display: display)
             }

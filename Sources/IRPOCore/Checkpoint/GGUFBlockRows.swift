@@ -29,6 +29,8 @@ final class GGUFBlockRows: @unchecked Sendable {
 
     private let file: GGUFFile
     private let tensors: [Tensor]
+    /// The float ranges of the matrices whose values were never dequantised (`deferMatrices`).
+    private(set) var deferred: [Range<Int>] = []
 
     /// The block tensors of `file` among `tensors`, nil when there are none.
     init?(file: GGUFFile, tensors: [Tensor]) {
@@ -55,6 +57,29 @@ final class GGUFBlockRows: @unchecked Sendable {
             rows.append((tensor.type, tensor.bytes + tensor.storedRow((at - tensor.start) / k) * tensor.rowBytes))
         }
         return (panelType!, rows)
+    }
+
+    /// Marks as deferred each of `matrices` (offset, n, k) whose rows are all blocks, and returns
+    /// their float ranges: the loader leaves those values out, and `DecodeWeights` packs them from
+    /// the blocks or has `materialize` dequantise them.
+    func deferMatrices(_ matrices: [(offset: Int, n: Int, k: Int)]) -> [Range<Int>] {
+        deferred = matrices.filter { rows(offset: $0.offset, n: $0.n, k: $0.k) != nil }.map { $0.offset..<($0.offset + $0.n * $0.k) }
+        return deferred
+    }
+
+    /// Whether the (n, k) matrix at float `offset` was deferred.
+    func isDeferred(offset: Int) -> Bool { deferred.contains { $0.lowerBound == offset } }
+
+    /// Dequantises the deferred (n, k) matrix at float `offset` into `values`, row by row as the
+    /// loader would have (each of our rows from the file row it was stored as).
+    func materialize(offset: Int, n: Int, k: Int, into values: UnsafeMutablePointer<Float>) {
+        let source = rows(offset: offset, n: n, k: k)!.rows
+        parallelFor(n, grain: 64) { range in
+            for r in range {
+                let bytes = UnsafeRawBufferPointer(start: source[r].bytes, count: k / 32 * source[r].type.layout!.blockBytes)
+                GGUFDequantize.floats(source[r].type, bytes, into: UnsafeMutableBufferPointer(start: values + r * k, count: k))
+            }
+        }
     }
 
     /// Whether block row `row` (of `k` values) reads back exactly as `values`, as the panels will

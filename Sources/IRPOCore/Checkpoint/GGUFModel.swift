@@ -11,15 +11,20 @@ enum GGUFModel {
     /// Whether `path` names a GGUF file (by its extension, as llama.cpp's tools do).
     static func isGGUF(_ path: String) -> Bool { path.lowercased().hasSuffix(".gguf") }
 
-    /// The whole checkpoint: every tensor dequantised to Float32, the tokenizer rebuilt.
-    static func load(_ path: String) throws -> Checkpoint {
+    /// The whole checkpoint: every tensor dequantised to Float32, the tokenizer rebuilt. With
+    /// `deferringBlocks` (for a caller that only decodes, packing with `releasingSource`), the
+    /// matrices decoding can keep as the file's blocks are not dequantised at all: the weights
+    /// count as released (`matricesReleased`), and `DecodeWeights` packs those matrices from the
+    /// blocks, or dequantises them then, so the load never holds the model in F32.
+    static func load(_ path: String, deferringBlocks: Bool = false) throws -> Checkpoint {
         let file = try GGUFFile(path: path, display: path)
         let config = try config(of: file)
         // The metadata is checked in full before gigabytes of tensors are converted.
         let tokenizer = try GGUFTokenizer.json(of: file)
         var extra: [String: Data] = [:]
         if let template = try chatTemplate(of: file) { extra[chatTemplateFileName] = Data(template.utf8) }
-        return Checkpoint(weights: try readWeights(file, config: config), tokenizerJSON: tokenizer, extraFiles: extra)
+        let weights = try readWeights(file, config: config, deferringBlocks: deferringBlocks)
+        return Checkpoint(weights: weights, tokenizerJSON: tokenizer, extraFiles: extra)
     }
 
     /// The configuration alone, from the metadata (the tensors are only looked at, not read).
@@ -135,8 +140,9 @@ enum GGUFModel {
         return names
     }
 
-    /// Fills a new ModelWeights: every tensor present once with its exact shape, nothing else.
-    static func readWeights(_ file: GGUFFile, config: LlamaConfig) throws -> ModelWeights {
+    /// Fills a new ModelWeights: every tensor present once with its exact shape, nothing else;
+    /// with `deferringBlocks`, block matrices are left to `DecodeWeights` (see `load`).
+    static func readWeights(_ file: GGUFFile, config: LlamaConfig, deferringBlocks: Bool = false) throws -> ModelWeights {
         let names = tensorNames(config)
         let byName = Dictionary(uniqueKeysWithValues: names.map { ($0.gguf, $0) })
         // rope_freqs.weight is not a weight: config(of:) read it as the RoPE scaling
@@ -155,6 +161,7 @@ enum GGUFModel {
             throw CheckpointError(file: file.display, tensor: t.name, "\(what) (supported: \(listed))")
         }
         let weights = ModelWeights(config: config)
+        var tensors: [(info: GGUFTensorInfo, slot: TensorSlot, ropeHeads: Int?)] = []
         var blockTensors: [GGUFBlockRows.Tensor] = []
         for name in names {
             let t = file.tensor(named: name.gguf)!
@@ -163,16 +170,23 @@ enum GGUFModel {
                 throw CheckpointError(file: file.display, tensor: t.name,
                                       "shape \(t.shape) (ggml ne \(t.dims)) but the metadata implies \(slot.shape)")
             }
-            let out = weights.tensor(slot)
-            GGUFDequantize.floats(t.type, file.bytes(of: t), into: out)
-            if let heads = name.ropeHeads { unpermuteRoPERows(out, rows: slot.shape[0], columns: slot.shape[1], heads: heads) }
+            tensors.append((t, slot, name.ropeHeads))
             if GGUFBlockRows.panelTypes[t.type] != nil, slot.shape.count == 2 {
                 blockTensors.append(.init(start: slot.offset, rows: slot.shape[0], columns: slot.shape[1], type: t.type,
                                           bytes: file.bytes(of: t).baseAddress!, ropeHeads: name.ropeHeads))
             }
+        }
+        let blockRows = GGUFBlockRows(file: file, tensors: blockTensors)
+        let deferred = deferringBlocks ? blockRows?.deferMatrices(DecodeWeights.matrices(weights.layout)) ?? [] : []
+        for (t, slot, ropeHeads) in tensors {
+            if deferred.contains(where: { $0.contains(slot.offset) }) { continue }
+            let out = weights.tensor(slot)
+            GGUFDequantize.floats(t.type, file.bytes(of: t), into: out)
+            if let heads = ropeHeads { unpermuteRoPERows(out, rows: slot.shape[0], columns: slot.shape[1], heads: heads) }
             file.doneWith(t)
         }
-        weights.blockRows = GGUFBlockRows(file: file, tensors: blockTensors)
+        weights.blockRows = blockRows
+        if !deferred.isEmpty { weights.markMatricesReleased() }
         return weights
     }
 

@@ -18,6 +18,9 @@ public final class DecodeWeights: @unchecked Sendable {
     /// are given back to the system as they are packed and `weights` can no longer train or be saved.
     public init(_ weights: ModelWeights, _ choice: WeightTypeChoice = .f32, releasingSource: Bool = false) {
         let c = weights.config, w = weights.data
+        // a deferred load left matrices (a tied embedding among them) to be read from the packing
+        precondition(releasingSource || weights.blockRows?.deferred.isEmpty ?? true,
+                     "weights loaded with deferred blocks are packed releasing them")
         self.weights = weights
         let shapes = Self.matrices(weights.layout), plan = Self.plan(choice, for: weights)
         let types = plan.map(\.type)
@@ -36,6 +39,9 @@ public final class DecodeWeights: @unchecked Sendable {
             if let blocks = plan[i].blocks {
                 defer { release?(0..<(shape.n * shape.k)) }
                 return PackedMatrix(blockRows: blocks, k: shape.k, type: types[i], in: storage, at: offset)
+            }
+            if let rows = weights.blockRows, rows.isDeferred(offset: shape.offset) {
+                rows.materialize(offset: shape.offset, n: shape.n, k: shape.k, into: w + shape.offset)
             }
             return PackedMatrix(UnsafePointer(w + shape.offset), n: shape.n, k: shape.k, type: types[i], in: storage,
                                 at: offset, packed: release)
@@ -88,6 +94,11 @@ public final class DecodeWeights: @unchecked Sendable {
             case .f32: return (.f32, nil)
             case .bf16: return (.bf16, nil)
             case .auto:
+                // never dequantised (a deferred load), so the blocks are the values
+                if let blockRows = weights.blockRows, blockRows.isDeferred(offset: shape.offset),
+                   let source = blockRows.rows(offset: shape.offset, n: shape.n, k: shape.k) {
+                    return (source.type, source.rows)
+                }
                 // blocks only while they still read back as the weights (not after training)
                 if let source = weights.blockRows?.rows(offset: shape.offset, n: shape.n, k: shape.k),
                    GGUFBlockRows.allMatch(source.rows, values: values, k: shape.k) {

@@ -42,6 +42,10 @@ public final class ModelWeights: @unchecked Sendable {
         HugePages.discard(data, floats: range)
     }
 
+    /// Marks the weights as missing some matrices' values from the start (a GGUF load that left
+    /// block matrices to `DecodeWeights`): like released ones, they decode but do not train.
+    func markMatricesReleased() { matricesReleased = true }
+
     /// A deep copy, for a frozen reference or a checkpoint snapshot.
     public func copy() -> ModelWeights {
         precondition(!matricesReleased, "these weights gave their matrices up for decoding")
