@@ -79,7 +79,7 @@ public struct JudgeOptions: ParsableArguments {
         let diagnostics = Diagnostics(command: "grade")
         compute.apply()
         let prompt = try judgeTemplate.map(JudgePrompt.load) ?? .selfRewarding
-        let loaded = try ModelLoader.load(judge, diagnostics: diagnostics)
+        let loaded = try ModelLoader.load(judge, forDecoding: true, diagnostics: diagnostics)
         // irpo.json's max_tokens and stop apply to the judge as to sample; its template does not.
         let defaults = try loaded.promptSetup(template: "plain", display: judge, diagnostics: diagnostics).0
         let chat = try judgeChat ? loaded.chatPrompt(display: judge, flag: "--judge-chat", diagnostics: diagnostics) : nil
