@@ -22,7 +22,6 @@ sdist of llama-cpp-python vendors one: vendor/llama.cpp). Needs torch, transform
 """
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -30,6 +29,8 @@ from pathlib import Path
 import torch
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from make_fixtures import convert  # noqa: E402  (llama.cpp's converter, our vocabulary named)
 # The first prompt of expected.json, as ids of hf/'s tokenizer.
 PROMPT = [48, 286, 299, 75, 67, 265, 81, 78, 70, 271, 78, 75, 82, 85, 281, 223, 22, 26, 278, 297, 84, 272, 84, 75, 71, 277, 85]
 LOGIT_POSITIONS = 3
@@ -73,22 +74,6 @@ def make_hf(out, family, tied, seed, rope):
                 p.copy_(0.35 * torch.randn_like(p))
     model.save_pretrained(out, safe_serialization=True)
     return model
-
-
-def convert(llama_dir, hf_dir, outtype, out):
-    # As in make_fixtures.py: the freshly trained vocabulary splits as SmolLM2's does, so its
-    # pre-tokenizer is named directly, and the byte-level path is taken without sentencepiece.
-    runner = f"""
-import sys, runpy
-sys.path.insert(0, {str(llama_dir)!r}); sys.path.insert(1, {str(llama_dir / 'gguf-py')!r})
-import conversion.base as base, conversion.llama as llama, conversion.qwen as qwen
-base.TextModel.get_vocab_base_pre = lambda self, tokenizer: "smollm"
-llama.LlamaModel.set_vocab = lambda self: self._set_vocab_gpt2()
-qwen.Qwen2Model.set_vocab = lambda self: self._set_vocab_gpt2()
-sys.argv = ["convert_hf_to_gguf.py", {str(hf_dir)!r}, "--outtype", {outtype!r}, "--outfile", {str(out)!r}]
-runpy.run_path({str(llama_dir / 'convert_hf_to_gguf.py')!r}, run_name="__main__")
-"""
-    subprocess.run([sys.executable, "-c", runner], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def reference(model):

@@ -107,14 +107,15 @@ def make_hf(hf_dir):
 
 def convert(llama_dir, hf_dir, outtype, out):
     # The converter recognises pre-tokenizers by hashing their output on a fixed text; ours is
-    # freshly trained, so it is named directly: it splits as SmolLM2's does. Its Llama path tries
-    # sentencepiece first, which a byte-level vocabulary does not need.
+    # freshly trained, so it is named directly: it splits as SmolLM2's does. Its Llama and Qwen2
+    # paths try sentencepiece first, which a byte-level vocabulary does not need.
     runner = f"""
 import sys, runpy
 sys.path.insert(0, {str(llama_dir)!r}); sys.path.insert(1, {str(llama_dir / 'gguf-py')!r})
-import conversion.base as base, conversion.llama as llama
+import conversion.base as base, conversion.llama as llama, conversion.qwen as qwen
 base.TextModel.get_vocab_base_pre = lambda self, tokenizer: "smollm"
 llama.LlamaModel.set_vocab = lambda self: self._set_vocab_gpt2()
+qwen.Qwen2Model.set_vocab = lambda self: self._set_vocab_gpt2()
 sys.argv = ["convert_hf_to_gguf.py", {str(hf_dir)!r}, "--outtype", {outtype!r}, "--outfile", {str(out)!r}]
 runpy.run_path({str(llama_dir / 'convert_hf_to_gguf.py')!r}, run_name="__main__")
 """
