@@ -61,14 +61,14 @@ import Testing
     }
 
     @Test func unsupportedGGMLTypeIsNamed() throws {
-        // One Q4_K block (256 values, 144 bytes) stands in for the embedding: the type is refused
+        // One IQ2_XXS block (256 values, 66 bytes) stands in for the embedding: the type is refused
         // before any shape is compared.
         let path = try Self.edited { b in
-            b.tensors[b.tensors.firstIndex { $0.name == "token_embd.weight" }!] = .init(name: "token_embd.weight", dims: [256, 1], type: 12, bytes: Array(repeating: 0, count: 144))
+            b.tensors[b.tensors.firstIndex { $0.name == "token_embd.weight" }!] = .init(name: "token_embd.weight", dims: [256, 1], type: 16, bytes: Array(repeating: 0, count: 66))
         }
         let e = try #require(Self.loadError(path))
         #expect(e.tensor == "token_embd.weight", "\(e)")
-        #expect(e.problem == "unsupported ggml type Q4_K (12) (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1)", "\(e)")
+        #expect(e.problem == "unsupported ggml type IQ2_XXS (16) (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K)", "\(e)")
     }
 
     @Test func blockTypeNeedsWholeBlocksPerRow() throws {

@@ -4,7 +4,10 @@
 //   Q8_0  d, then 32 int8 q                      value = q·d
 //   Q4_0  d, then 16 bytes                       value = (q − 8)·d
 //   Q4_1  d, m, then 16 bytes                    value = q·d + m
-// In the 4-bit types byte j holds element j in its low nibble and element j + 16 in its high one.
+//   Q5_0  d, 4 bytes qh, then 16 bytes            value = (q − 16)·d
+//   Q5_1  d, m, 4 bytes qh, then 16 bytes         value = q·d + m
+// In the 4- and 5-bit types byte j holds element j in its low nibble and element j + 16 in its
+// high one; a 5-bit code's fifth bit is bit j (element j) or bit j + 16 of qh, little-endian.
 // The products are single roundings of float32 operands, as in ggml's reference dequantisers
 // and gguf-py's, so every reader gets the same floats.
 
@@ -16,11 +19,18 @@ struct GGMLType: Equatable, Hashable, Sendable, CustomStringConvertible {
     static let f16 = GGMLType(rawValue: 1)
     static let q4_0 = GGMLType(rawValue: 2)
     static let q4_1 = GGMLType(rawValue: 3)
+    static let q5_0 = GGMLType(rawValue: 6)
+    static let q5_1 = GGMLType(rawValue: 7)
     static let q8_0 = GGMLType(rawValue: 8)
+    static let q2_K = GGMLType(rawValue: 10)
+    static let q3_K = GGMLType(rawValue: 11)
+    static let q4_K = GGMLType(rawValue: 12)
+    static let q5_K = GGMLType(rawValue: 13)
+    static let q6_K = GGMLType(rawValue: 14)
     static let bf16 = GGMLType(rawValue: 30)
 
     /// The types we dequantise, in the order messages list them.
-    static let supported: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1]
+    static let supported: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
 
     /// Name, values per block and bytes per block of every type in gguf-py's GGML_QUANT_SIZES.
     private static let known: [UInt32: (name: String, blockSize: Int, blockBytes: Int)] = [
@@ -86,6 +96,29 @@ enum GGUFDequantize {
                     y[j + 16] = Float(q >> 4) * d + m
                 }
             }
+        case .q5_0, .q5_1:
+            let offset = type == .q5_0 ? 6 : 8
+            blocks(raw, out, bytes: offset + 16) { b, y in
+                let d = half(b, 0), m = type == .q5_1 ? half(b, 2) : 0
+                let high = (0..<4).reduce(UInt32(0)) { $0 | UInt32(b[offset - 4 + $1]) << (8 * $1) }
+                for j in 0..<16 {
+                    let q = b[offset + j]
+                    let low = Int(q & 0x0F) | Int(high >> j & 1) << 4, upper = Int(q >> 4) | Int(high >> (j + 16) & 1) << 4
+                    // Q5_0's (q − 16)·d is exact; Q5_1 rounds q·d + m once, as ggml does
+                    if type == .q5_0 {
+                        y[j] = Float(low - 16) * d
+                        y[j + 16] = Float(upper - 16) * d
+                    } else {
+                        y[j] = Float(low) * d + m
+                        y[j + 16] = Float(upper) * d + m
+                    }
+                }
+            }
+        case .q2_K: GGUFKQuants.q2K(raw, into: out)
+        case .q3_K: GGUFKQuants.q3K(raw, into: out)
+        case .q4_K: GGUFKQuants.q4K(raw, into: out)
+        case .q5_K: GGUFKQuants.q5K(raw, into: out)
+        case .q6_K: GGUFKQuants.q6K(raw, into: out)
         default:
             preconditionFailure("dequantising unsupported ggml type \(type)")
         }
