@@ -181,8 +181,17 @@ struct GGUFBuilder {
         try GGUFBuilder.write(bytes(), named: name)
     }
 
+    /// Where this test process writes its files: one directory, removed when the process exits,
+    /// so runs leave nothing behind in the temporary directory.
+    static let scratch: URL = {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("irpo-gguf-tests-\(getpid())")
+        try? FileManager.default.removeItem(at: dir)
+        atexit { try? FileManager.default.removeItem(at: GGUFBuilder.scratch) }
+        return dir
+    }()
+
     static func write(_ bytes: [UInt8], named name: String = "model.gguf") throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gguf-\(UUID().uuidString)")
+        let dir = scratch.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent(name).path
         try Data(bytes).write(to: URL(fileURLWithPath: path))
