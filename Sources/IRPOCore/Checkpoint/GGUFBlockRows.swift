@@ -59,16 +59,16 @@ final class GGUFBlockRows: @unchecked Sendable {
         return (panelType!, rows)
     }
 
-    /// Marks as deferred each of `matrices` (offset, n, k) whose rows are all blocks, and returns
-    /// their float ranges: the loader leaves those values out, and `DecodeWeights` packs them from
-    /// the blocks or has `materialize` dequantise them.
-    func deferMatrices(_ matrices: [(offset: Int, n: Int, k: Int)]) -> [Range<Int>] {
+    /// Marks as deferred each of `matrices` (offset, n, k) whose rows are all blocks: the loader
+    /// leaves those values out, and `DecodeWeights` packs them from the blocks or has
+    /// `materialize` dequantise them.
+    func deferMatrices(_ matrices: [(offset: Int, n: Int, k: Int)]) {
         deferred = matrices.filter { rows(offset: $0.offset, n: $0.n, k: $0.k) != nil }.map { $0.offset..<($0.offset + $0.n * $0.k) }
-        return deferred
     }
 
-    /// Whether the (n, k) matrix at float `offset` was deferred.
-    func isDeferred(offset: Int) -> Bool { deferred.contains { $0.lowerBound == offset } }
+    /// Whether the parameter at float `offset` (a matrix's first, or a tensor's inside it) lies in
+    /// a deferred matrix.
+    func isDeferred(offset: Int) -> Bool { deferred.contains { $0.contains(offset) } }
 
     /// Dequantises the deferred (n, k) matrix at float `offset` into `values`, row by row as the
     /// loader would have (each of our rows from the file row it was stored as).

@@ -177,16 +177,15 @@ enum GGUFModel {
             }
         }
         let blockRows = GGUFBlockRows(file: file, tensors: blockTensors)
-        let deferred = deferringBlocks ? blockRows?.deferMatrices(DecodeWeights.matrices(weights.layout)) ?? [] : []
-        for (t, slot, ropeHeads) in tensors {
-            if deferred.contains(where: { $0.contains(slot.offset) }) { continue }
+        if deferringBlocks { blockRows?.deferMatrices(DecodeWeights.matrices(weights.layout)) }
+        for (t, slot, ropeHeads) in tensors where blockRows?.isDeferred(offset: slot.offset) != true {
             let out = weights.tensor(slot)
             GGUFDequantize.floats(t.type, file.bytes(of: t), into: out)
             if let heads = ropeHeads { unpermuteRoPERows(out, rows: slot.shape[0], columns: slot.shape[1], heads: heads) }
             file.doneWith(t)
         }
         weights.blockRows = blockRows
-        if !deferred.isEmpty { weights.markMatricesReleased() }
+        if blockRows?.deferred.isEmpty == false { weights.markMatricesReleased() }
         return weights
     }
 

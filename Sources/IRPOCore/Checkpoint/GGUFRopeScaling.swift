@@ -58,7 +58,7 @@ enum GGUFRopeScaling {
                 let scaling = RopeScaling.llama3(factor: factor, lowFreqFactor: Float(low), highFreqFactor: Float(high),
                                                  originalMaxPositions: original)
                 let close = factors.indices.allSatisfy { j in
-                    let plain: Float = 1 / Foundation.pow(theta, Float(2 * j) / Float(headDim))
+                    let plain = RopeTable.inverseFrequency(j, headDim: headDim, theta: theta)
                     let divisor = plain / scaling.scale(plain)
                     return abs(divisor - factors[j]) <= 1e-5 * factors[j]
                 }

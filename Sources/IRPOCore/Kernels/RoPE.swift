@@ -20,8 +20,7 @@ public final class RopeTable: @unchecked Sendable {
         cos = .allocate(capacity: positions * half)
         sin = .allocate(capacity: positions * half)
         for j in 0..<half {
-            // inv_freq = 1 / theta^(2j/d), all in float32 like torch.
-            let plain: Float = 1 / Foundation.pow(theta, Float(2 * j) / Float(headDim))
+            let plain = Self.inverseFrequency(j, headDim: headDim, theta: theta)
             let invFreq = scaling?.scale(plain) ?? plain
             for p in 0..<positions {
                 let angle = Float(p) * invFreq
@@ -29,6 +28,11 @@ public final class RopeTable: @unchecked Sendable {
                 sin[p * half + j] = Foundation.sin(angle)
             }
         }
+    }
+
+    /// Unscaled inverse frequency `j` of a head of `headDim`: 1 / θ^(2j/d), all in float32 like torch.
+    static func inverseFrequency(_ j: Int, headDim: Int, theta: Float) -> Float {
+        1 / Foundation.pow(theta, Float(2 * j) / Float(headDim))
     }
 
     deinit { cos.deallocate(); sin.deallocate() }

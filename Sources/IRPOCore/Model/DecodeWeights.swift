@@ -94,14 +94,10 @@ public final class DecodeWeights: @unchecked Sendable {
             case .f32: return (.f32, nil)
             case .bf16: return (.bf16, nil)
             case .auto:
-                // never dequantised (a deferred load), so the blocks are the values
-                if let blockRows = weights.blockRows, blockRows.isDeferred(offset: shape.offset),
-                   let source = blockRows.rows(offset: shape.offset, n: shape.n, k: shape.k) {
-                    return (source.type, source.rows)
-                }
-                // blocks only while they still read back as the weights (not after training)
-                if let source = weights.blockRows?.rows(offset: shape.offset, n: shape.n, k: shape.k),
-                   GGUFBlockRows.allMatch(source.rows, values: values, k: shape.k) {
+                // blocks only while they still read back as the weights (not after training),
+                // or when the weights never held them (a deferred load)
+                if let blockRows = weights.blockRows, let source = blockRows.rows(offset: shape.offset, n: shape.n, k: shape.k),
+                   blockRows.isDeferred(offset: shape.offset) || GGUFBlockRows.allMatch(source.rows, values: values, k: shape.k) {
                     return (source.type, source.rows)
                 }
                 return (allBF16(values, count: shape.n * shape.k) ? .bf16 : .f32, nil)
