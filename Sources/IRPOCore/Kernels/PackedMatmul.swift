@@ -198,7 +198,27 @@ private func packedMatmul<F: PanelFormat>(_: F.Type, out: UnsafeMutablePointer<F
         }
         return
     }
-    // Groups of 4 panels: the one-row kernel needs 8 independent chains to keep both FMA units busy.
+    if R < 6 {
+        // Each thread takes an equal count of panels, four at a time where it can: the one-row
+        // kernel needs 8 independent chains to keep both FMA units busy, and a single stream's
+        // products are too few groups of four to split evenly.
+        parallelFor(panels, grain: max(1, 65_536 / max(1, R * K * 16))) { range in
+            var p = range.lowerBound
+            while p < range.upperBound {
+                let four = p + 4 <= range.upperBound
+                for i in 0..<R {
+                    if four {
+                        tile1x64(F.self, out, ldo, x + i * K, base + p * stride, stride, K, i, p * 16, N, accumulate)
+                    } else {
+                        tile1x16(F.self, out, ldo, x + i * K, base + p * stride, K, i, p * 16, N, accumulate)
+                    }
+                }
+                p += four ? 4 : 1
+            }
+        }
+        return
+    }
+    // Groups of 4 panels for the rows past the tiles of 6.
     let groups = (panels + 3) / 4
     // With a tile of rows or more, a panel not in f32 is widened once into f32 for all of them
     // rather than once per tile: the same values, so the same bits.
@@ -290,7 +310,14 @@ private func tile1x64<F: PanelFormat>(_: F.Type, _ o: UnsafeMutablePointer<Float
     var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
     var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
     let w0 = w, w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride
-    for k in 0..<K {
+    var k = 0
+    // formats whose columns share nothing run the k loop below alone: reordered, they run slower
+    while F.Group.self != Void.self && k + 4 <= K {
+        fourColumns(F.self, x, w0, k, &a0, &a1); fourColumns(F.self, x, w1, k, &a2, &a3)
+        fourColumns(F.self, x, w2, k, &a4, &a5); fourColumns(F.self, x, w3, k, &a6, &a7)
+        k += 4
+    }
+    for k in k..<K {
         let b = SIMD8<Float>(repeating: x[k])
         let (c0, c1) = F.column(w0, k), (c2, c3) = F.column(w1, k)
         let (c4, c5) = F.column(w2, k), (c6, c7) = F.column(w3, k)
@@ -306,12 +333,29 @@ private func tile1x64<F: PanelFormat>(_: F.Type, _ o: UnsafeMutablePointer<Float
     put(o, at + 48, a6, valid - 48, accumulate); put(o, at + 56, a7, valid - 56, accumulate)
 }
 
+/// Columns `k` ..< `k` + 4 of one panel into its two chains, reading what they share once.
+@inline(__always)
+private func fourColumns<F: PanelFormat>(_: F.Type, _ x: UnsafePointer<Float>, _ w: UnsafeRawPointer, _ k: Int,
+                                         _ low: inout SIMD8<Float>, _ high: inout SIMD8<Float>) {
+    let group = F.group(w, k)
+    for j in 0..<4 {
+        let b = SIMD8<Float>(repeating: x[k + j])
+        let (c0, c1) = F.column(group, w, k, j)
+        low = low.addingProduct(b, c0); high = high.addingProduct(b, c1)
+    }
+}
+
 /// One row of x against one panel.
 @inline(__always)
 private func tile1x16<F: PanelFormat>(_: F.Type, _ o: UnsafeMutablePointer<Float>, _ ldo: Int, _ x: UnsafePointer<Float>,
                                       _ w: UnsafeRawPointer, _ K: Int, _ row: Int, _ col: Int, _ N: Int, _ accumulate: Bool) {
     var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
-    for k in 0..<K {
+    var k = 0
+    while F.Group.self != Void.self && k + 4 <= K {
+        fourColumns(F.self, x, w, k, &a0, &a1)
+        k += 4
+    }
+    for k in k..<K {
         let b = SIMD8<Float>(repeating: x[k])
         let (c0, c1) = F.column(w, k)
         a0 = a0.addingProduct(b, c0); a1 = a1.addingProduct(b, c1)

@@ -27,16 +27,34 @@ protocol PanelFormat {
     static func column(_ panel: UnsafeRawPointer, _ k: Int) -> (SIMD8<Float>, SIMD8<Float>)
     /// The weight of row `lane` (0-15) in column `k` of the panel at `panel`.
     static func value(_ panel: UnsafeRawPointer, _ k: Int, _ lane: Int) -> Float
+    /// What columns `k` ..< `k` + 4 (`k` a multiple of 4) share, loaded once for the four.
+    associatedtype Group
+    /// The part of columns `k` ..< `k` + 4 they share.
+    static func group(_ panel: UnsafeRawPointer, _ k: Int) -> Group
+    /// Column `k` + `j` (j in 0..<4) as `column` gives it, from its group.
+    static func column(_ group: Group, _ panel: UnsafeRawPointer, _ k: Int, _ j: Int) -> (SIMD8<Float>, SIMD8<Float>)
 }
 
 extension PanelFormat {
-    /// The panel at `panel` (`k` columns) as an f32 panel, into `out` (16·k floats).
-    @inline(__always) static func widen(_ panel: UnsafeRawPointer, _ k: Int, into out: UnsafeMutablePointer<Float>) {
-        for kk in 0..<k {
-            let (low, high) = column(panel, kk)
-            UnsafeMutableRawPointer(out + 16 * kk).storeBytes(of: low, as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(out + 16 * kk + 8).storeBytes(of: high, as: SIMD8<Float>.self)
+    @inline(__always) static func group(_ panel: UnsafeRawPointer, _ k: Int) {}
+    @inline(__always) static func column(_ group: Void, _ panel: UnsafeRawPointer, _ k: Int, _ j: Int) -> (SIMD8<Float>, SIMD8<Float>) {
+        column(panel, k + j)
+    }
+    /// The panel at `panel` (`k` columns) as an f32 panel, into `out` (16·k floats). Not inlined:
+    /// inside a product's closure the optimiser stopped inlining the integer-to-float conversions
+    /// and called them, a call per column.
+    @inline(never) static func widen(_ panel: UnsafeRawPointer, _ k: Int, into out: UnsafeMutablePointer<Float>) {
+        @inline(__always) func store(_ kk: Int, _ column: (SIMD8<Float>, SIMD8<Float>)) {
+            UnsafeMutableRawPointer(out + 16 * kk).storeBytes(of: column.0, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(out + 16 * kk + 8).storeBytes(of: column.1, as: SIMD8<Float>.self)
         }
+        var kk = 0
+        while Group.self != Void.self && kk + 4 <= k {
+            let shared = group(panel, kk)
+            for j in 0..<4 { store(kk + j, column(shared, panel, kk, j)) }
+            kk += 4
+        }
+        for kk in kk..<k { store(kk, column(panel, kk)) }
     }
 }
 
@@ -83,17 +101,23 @@ protocol BlockPanelFormat: PanelFormat {
     static func setCode(_ codes: UnsafeMutableRawPointer, _ column: Int, _ lane: Int, _ code: Int)
 }
 
+/// A block's scales and offsets for rows 0-7 and 8-15.
+typealias Scales = (scale0: SIMD8<Float>, scale1: SIMD8<Float>, offset0: SIMD8<Float>, offset1: SIMD8<Float>)
+
 extension BlockPanelFormat {
     /// Bytes of one block: 16 scales, 16 offsets, 32 columns of codes.
     static var blockBytes: Int { 128 + 32 * codeBytes }
     static func panelBytes(k: Int) -> Int { k / 32 * blockBytes }
     @inline(__always) static func column(_ panel: UnsafeRawPointer, _ k: Int) -> (SIMD8<Float>, SIMD8<Float>) {
         let block = panel + (k >> 5) * blockBytes
-        let (c0, c1) = codes(block + 128, k & 31)
-        let s0 = block.loadUnaligned(as: SIMD8<Float>.self), s1 = block.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-        let o0 = block.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self)
-        let o1 = block.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
-        return (o0.addingProduct(c0, s0), o1.addingProduct(c1, s1))
+        let (c0, c1) = codes(block + 128, k & 31), s = scales(block)
+        return (s.offset0.addingProduct(c0, s.scale0), s.offset1.addingProduct(c1, s.scale1))
+    }
+    /// The scales and offsets of the block at `block`.
+    @inline(__always) static func scales(_ block: UnsafeRawPointer) -> Scales {
+        (block.loadUnaligned(as: SIMD8<Float>.self), block.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self),
+         block.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self),
+         block.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
     }
     @inline(__always) static func value(_ panel: UnsafeRawPointer, _ k: Int, _ lane: Int) -> Float {
         let block = panel + (k >> 5) * blockBytes
@@ -103,22 +127,42 @@ extension BlockPanelFormat {
     }
 }
 
-/// 4-bit codes (0-15): column c's byte j holds row j in its low nibble and row j + 8 in its high one.
+/// 4-bit codes (0-15) in groups of 4 columns: byte `c % 4` of 32-bit word j of group `c / 4`
+/// holds column c's row j in its low nibble and row j + 8 in its high one. One load of a group's
+/// 8 words serves 4 columns, each taken out by a shift and a mask in the 32-bit lanes the
+/// conversion to f32 needs, with no widening shuffle.
 enum Q4Panel: BlockPanelFormat {
     static var codeBytes: Int { 8 }
     @inline(__always) static func codes(_ codes: UnsafeRawPointer, _ column: Int) -> (SIMD8<Float>, SIMD8<Float>) {
-        let wide = SIMD8<Int32>(truncatingIfNeeded: codes.loadUnaligned(fromByteOffset: 8 * column, as: SIMD8<UInt8>.self))
-        return (SIMD8<Float>(wide & 15), SIMD8<Float>(wide &>> 4))
+        let words = codes.loadUnaligned(fromByteOffset: 32 * (column >> 2), as: SIMD8<UInt32>.self)
+        return nibbles(words &>> UInt32(8 * (column & 3)))
+    }
+    @inline(__always) static func group(_ panel: UnsafeRawPointer, _ k: Int) -> (SIMD8<UInt32>, Scales) {
+        let block = panel + (k >> 5) * blockBytes
+        return (block.loadUnaligned(fromByteOffset: 128 + 8 * (k & 31), as: SIMD8<UInt32>.self), scales(block))
+    }
+    @inline(__always) static func column(_ group: (SIMD8<UInt32>, Scales), _ panel: UnsafeRawPointer, _ k: Int,
+                                          _ j: Int) -> (SIMD8<Float>, SIMD8<Float>) {
+        let (low, high) = nibbles(group.0 &>> UInt32(8 * j)), s = group.1
+        return (s.offset0.addingProduct(low, s.scale0), s.offset1.addingProduct(high, s.scale1))
+    }
+    /// The low and high nibbles of each word's low byte, as f32.
+    @inline(__always) static func nibbles(_ words: SIMD8<UInt32>) -> (SIMD8<Float>, SIMD8<Float>) {
+        let low = SIMD8<Int32>(truncatingIfNeeded: words & 15), high = SIMD8<Int32>(truncatingIfNeeded: (words &>> 4) & 15)
+        return (SIMD8<Float>(low), SIMD8<Float>(high))
     }
     @inline(__always) static func code(_ codes: UnsafeRawPointer, _ column: Int, _ lane: Int) -> Float {
-        let byte = codes.load(fromByteOffset: 8 * column + lane % 8, as: UInt8.self)
+        let byte = codes.load(fromByteOffset: byteOffset(column, lane), as: UInt8.self)
         return Float(lane < 8 ? byte & 15 : byte >> 4)
     }
     static func setCode(_ codes: UnsafeMutableRawPointer, _ column: Int, _ lane: Int, _ code: Int) {
-        let at = 8 * column + lane % 8
+        let at = byteOffset(column, lane)
         let byte = codes.load(fromByteOffset: at, as: UInt8.self)
         let nibble = UInt8(code & 15)
         codes.storeBytes(of: lane < 8 ? (byte & 0xF0) | nibble : (byte & 0x0F) | nibble << 4, toByteOffset: at, as: UInt8.self)
+    }
+    @inline(__always) private static func byteOffset(_ column: Int, _ lane: Int) -> Int {
+        32 * (column >> 2) + 4 * (lane % 8) + (column & 3)
     }
 }
 
@@ -129,6 +173,13 @@ enum Q8Panel: BlockPanelFormat {
         let p = codes + 16 * column
         return (SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: p.loadUnaligned(as: SIMD8<Int8>.self))),
                 SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: p.loadUnaligned(fromByteOffset: 8, as: SIMD8<Int8>.self))))
+    }
+    @inline(__always) static func group(_ panel: UnsafeRawPointer, _ k: Int) -> Scales {
+        scales(panel + (k >> 5) * blockBytes)
+    }
+    @inline(__always) static func column(_ group: Scales, _ panel: UnsafeRawPointer, _ k: Int, _ j: Int) -> (SIMD8<Float>, SIMD8<Float>) {
+        let (c0, c1) = codes(panel + (k >> 5) * blockBytes + 128, (k & 31) + j)
+        return (group.offset0.addingProduct(c0, group.scale0), group.offset1.addingProduct(c1, group.scale1))
     }
     @inline(__always) static func code(_ codes: UnsafeRawPointer, _ column: Int, _ lane: Int) -> Float {
         Float(codes.load(fromByteOffset: 16 * column + lane, as: Int8.self))
