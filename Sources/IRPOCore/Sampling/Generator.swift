@@ -253,8 +253,11 @@ public final class Generator {
         let stepping = live
         live.removeAll(keepingCapacity: true)
         logits.withUnsafeBufferPointer { all in
+            let drawn = Self.draws(stepping, logits: all, vocabulary: V)
             for (i, s) in stepping.enumerated() {
-                if advance(s, logits: UnsafeBufferPointer(rebasing: all[(i * V)..<((i + 1) * V)])) { live.append(s) }
+                if advance(s, logits: UnsafeBufferPointer(rebasing: all[(i * V)..<((i + 1) * V)]), drawn: drawn[i]) {
+                    live.append(s)
+                }
             }
         }
         startSamples()
@@ -291,11 +294,35 @@ public final class Generator {
         }
     }
 
-    /// Takes one token for `s` from its logits; false when the sequence ended (and was finalised).
-    private func advance(_ s: LiveSequence, logits: UnsafeBufferPointer<Float>) -> Bool {
-        let lse = logSumExp(logits)
+    /// Each row's token drawn by its sampler and the log of its softmax's denominator, as
+    /// `advance` would take them one row after another. The draws and the sums run as separate
+    /// tasks on the threads (so even one stream's pair runs side by side); each is the same
+    /// sequential computation on its own row and random stream, so the bits are the same.
+    private static func draws(_ sequences: [LiveSequence], logits: UnsafeBufferPointer<Float>, vocabulary V: Int)
+        -> [(token: Int32, logNormaliser: Float)] {
+        let n = sequences.count
+        var drawn = [(token: Int32, logNormaliser: Float)](repeating: (0, 0), count: n)
+        drawn.withUnsafeMutableBufferPointer { buffer in
+            let out = SendablePointer(buffer.baseAddress!)
+            // tasks 0 ..< n draw, n ..< 2n sum: with two threads each takes one kind for half the rows
+            parallelFor(2 * n) { tasks in
+                for task in tasks {
+                    let row = task % n, z = UnsafeBufferPointer(rebasing: logits[(row * V)..<((row + 1) * V)])
+                    if task < n { (out + row).pointee.token = sequences[row].sampler.next(z) }
+                    else { (out + row).pointee.logNormaliser = logSumExp(z) }
+                }
+            }
+        }
+        return drawn
+    }
+
+    /// Takes one token for `s` from its logits (drawn here unless `drawn` brings the draw and the
+    /// log-normaliser); false when the sequence ended (and was finalised).
+    private func advance(_ s: LiveSequence, logits: UnsafeBufferPointer<Float>,
+                         drawn: (token: Int32, logNormaliser: Float)? = nil) -> Bool {
+        let lse = drawn?.logNormaliser ?? logSumExp(logits)
         s.eosLogprobs.append(scoredEOS >= 0 ? logits[Int(scoredEOS)] - lse : 0)
-        let token = s.sampler.next(logits)
+        let token = drawn?.token ?? s.sampler.next(logits)
         s.tokens.append(token)
         s.logprobs.append(logits[Int(token)] - lse)
         generatedTokens += 1
