@@ -1,5 +1,5 @@
 import Foundation
-import IRPOCore
+@testable import IRPOCore
 import Testing
 
 @Suite(.serialized) struct GeneratorTests {
@@ -35,6 +35,30 @@ import Testing
             #expect(abs(s.logprob - score) < 1e-3 * max(1, abs(score)), "\(s.logprob) vs \(score)")
         }
         print("greedy vs reference: max |logprob diff| \(maxDiff)")
+    }
+
+    /// A step's draws and log-normalisers, run as tasks on the threads, are each row's own, as
+    /// drawing the rows one after another gives them.
+    @Test(arguments: [1, 2, 5]) func drawsAreEachRowsOwn(rows: Int) {
+        let V = 1000
+        var rng = SplitMix64(seed: UInt64(rows))
+        let logits = (0..<(rows * V)).map { _ in Float(rng.nextUnitDouble() * 20 - 10) }
+        func samplers() -> [Sampler] {
+            (0..<rows).map { Sampler(parameters: .init(temperature: 0.8, topP: 0.9), rng: SplitMix64(seed: 7, keys: UInt64($0))) }
+        }
+        var sequential = samplers(), parallel = samplers()
+        let drawn = logits.withUnsafeBufferPointer { all in
+            parallel.withUnsafeMutableBufferPointer { own in
+                Generator.draws(rows: rows, logits: all, vocabulary: V) { row, z in own[row].next(z) }
+            }
+        }
+        logits.withUnsafeBufferPointer { all in
+            for row in 0..<rows {
+                let z = UnsafeBufferPointer(rebasing: all[(row * V)..<((row + 1) * V)])
+                #expect(drawn[row].token == sequential[row].next(z), "row \(row)")
+                #expect(drawn[row].logNormaliser.bitPattern == logSumExp(z).bitPattern, "row \(row)")
+            }
+        }
     }
 
     /// Sampled output is the same bits whatever the batch size and thread count.

@@ -253,7 +253,8 @@ public final class Generator {
         let stepping = live
         live.removeAll(keepingCapacity: true)
         logits.withUnsafeBufferPointer { all in
-            let drawn = Self.draws(stepping, logits: all, vocabulary: V)
+            // each task draws from its own sequence's sampler only
+            let drawn = Self.draws(rows: stepping.count, logits: all, vocabulary: V) { row, z in stepping[row].sampler.next(z) }
             for (i, s) in stepping.enumerated() {
                 if advance(s, logits: UnsafeBufferPointer(rebasing: all[(i * V)..<((i + 1) * V)]), drawn: drawn[i]) {
                     live.append(s)
@@ -298,9 +299,8 @@ public final class Generator {
     /// `advance` would take them one row after another. The draws and the sums run as separate
     /// tasks on the threads (so even one stream's pair runs side by side); each is the same
     /// sequential computation on its own row and random stream, so the bits are the same.
-    private static func draws(_ sequences: [LiveSequence], logits: UnsafeBufferPointer<Float>, vocabulary V: Int)
-        -> [(token: Int32, logNormaliser: Float)] {
-        let n = sequences.count
+    static func draws(rows n: Int, logits: UnsafeBufferPointer<Float>, vocabulary V: Int,
+                      draw: (Int, UnsafeBufferPointer<Float>) -> Int32) -> [(token: Int32, logNormaliser: Float)] {
         var drawn = [(token: Int32, logNormaliser: Float)](repeating: (0, 0), count: n)
         drawn.withUnsafeMutableBufferPointer { buffer in
             let out = SendablePointer(buffer.baseAddress!)
@@ -308,7 +308,7 @@ public final class Generator {
             parallelFor(2 * n) { tasks in
                 for task in tasks {
                     let row = task % n, z = UnsafeBufferPointer(rebasing: logits[(row * V)..<((row + 1) * V)])
-                    if task < n { (out + row).pointee.token = sequences[row].sampler.next(z) }
+                    if task < n { (out + row).pointee.token = draw(row, z) }
                     else { (out + row).pointee.logNormaliser = logSumExp(z) }
                 }
             }
