@@ -60,7 +60,8 @@ import Testing
                 return PackedMatrix(blockRows: rows, k: k, type: panelType, in: storage, at: 0)
             }
             // 1 row, tiles of 6 and their tails, and the counts at which a panel is widened first
-            for rows in [1, 2, 5, 6, 7, 12, 13, 32] {
+            // (then covered by tiles of 6, 5 and 4: 7 = 6 + 1, 9 = 5 + 4, 10 = 6 + 4, 11 = 6 + 5, 13 = 5 + 4 + 4)
+            for rows in [1, 2, 5, 6, 7, 9, 10, 11, 12, 13, 32] {
                 let x = PackedKernelTests.random(rows * k, seed: UInt64(rows))
                 for initial in [nil, Float(0.5)] {
                     let want = PackedKernelTests.product(x, f32, rows: rows, kernel: .portable, initial: initial)
@@ -73,6 +74,15 @@ import Testing
                 blocks.row(r, into: &row)
                 #expect(row == Array(values[(r * k)..<((r + 1) * k)]))
             }
+        }
+    }
+
+    /// The widened path's row tiles cover every row once, in tiles of 4 to 6 but for R = 7's last row.
+    @Test func rowTilesCoverTheRows() {
+        for R in 6...200 {
+            let tiles = rowTiles(R)
+            #expect(tiles.reduce(0, +) == R, "R \(R)")
+            #expect(tiles.allSatisfy { (4...6).contains($0) || (R == 7 && $0 == 1) }, "R \(R): \(tiles)")
         }
     }
 

@@ -230,12 +230,18 @@ private func packedMatmul<F: PanelFormat>(_: F.Type, out: UnsafeMutablePointer<F
                 let wide = UnsafeRawPointer(buffer.baseAddress!)
                 for p in (range.lowerBound * 4)..<min(panels, range.upperBound * 4) {
                     F.widen(base + p * stride, K, into: buffer.baseAddress!)
+                    // tiles of 4 to 6 rows, 8 to 12 chains each: one row alone has 2, too few to
+                    // keep the FMA units busy
                     var i = 0
-                    while i + 6 <= R {
-                        tile6x16(F32Panel.self, out, ldo, x + i * K, K, wide, i, p * 16, N, accumulate)
-                        i += 6
+                    for rows in rowTiles(R) {
+                        switch rows {
+                        case 6: tileRowsx16(6, F32Panel.self, out, ldo, x + i * K, K, wide, i, p * 16, N, accumulate)
+                        case 5: tileRowsx16(5, F32Panel.self, out, ldo, x + i * K, K, wide, i, p * 16, N, accumulate)
+                        case 4: tileRowsx16(4, F32Panel.self, out, ldo, x + i * K, K, wide, i, p * 16, N, accumulate)
+                        default: tile1x16(F32Panel.self, out, ldo, x + i * K, wide, K, i, p * 16, N, accumulate)
+                        }
+                        i += rows
                     }
-                    for i in i..<R { tile1x16(F32Panel.self, out, ldo, x + i * K, wide, K, i, p * 16, N, accumulate) }
                 }
             }
             return
@@ -244,7 +250,7 @@ private func packedMatmul<F: PanelFormat>(_: F.Type, out: UnsafeMutablePointer<F
             let p0 = group * 4, p1 = min(panels, p0 + 4)
             var i = 0
             while i + 6 <= R {
-                for p in p0..<p1 { tile6x16(F.self, out, ldo, x + i * K, K, base + p * stride, i, p * 16, N, accumulate) }
+                for p in p0..<p1 { tileRowsx16(6, F.self, out, ldo, x + i * K, K, base + p * stride, i, p * 16, N, accumulate) }
                 i += 6
             }
             while i < R {
@@ -269,14 +275,31 @@ private func put(_ o: UnsafeMutablePointer<Float>, _ at: Int, _ v: SIMD8<Float>,
     }
 }
 
-/// Six rows of x against one 16-column panel.
+/// How the widened path covers `R` (6 or more) rows: tiles of 6, with the rest in tiles of 4 or 5
+/// (taking a tile of 6 apart where needed), so that at most one row, and only for R = 7, runs alone.
+func rowTiles(_ R: Int) -> [Int] {
+    var tiles = [Int](repeating: 6, count: R / 6)
+    switch R % 6 {
+    case 0: break
+    case 1 where tiles.count >= 2: tiles.removeLast(2); tiles += [5, 4, 4]
+    case 1: tiles.append(1)
+    case 2: tiles.removeLast(); tiles += [4, 4]
+    case 3: tiles.removeLast(); tiles += [5, 4]
+    default: tiles.append(R % 6)
+    }
+    return tiles
+}
+
+/// `rows` (4, 5 or 6, a constant where it is inlined) rows of x against one 16-column panel.
 @inline(__always)
-private func tile6x16<F: PanelFormat>(_: F.Type, _ o: UnsafeMutablePointer<Float>, _ ldo: Int, _ x: UnsafePointer<Float>,
-                                      _ K: Int, _ w: UnsafeRawPointer, _ row: Int, _ col: Int, _ N: Int, _ accumulate: Bool) {
+private func tileRowsx16<F: PanelFormat>(_ rows: Int, _: F.Type, _ o: UnsafeMutablePointer<Float>, _ ldo: Int,
+                                         _ x: UnsafePointer<Float>, _ K: Int, _ w: UnsafeRawPointer, _ row: Int,
+                                         _ col: Int, _ N: Int, _ accumulate: Bool) {
     var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
     var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
     var a40 = SIMD8<Float>(), a41 = SIMD8<Float>(), a50 = SIMD8<Float>(), a51 = SIMD8<Float>()
-    let x0 = x, x1 = x0 + K, x2 = x1 + K, x3 = x2 + K, x4 = x3 + K, x5 = x4 + K
+    // absent rows read row 0 and are never stored
+    let x0 = x, x1 = x0 + K, x2 = x1 + K, x3 = x2 + K, x4 = rows > 4 ? x3 + K : x0, x5 = rows > 5 ? x4 + K : x0
     for k in 0..<K {
         let (w0, w1) = F.column(w, k)
         var b = SIMD8<Float>(repeating: x0[k])
@@ -287,10 +310,14 @@ private func tile6x16<F: PanelFormat>(_: F.Type, _ o: UnsafeMutablePointer<Float
         a20 = a20.addingProduct(b, w0); a21 = a21.addingProduct(b, w1)
         b = SIMD8<Float>(repeating: x3[k])
         a30 = a30.addingProduct(b, w0); a31 = a31.addingProduct(b, w1)
-        b = SIMD8<Float>(repeating: x4[k])
-        a40 = a40.addingProduct(b, w0); a41 = a41.addingProduct(b, w1)
-        b = SIMD8<Float>(repeating: x5[k])
-        a50 = a50.addingProduct(b, w0); a51 = a51.addingProduct(b, w1)
+        if rows > 4 {
+            b = SIMD8<Float>(repeating: x4[k])
+            a40 = a40.addingProduct(b, w0); a41 = a41.addingProduct(b, w1)
+        }
+        if rows > 5 {
+            b = SIMD8<Float>(repeating: x5[k])
+            a50 = a50.addingProduct(b, w0); a51 = a51.addingProduct(b, w1)
+        }
     }
     let valid = N - col
     var at = row * ldo + col
@@ -298,8 +325,8 @@ private func tile6x16<F: PanelFormat>(_: F.Type, _ o: UnsafeMutablePointer<Float
     put(o, at, a10, valid, accumulate); put(o, at + 8, a11, valid - 8, accumulate); at += ldo
     put(o, at, a20, valid, accumulate); put(o, at + 8, a21, valid - 8, accumulate); at += ldo
     put(o, at, a30, valid, accumulate); put(o, at + 8, a31, valid - 8, accumulate); at += ldo
-    put(o, at, a40, valid, accumulate); put(o, at + 8, a41, valid - 8, accumulate); at += ldo
-    put(o, at, a50, valid, accumulate); put(o, at + 8, a51, valid - 8, accumulate)
+    if rows > 4 { put(o, at, a40, valid, accumulate); put(o, at + 8, a41, valid - 8, accumulate); at += ldo }
+    if rows > 5 { put(o, at, a50, valid, accumulate); put(o, at + 8, a51, valid - 8, accumulate) }
 }
 
 /// One row of x against four consecutive panels (64 columns, `stride` bytes apart): 8 independent chains.
