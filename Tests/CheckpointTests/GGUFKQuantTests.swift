@@ -90,6 +90,56 @@ import Testing
         #expect(changed.allSatisfy { $0 / type.layout!.blockSize == block }, "\(type)")
     }
 
+    /// Q4_K (into q4 panels) and Q5_K, Q5_0, Q5_1 (into q8 panels) keep their blocks for
+    /// decoding: the panels read back ggml's floats, and their products are the f32 panels' bits
+    /// on every kernel path, one row and tiles of rows alike.
+    @Test(arguments: [GGMLType.q4_K, .q5_K, .q5_0, .q5_1])
+    func blocksPackIntoPanelsWithTheF32Bits(_ type: GGMLType) throws {
+        let blockBytes = type.layout!.blockBytes, perBlock = type.layout!.blockSize
+        let k = 512, n = 20, perRow = k / perBlock
+        // row r: fixture blocks r, r + 1, ... (mod the fixture's count), so rows differ
+        let fixture = try Self.blocks(type), count = fixture.count / blockBytes
+        var bytes: [UInt8] = []
+        for r in 0..<n {
+            for b in 0..<perRow {
+                let first: Int = (r + b) % count * blockBytes
+                bytes += fixture[first..<(first + blockBytes)]
+            }
+        }
+        let values = Self.dequantised(type, bytes)
+        let panelType = try #require(GGUFBlockRows.panelTypes[type])
+        let f32 = values.withUnsafeBufferPointer { PackedMatrix($0.baseAddress!, n: n, k: k) }
+        let packed = bytes.withUnsafeBytes { raw in
+            let rows = (0..<n).map { (type: type, bytes: UnsafeRawPointer(raw.baseAddress! + $0 * perRow * blockBytes)) }
+            #expect(values.withUnsafeBufferPointer { GGUFBlockRows.allMatch(rows, values: $0.baseAddress!, k: k) })
+            return PackedMatrix(blockRows: rows, k: k, type: panelType,
+                                in: HugeBuffer(floats: PackedMatrix.floats(n: n, k: k, type: panelType)), at: 0)
+        }
+        for r in [0, n - 1] {
+            var row = [Float](repeating: 0, count: k)
+            packed.row(r, into: &row)
+            #expect(row == Array(values[(r * k)..<((r + 1) * k)]), "\(type) row \(r)")
+        }
+        var rng = SplitMix64(seed: 3)
+        for rows in [1, 7, 32] {
+            let x = (0..<(rows * k)).map { _ in Float(rng.nextUnitDouble() * 2 - 1) }
+            func product(_ w: PackedMatrix, _ kernel: KernelPath) -> [UInt32] {
+                var out = [Float](repeating: 0, count: rows * n)
+                x.withUnsafeBufferPointer { xs in
+                    out.withUnsafeMutableBufferPointer {
+                        packedMatmul(out: $0.baseAddress!, ldo: n, x: xs.baseAddress!, rows: rows, weight: w,
+                                     accumulate: false, kernel: kernel)
+                    }
+                }
+                return out.map(\.bitPattern)
+            }
+            let want = product(f32, .portable)
+            for kernel in KernelPath.available {
+                #expect(product(packed, kernel) == want, "\(type) \(kernel) rows \(rows)")
+            }
+        }
+    }
+
     /// Rows of `length` elements, row r being fixture block (r + first) mod 6 of `blocks`.
     static func tiled<T>(_ blocks: [T], length: Int, rows: Int, first: Int) -> [T] {
         (0..<rows).flatMap { r in blocks[((r + first) % blockCount * length)..<((r + first) % blockCount * length + length)] }
@@ -138,8 +188,22 @@ import Testing
             let got = weights.tensor(slot)
             #expect(got.elementsEqual(want) { $0.bitPattern == $1.bitPattern }, "\(name.gguf) (\(type))")
         }
-        // not among GGUFBlockRows.panelTypes: `--dtype auto` decodes them from f32
-        #expect(weights.blockRows == nil)
-        #expect(DecodeWeights.types(.auto, for: weights).allSatisfy { $0 == .f32 })
+        // `--dtype auto` keeps the matrices all of Q4_K (as q4) or all of Q5_K (as q8) in their
+        // blocks, the others (Q2_K, Q3_K, Q6_K, or types mixed in one matrix) in f32, and decodes
+        // with the f32 bits on every kernel path
+        let types = DecodeWeights.types(.auto, for: weights)
+        #expect(types.contains(.q4) && types.contains(.q8) && types.contains(.f32), "\(types)")
+        let blocks = DecodeWeights(weights, .auto), f32 = DecodeWeights(weights, .f32)
+        let prompt: [Int32] = [1, 87, 85, 268, 201, 57, 74, 286, 223, 282]
+        for kernel in KernelPath.available {
+            let a = InferenceSession(model: blocks, slots: 2, capacity: 32, kernel: kernel)
+            let b = InferenceSession(model: f32, slots: 2, capacity: 32, kernel: .portable)
+            var x = a.step([(slot: 0, tokens: prompt), (slot: 1, tokens: Array(prompt.prefix(3)))])
+            var y = b.step([(slot: 0, tokens: prompt), (slot: 1, tokens: Array(prompt.prefix(3)))])
+            #expect(x.map(\.bitPattern) == y.map(\.bitPattern), "\(kernel)")
+            x = a.step([(slot: 0, tokens: [5]), (slot: 1, tokens: [9])])
+            y = b.step([(slot: 0, tokens: [5]), (slot: 1, tokens: [9])])
+            #expect(x.map(\.bitPattern) == y.map(\.bitPattern), "\(kernel)")
+        }
     }
 }

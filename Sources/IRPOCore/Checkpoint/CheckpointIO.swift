@@ -72,7 +72,7 @@ public enum CheckpointIO {
 
     /// Loads a checkpoint from a directory, a .tar, .tar.gz or .tgz bundle, or a GGUF v3 file;
     /// strict about every tensor. With `forDecoding` the caller only decodes the weights, packing
-    /// them with `DecodeWeights(releasingSource: true)`: a GGUF file's Q4_0, Q4_1 and Q8_0
+    /// them with `DecodeWeights(releasingSource: true)`: a GGUF file's block
     /// matrices are then packed from its blocks without ever being dequantised, so loading does not
     /// hold the model in F32 (the weights count as released: they cannot train or be saved).
     public static func load(_ path: String, forDecoding: Bool = false) throws -> Checkpoint {

@@ -2,7 +2,7 @@
 // our layout, so that decoding can keep the file's 4- and 8-bit blocks (PanelFormats.swift)
 // rather than the f32 values the load made of them.
 
-/// The Q4_0, Q4_1 and Q8_0 tensors of a loaded GGUF file, by where their values sit among the
+/// The tensors of a loaded GGUF file whose blocks decoding can keep (`panelTypes`), by where their values sit among the
 /// model's parameters. Holds the file mapped while it lives.
 final class GGUFBlockRows: @unchecked Sendable {
     /// One tensor: its parameters' float range, its rows' bytes, and the RoPE heads its rows were
@@ -13,7 +13,7 @@ final class GGUFBlockRows: @unchecked Sendable {
         let bytes: UnsafeRawPointer
         let ropeHeads: Int?
 
-        var rowBytes: Int { columns / 32 * type.layout!.blockBytes }
+        var rowBytes: Int { columns / type.layout!.blockSize * type.layout!.blockBytes }
 
         /// The file's row holding our row `r` (the inverse of `GGUFModel.unpermuteRoPERows`).
         func storedRow(_ r: Int) -> Int {
@@ -24,8 +24,11 @@ final class GGUFBlockRows: @unchecked Sendable {
         }
     }
 
-    /// The ggml types whose blocks decoding can keep, and the panel type each packs into.
-    static let panelTypes: [GGMLType: WeightType] = [.q4_0: .q4, .q4_1: .q4, .q8_0: .q8]
+    /// The ggml types whose blocks decoding can keep, and the panel type each packs into: the
+    /// types with a scale and an offset per 32 values, their codes in 4 bits or in 5 or 8 (the
+    /// K-quants of 16-value scales, Q2_K, Q3_K and Q6_K, do not fit).
+    static let panelTypes: [GGMLType: WeightType] = [.q4_0: .q4, .q4_1: .q4, .q4_K: .q4, .q8_0: .q8,
+                                                     .q5_0: .q8, .q5_1: .q8, .q5_K: .q8]
 
     private let file: GGUFFile
     private let tensors: [Tensor]
@@ -42,7 +45,7 @@ final class GGUFBlockRows: @unchecked Sendable {
     /// The rows of the (n, k) parameter matrix at float `offset` as blocks, and the panel type they
     /// pack into; nil unless every row lies in a block tensor of k columns and one panel type.
     func rows(offset: Int, n: Int, k: Int) -> (type: WeightType, rows: [(type: GGMLType, bytes: UnsafeRawPointer)])? {
-        guard n > 0, k % 32 == 0 else { return nil }
+        guard n > 0, k % 32 == 0 else { return nil }  // a K-quant tensor's k is a multiple of 256
         var rows: [(type: GGMLType, bytes: UnsafeRawPointer)] = []
         rows.reserveCapacity(n)
         var panelType: WeightType?
@@ -76,7 +79,8 @@ final class GGUFBlockRows: @unchecked Sendable {
         let source = rows(offset: offset, n: n, k: k)!.rows
         parallelFor(n, grain: 64) { range in
             for r in range {
-                let bytes = UnsafeRawBufferPointer(start: source[r].bytes, count: k / 32 * source[r].type.layout!.blockBytes)
+                let layout = source[r].type.layout!
+                let bytes = UnsafeRawBufferPointer(start: source[r].bytes, count: k / layout.blockSize * layout.blockBytes)
                 GGUFDequantize.floats(source[r].type, bytes, into: UnsafeMutableBufferPointer(start: values + r * k, count: k))
             }
         }
@@ -87,10 +91,9 @@ final class GGUFBlockRows: @unchecked Sendable {
     /// adds ±0 stays +0).
     static func matches(_ row: (type: GGMLType, bytes: UnsafeRawPointer), values: UnsafePointer<Float>, k: Int) -> Bool {
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: 32) { codes in
-            let stride = row.type.layout!.blockBytes
             var same = true
             for b in 0..<(k / 32) {
-                let (scale, offset) = GGUFDequantize.codes(row.type, row.bytes + b * stride, into: codes.baseAddress!)
+                let (scale, offset) = GGUFDequantize.codes(row.type, row: row.bytes, index: b, into: codes.baseAddress!)
                 for j in 0..<32 { same = same && offset.addingProduct(Float(codes[j]), scale) == values[32 * b + j] }
             }
             return same

@@ -124,14 +124,53 @@ enum GGUFDequantize {
         }
     }
 
-    /// The 32 integer codes of the Q4_0, Q4_1 or Q8_0 block at `block` into `codes`, with the
-    /// scale and offset that make value j `fma(codes[j], scale, offset)`: the code times the scale
-    /// is exact in f32, so that is the one rounding `floats` makes, and the same value.
+    /// The 32 integer codes of values 32·`index` ..< 32·`index` + 32 of the row at `row` into
+    /// `codes`, with the scale and offset that make value j `fma(codes[j], scale, offset)`: the
+    /// code times the scale is exact in f32, so that is the one rounding `floats` makes, and the
+    /// same value. For Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 (a block each) and Q4_K, Q5_K (an eighth of a
+    /// super-block each: its scale and minimum, each a 6-bit code times an fp16, are exact too).
+    @inline(__always)
+    static func codes(_ type: GGMLType, row: UnsafeRawPointer, index: Int, into codes: UnsafeMutablePointer<Int32>)
+        -> (scale: Float, offset: Float) {
+        let layout = type.layout!
+        if layout.blockSize == 32 { return self.codes(type, row + index * layout.blockBytes, into: codes) }
+        let superBlock = UnsafeRawPointer(row + (index / 8) * layout.blockBytes).assumingMemoryBound(to: UInt8.self)
+        let sub = index % 8, chunk = sub / 2, shift = UInt8(4 * (sub % 2))
+        let d = floatFromHalf(UInt16(superBlock[0]) | UInt16(superBlock[1]) << 8)
+        let dmin = floatFromHalf(UInt16(superBlock[2]) | UInt16(superBlock[3]) << 8)
+        let (sc, m) = GGUFKQuants.scaleAndMinCodes(superBlock + 4, sub)
+        switch type {
+        case .q4_K:
+            let qs = superBlock + 16 + 32 * chunk
+            for l in 0..<32 { codes[l] = Int32((qs[l] >> shift) & 0xF) }
+        case .q5_K:
+            let qh = superBlock + 16, qs = superBlock + 48 + 32 * chunk, bit = UInt8(1) << UInt8(sub)
+            for l in 0..<32 { codes[l] = Int32((qs[l] >> shift) & 0xF) + (qh[l] & bit != 0 ? 16 : 0) }
+        default:
+            preconditionFailure("no codes in ggml type \(type)")
+        }
+        // ggml's d·sc·q − dmin·m: d·sc and dmin·m are exact, so is their product with q
+        return (d * Float(sc), -(dmin * Float(m)))
+    }
+
+    /// The 32 integer codes of the 32-value block at `block` (Q8_0, Q4_0, Q4_1, Q5_0 or Q5_1),
+    /// as `codes(_:row:index:into:)` gives them.
     @inline(__always)
     static func codes(_ type: GGMLType, _ block: UnsafeRawPointer, into codes: UnsafeMutablePointer<Int32>)
         -> (scale: Float, offset: Float) {
         let d = floatFromHalf(UInt16(littleEndian: block.loadUnaligned(as: UInt16.self)))
         switch type {
+        case .q5_0, .q5_1:
+            let first = type == .q5_0 ? 6 : 8
+            let high = (0..<4).reduce(UInt32(0)) { $0 | UInt32(block.load(fromByteOffset: first - 4 + $1, as: UInt8.self)) << (8 * $1) }
+            for j in 0..<16 {
+                let q = block.load(fromByteOffset: first + j, as: UInt8.self)
+                codes[j] = Int32(q & 0x0F) | Int32(high >> j & 1) << 4
+                codes[j + 16] = Int32(q >> 4) | Int32(high >> (j + 16) & 1) << 4
+            }
+            // (q − 16)·d = q·d − 16d, and 16d is exact
+            if type == .q5_0 { return (d, -16 * d) }
+            return (d, floatFromHalf(UInt16(littleEndian: block.loadUnaligned(fromByteOffset: 2, as: UInt16.self))))
         case .q8_0:
             for j in 0..<32 { codes[j] = Int32(block.load(fromByteOffset: 2 + j, as: Int8.self)) }
             return (d, 0)

@@ -82,7 +82,7 @@ public final class PackedMatrix: @unchecked Sendable {
     }
 
     /// Packs a matrix whose rows are GGUF blocks (`rows[r]`: row r's type and first block) as
-    /// `type` (q4 for Q4_0 and Q4_1 rows, q8 for Q8_0 rows) into `storage` from float `offset` on.
+    /// `type` (`GGUFBlockRows.panelTypes` says which) into `storage` from float `offset` on.
     convenience init(blockRows rows: [(type: GGMLType, bytes: UnsafeRawPointer)], k: Int, type: WeightType,
                      in storage: HugeBuffer, at offset: Int) {
         self.init(n: rows.count, k: k, type: type, in: storage, at: offset)
@@ -100,9 +100,8 @@ public final class PackedMatrix: @unchecked Sendable {
             withUnsafeTemporaryAllocation(of: Int32.self, capacity: 32) { codes in
                 for r in (panels.lowerBound * 16)..<min(rows.count, panels.upperBound * 16) {
                     let panel = base + (r / 16) * F.panelBytes(k: k), lane = r % 16
-                    let stride = rows[r].type.layout!.blockBytes
                     for b in 0..<(k / 32) {
-                        let (scale, offset) = GGUFDequantize.codes(rows[r].type, rows[r].bytes + b * stride,
+                        let (scale, offset) = GGUFDequantize.codes(rows[r].type, row: rows[r].bytes, index: b,
                                                                    into: codes.baseAddress!)
                         let block = panel + b * F.blockBytes
                         block.storeBytes(of: scale, toByteOffset: 4 * lane, as: Float.self)

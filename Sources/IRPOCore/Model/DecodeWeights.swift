@@ -79,7 +79,7 @@ public final class DecodeWeights: @unchecked Sendable {
     }
 
     /// The type `choice` gives each matrix, in `matrices` order: `f32` and `bf16` every matrix;
-    /// `auto` keeps a GGUF file's Q4_0, Q4_1 and Q8_0 blocks as they are, and takes bf16 for a
+    /// `auto` keeps a GGUF file's blocks of the types `GGUFBlockRows.panelTypes` names as they are, and takes bf16 for a
     /// matrix whose values are all bf16 values, else f32: each choice loses nothing.
     public static func types(_ choice: WeightTypeChoice, for weights: ModelWeights) -> [WeightType] {
         plan(choice, for: weights).map(\.type)
