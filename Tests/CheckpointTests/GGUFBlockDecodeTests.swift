@@ -21,17 +21,7 @@ import Testing
             $0 + 4 * (PackedMatrix.floats(n: $1.n, k: $1.k) - PackedMatrix.floats(n: $1.n, k: $1.k, type: Self.panelTypes[type]!))
         }
         #expect(f32.bytes - blocks.bytes == saved && saved > f32.bytes / 2, "\(blocks.bytes) against \(f32.bytes)")
-        let prompt: [Int32] = [1, 87, 85, 268, 201, 57, 74, 286, 223, 282]
-        for kernel in KernelPath.available {
-            let a = InferenceSession(model: blocks, slots: 2, capacity: 32, kernel: kernel)
-            let b = InferenceSession(model: f32, slots: 2, capacity: 32, kernel: .portable)
-            var x = a.step([(slot: 0, tokens: prompt), (slot: 1, tokens: Array(prompt.prefix(3)))])
-            var y = b.step([(slot: 0, tokens: prompt), (slot: 1, tokens: Array(prompt.prefix(3)))])
-            #expect(x.map(\.bitPattern) == y.map(\.bitPattern), "\(type) \(kernel)")
-            x = a.step([(slot: 0, tokens: [5]), (slot: 1, tokens: [9])])
-            y = b.step([(slot: 0, tokens: [5]), (slot: 1, tokens: [9])])
-            #expect(x.map(\.bitPattern) == y.map(\.bitPattern), "\(type) \(kernel)")
-        }
+        expectDecodesWithTheF32Bits(blocks, f32, type)
     }
 
     /// Loaded only for decoding, the block matrices are never dequantised (their floats stay

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 @testable import IRPOCore
 
 /// The committed GGUF fixtures (made by Tests/Fixtures/gguf/make_fixtures.py) and what
@@ -196,5 +197,21 @@ struct GGUFBuilder {
         let path = dir.appendingPathComponent(name).path
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         return path
+    }
+}
+
+/// Decoding from `blocks` gives `f32`'s logits bit for bit on every kernel path: a prompt of
+/// ten tokens beside one of three, then a token each.
+func expectDecodesWithTheF32Bits(_ blocks: DecodeWeights, _ f32: DecodeWeights, _ label: String) {
+    let prompt: [Int32] = [1, 87, 85, 268, 201, 57, 74, 286, 223, 282]
+    for kernel in KernelPath.available {
+        let a = InferenceSession(model: blocks, slots: 2, capacity: 32, kernel: kernel)
+        let b = InferenceSession(model: f32, slots: 2, capacity: 32, kernel: .portable)
+        var x = a.step([(slot: 0, tokens: prompt), (slot: 1, tokens: Array(prompt.prefix(3)))])
+        var y = b.step([(slot: 0, tokens: prompt), (slot: 1, tokens: Array(prompt.prefix(3)))])
+        #expect(x.map(\.bitPattern) == y.map(\.bitPattern), "\(label) \(kernel)")
+        x = a.step([(slot: 0, tokens: [5]), (slot: 1, tokens: [9])])
+        y = b.step([(slot: 0, tokens: [5]), (slot: 1, tokens: [9])])
+        #expect(x.map(\.bitPattern) == y.map(\.bitPattern), "\(label) \(kernel)")
     }
 }

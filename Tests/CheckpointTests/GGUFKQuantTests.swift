@@ -194,16 +194,6 @@ import Testing
         let types = DecodeWeights.types(.auto, for: weights)
         #expect(types.contains(.q4) && types.contains(.q8) && types.contains(.f32), "\(types)")
         let blocks = DecodeWeights(weights, .auto), f32 = DecodeWeights(weights, .f32)
-        let prompt: [Int32] = [1, 87, 85, 268, 201, 57, 74, 286, 223, 282]
-        for kernel in KernelPath.available {
-            let a = InferenceSession(model: blocks, slots: 2, capacity: 32, kernel: kernel)
-            let b = InferenceSession(model: f32, slots: 2, capacity: 32, kernel: .portable)
-            var x = a.step([(slot: 0, tokens: prompt), (slot: 1, tokens: Array(prompt.prefix(3)))])
-            var y = b.step([(slot: 0, tokens: prompt), (slot: 1, tokens: Array(prompt.prefix(3)))])
-            #expect(x.map(\.bitPattern) == y.map(\.bitPattern), "\(kernel)")
-            x = a.step([(slot: 0, tokens: [5]), (slot: 1, tokens: [9])])
-            y = b.step([(slot: 0, tokens: [5]), (slot: 1, tokens: [9])])
-            #expect(x.map(\.bitPattern) == y.map(\.bitPattern), "\(kernel)")
-        }
+        expectDecodesWithTheF32Bits(blocks, f32, "K-quants")
     }
 }
