@@ -223,16 +223,16 @@ private func packedMatmul<F: PanelFormat>(_: F.Type, out: UnsafeMutablePointer<F
     // rather than once per tile: the same values, so the same bits.
     let widenFirst = F.self != F32Panel.self && R >= 6
     // a thread is worth waking for about 64k multiply-adds (a group is 64 columns)
+    // tiles of 4 to 6 rows, 8 to 12 chains each: one row alone has 2, too few to keep the FMA units busy
+    let tiles = widenFirst ? rowTiles(R) : []
     parallelFor(groups, grain: max(1, 65_536 / max(1, R * K * 64))) { range in
         if widenFirst {
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 * K) { buffer in
                 let wide = UnsafeRawPointer(buffer.baseAddress!)
                 for p in (range.lowerBound * 4)..<min(panels, range.upperBound * 4) {
                     F.widen(base + p * stride, K, into: buffer.baseAddress!)
-                    // tiles of 4 to 6 rows, 8 to 12 chains each: one row alone has 2, too few to
-                    // keep the FMA units busy
                     var i = 0
-                    for rows in rowTiles(R) {
+                    for rows in tiles {
                         switch rows {
                         case 6: tileRowsx16(6, F32Panel.self, out, ldo, x + i * K, K, wide, i, p * 16, N, accumulate)
                         case 5: tileRowsx16(5, F32Panel.self, out, ldo, x + i * K, K, wide, i, p * 16, N, accumulate)
@@ -337,8 +337,7 @@ private func tile1x64<F: PanelFormat>(_: F.Type, _ o: UnsafeMutablePointer<Float
     var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
     let w0 = w, w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride
     var k = 0
-    // formats whose columns share nothing run the k loop below alone: reordered, they run slower
-    while F.Group.self != Void.self && k + 4 <= K {
+    while F.readsInGroups && k + 4 <= K {
         fourColumns(F.self, x, w0, k, &a0, &a1); fourColumns(F.self, x, w1, k, &a2, &a3)
         fourColumns(F.self, x, w2, k, &a4, &a5); fourColumns(F.self, x, w3, k, &a6, &a7)
         k += 4
@@ -377,7 +376,7 @@ private func tile1x16<F: PanelFormat>(_: F.Type, _ o: UnsafeMutablePointer<Float
                                       _ w: UnsafeRawPointer, _ K: Int, _ row: Int, _ col: Int, _ N: Int, _ accumulate: Bool) {
     var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
     var k = 0
-    while F.Group.self != Void.self && k + 4 <= K {
+    while F.readsInGroups && k + 4 <= K {
         fourColumns(F.self, x, w, k, &a0, &a1)
         k += 4
     }

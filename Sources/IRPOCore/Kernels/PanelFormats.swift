@@ -36,6 +36,9 @@ protocol PanelFormat {
 }
 
 extension PanelFormat {
+    /// Whether the format's columns share a group: formats whose columns share nothing read one
+    /// column at a time, which runs faster for them than the four-column order.
+    static var readsInGroups: Bool { Group.self != Void.self }
     @inline(__always) static func group(_ panel: UnsafeRawPointer, _ k: Int) {}
     @inline(__always) static func column(_ group: Void, _ panel: UnsafeRawPointer, _ k: Int, _ j: Int) -> (SIMD8<Float>, SIMD8<Float>) {
         column(panel, k + j)
@@ -49,7 +52,7 @@ extension PanelFormat {
             UnsafeMutableRawPointer(out + 16 * kk + 8).storeBytes(of: column.1, as: SIMD8<Float>.self)
         }
         var kk = 0
-        while Group.self != Void.self && kk + 4 <= k {
+        while readsInGroups && kk + 4 <= k {
             let shared = group(panel, kk)
             for j in 0..<4 { store(kk + j, column(shared, panel, kk, j)) }
             kk += 4

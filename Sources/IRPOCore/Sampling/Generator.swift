@@ -287,7 +287,9 @@ public final class Generator {
                 let rng = SplitMix64(seed: options.seed, keys: p.key, UInt64(index))
                 let s = LiveSequence(problem: p, index: index, slot: slot,
                                  sampler: Sampler(parameters: options.sampling, rng: rng), tokenizer: tokenizer)
-                let keep = first.withUnsafeBufferPointer { advance(s, logits: $0) }
+                let keep = first.withUnsafeBufferPointer { z in
+                    advance(s, logits: z, drawn: Self.draws(rows: 1, logits: z, vocabulary: z.count) { s.sampler.next($1) }[0])
+                }
                 if keep { live.append(s) }
                 if isLast { p.firstLogits = nil }
             }
@@ -316,13 +318,13 @@ public final class Generator {
         return drawn
     }
 
-    /// Takes one token for `s` from its logits (drawn here unless `drawn` brings the draw and the
-    /// log-normaliser); false when the sequence ended (and was finalised).
+    /// Takes `drawn`'s token (its draw and log-normaliser from `draws`) for `s` from its logits;
+    /// false when the sequence ended (and was finalised).
     private func advance(_ s: LiveSequence, logits: UnsafeBufferPointer<Float>,
-                         drawn: (token: Int32, logNormaliser: Float)? = nil) -> Bool {
-        let lse = drawn?.logNormaliser ?? logSumExp(logits)
+                         drawn: (token: Int32, logNormaliser: Float)) -> Bool {
+        let lse = drawn.logNormaliser
         s.eosLogprobs.append(scoredEOS >= 0 ? logits[Int(scoredEOS)] - lse : 0)
-        let token = drawn?.token ?? s.sampler.next(logits)
+        let token = drawn.token
         s.tokens.append(token)
         s.logprobs.append(logits[Int(token)] - lse)
         generatedTokens += 1
