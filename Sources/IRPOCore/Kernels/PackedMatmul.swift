@@ -198,21 +198,14 @@ private func packedMatmul<F: PanelFormat>(_: F.Type, out: UnsafeMutablePointer<F
         return
     }
     if R < 6 {
-        // Each thread takes an equal count of panels, four at a time where it can: the one-row
-        // kernel needs 8 independent chains to keep both FMA units busy, and a single stream's
-        // products are too few groups of four to split evenly.
+        // Each thread takes an equal count of panels: the one-row kernel needs 8 independent chains
+        // to keep both FMA units busy, and a single stream's products are too few groups of four
+        // to split evenly.
         parallelFor(panels, grain: max(1, 65_536 / max(1, R * K * 16))) { range in
-            var p = range.lowerBound
-            while p < range.upperBound {
-                let four = p + 4 <= range.upperBound
-                for i in 0..<R {
-                    if four {
-                        tile1x64(F.self, out, ldo, x + i * K, base + p * stride, stride, K, i, p * 16, N, accumulate)
-                    } else {
-                        tile1x16(F.self, out, ldo, x + i * K, base + p * stride, K, i, p * 16, N, accumulate)
-                    }
-                }
-                p += four ? 4 : 1
+            // four panels at a time, the rest in one tile: a panel alone has 2 chains, a quarter of the rate
+            for p in Swift.stride(from: range.lowerBound, to: range.upperBound, by: 4) {
+                let end = min(p + 4, range.upperBound)
+                for i in 0..<R { rowAgainstPanels(F.self, out, ldo, x + i * K, base, stride, K, i, p, end, N, accumulate) }
             }
         }
         return
@@ -237,7 +230,7 @@ private func packedMatmul<F: PanelFormat>(_: F.Type, out: UnsafeMutablePointer<F
                         case 6: tileRowsx16(6, F32Panel.self, out, ldo, x + i * K, K, wide, i, p * 16, N, accumulate)
                         case 5: tileRowsx16(5, F32Panel.self, out, ldo, x + i * K, K, wide, i, p * 16, N, accumulate)
                         case 4: tileRowsx16(4, F32Panel.self, out, ldo, x + i * K, K, wide, i, p * 16, N, accumulate)
-                        default: tile1x16(F32Panel.self, out, ldo, x + i * K, wide, K, i, p * 16, N, accumulate)
+                        default: tile1xPanels(1, F32Panel.self, out, ldo, x + i * K, wide, 0, K, i, p * 16, N, accumulate)
                         }
                         i += rows
                     }
@@ -253,11 +246,7 @@ private func packedMatmul<F: PanelFormat>(_: F.Type, out: UnsafeMutablePointer<F
                 i += 6
             }
             while i < R {
-                if p1 - p0 == 4 {
-                    tile1x64(F.self, out, ldo, x + i * K, base + p0 * stride, stride, K, i, p0 * 16, N, accumulate)
-                } else {
-                    for p in p0..<p1 { tile1x16(F.self, out, ldo, x + i * K, base + p * stride, K, i, p * 16, N, accumulate) }
-                }
+                rowAgainstPanels(F.self, out, ldo, x + i * K, base, stride, K, i, p0, p1, N, accumulate)
                 i += 1
             }
         }
@@ -328,34 +317,37 @@ private func tileRowsx16<F: PanelFormat>(_ rows: Int, _: F.Type, _ o: UnsafeMuta
     if rows > 5 { put(o, at, a50, valid, accumulate); put(o, at + 8, a51, valid - 8, accumulate) }
 }
 
-/// One row of x against four consecutive panels (64 columns, `stride` bytes apart): 8 independent chains.
+/// One row of x against `count` (1 to 4, a constant where it is inlined) consecutive panels
+/// (`stride` bytes apart): 2 independent chains a panel, so 8 for four.
 @inline(__always)
-private func tile1x64<F: PanelFormat>(_: F.Type, _ o: UnsafeMutablePointer<Float>, _ ldo: Int, _ x: UnsafePointer<Float>,
-                                      _ w: UnsafeRawPointer, _ stride: Int, _ K: Int, _ row: Int, _ col: Int, _ N: Int,
-                                      _ accumulate: Bool) {
+private func tile1xPanels<F: PanelFormat>(_ count: Int, _: F.Type, _ o: UnsafeMutablePointer<Float>, _ ldo: Int,
+                                          _ x: UnsafePointer<Float>, _ w: UnsafeRawPointer, _ stride: Int, _ K: Int,
+                                          _ row: Int, _ col: Int, _ N: Int, _ accumulate: Bool) {
     var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
     var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+    // absent panels are never read
     let w0 = w, w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride
     var k = 0
     while F.readsInGroups && k + 4 <= K {
-        fourColumns(F.self, x, w0, k, &a0, &a1); fourColumns(F.self, x, w1, k, &a2, &a3)
-        fourColumns(F.self, x, w2, k, &a4, &a5); fourColumns(F.self, x, w3, k, &a6, &a7)
+        fourColumns(F.self, x, w0, k, &a0, &a1)
+        if count > 1 { fourColumns(F.self, x, w1, k, &a2, &a3) }
+        if count > 2 { fourColumns(F.self, x, w2, k, &a4, &a5) }
+        if count > 3 { fourColumns(F.self, x, w3, k, &a6, &a7) }
         k += 4
     }
     for k in k..<K {
         let b = SIMD8<Float>(repeating: x[k])
-        let (c0, c1) = F.column(w0, k), (c2, c3) = F.column(w1, k)
-        let (c4, c5) = F.column(w2, k), (c6, c7) = F.column(w3, k)
+        let (c0, c1) = F.column(w0, k)
         a0 = a0.addingProduct(b, c0); a1 = a1.addingProduct(b, c1)
-        a2 = a2.addingProduct(b, c2); a3 = a3.addingProduct(b, c3)
-        a4 = a4.addingProduct(b, c4); a5 = a5.addingProduct(b, c5)
-        a6 = a6.addingProduct(b, c6); a7 = a7.addingProduct(b, c7)
+        if count > 1 { let (c2, c3) = F.column(w1, k); a2 = a2.addingProduct(b, c2); a3 = a3.addingProduct(b, c3) }
+        if count > 2 { let (c4, c5) = F.column(w2, k); a4 = a4.addingProduct(b, c4); a5 = a5.addingProduct(b, c5) }
+        if count > 3 { let (c6, c7) = F.column(w3, k); a6 = a6.addingProduct(b, c6); a7 = a7.addingProduct(b, c7) }
     }
     let at = row * ldo + col, valid = N - col
     put(o, at, a0, valid, accumulate); put(o, at + 8, a1, valid - 8, accumulate)
-    put(o, at + 16, a2, valid - 16, accumulate); put(o, at + 24, a3, valid - 24, accumulate)
-    put(o, at + 32, a4, valid - 32, accumulate); put(o, at + 40, a5, valid - 40, accumulate)
-    put(o, at + 48, a6, valid - 48, accumulate); put(o, at + 56, a7, valid - 56, accumulate)
+    if count > 1 { put(o, at + 16, a2, valid - 16, accumulate); put(o, at + 24, a3, valid - 24, accumulate) }
+    if count > 2 { put(o, at + 32, a4, valid - 32, accumulate); put(o, at + 40, a5, valid - 40, accumulate) }
+    if count > 3 { put(o, at + 48, a6, valid - 48, accumulate); put(o, at + 56, a7, valid - 56, accumulate) }
 }
 
 /// Columns `k` ..< `k` + 4 of one panel into its two chains, reading what they share once.
@@ -370,23 +362,24 @@ private func fourColumns<F: PanelFormat>(_: F.Type, _ x: UnsafePointer<Float>, _
     }
 }
 
-/// One row of x against one panel.
+/// One row of x against the panels from `first` up to `end` (`stride` bytes apart, from `base`):
+/// four at a time and the rest in one tile of 1 to 3.
 @inline(__always)
-private func tile1x16<F: PanelFormat>(_: F.Type, _ o: UnsafeMutablePointer<Float>, _ ldo: Int, _ x: UnsafePointer<Float>,
-                                      _ w: UnsafeRawPointer, _ K: Int, _ row: Int, _ col: Int, _ N: Int, _ accumulate: Bool) {
-    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
-    var k = 0
-    while F.readsInGroups && k + 4 <= K {
-        fourColumns(F.self, x, w, k, &a0, &a1)
-        k += 4
+private func rowAgainstPanels<F: PanelFormat>(_: F.Type, _ o: UnsafeMutablePointer<Float>, _ ldo: Int,
+                                              _ x: UnsafePointer<Float>, _ base: UnsafeRawPointer, _ stride: Int,
+                                              _ K: Int, _ row: Int, _ first: Int, _ end: Int, _ N: Int,
+                                              _ accumulate: Bool) {
+    var p = first
+    while p < end {
+        let w = base + p * stride
+        switch end - p {
+        case 1: tile1xPanels(1, F.self, o, ldo, x, w, stride, K, row, p * 16, N, accumulate)
+        case 2: tile1xPanels(2, F.self, o, ldo, x, w, stride, K, row, p * 16, N, accumulate)
+        case 3: tile1xPanels(3, F.self, o, ldo, x, w, stride, K, row, p * 16, N, accumulate)
+        default: tile1xPanels(4, F.self, o, ldo, x, w, stride, K, row, p * 16, N, accumulate)
+        }
+        p += min(4, end - p)
     }
-    for k in k..<K {
-        let b = SIMD8<Float>(repeating: x[k])
-        let (c0, c1) = F.column(w, k)
-        a0 = a0.addingProduct(b, c0); a1 = a1.addingProduct(b, c1)
-    }
-    let at = row * ldo + col, valid = N - col
-    put(o, at, a0, valid, accumulate); put(o, at + 8, a1, valid - 8, accumulate)
 }
 
 /// One row of out (+)= x · Wᵀ in scalar fused multiply-adds, each element the same chain.
