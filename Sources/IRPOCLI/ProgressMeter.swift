@@ -30,7 +30,7 @@ public final class ProgressMeter {
         generator.onCacheSized = { capacity, slots, model in
             let most = MemoryEstimate.sampling(config: config, modelBytes: model.bytes, sequences: slots, capacity: capacity)
             diagnostics.note("memory: at most \(MemoryEstimate.text(most)) (the model in \(model.typeName) and the caches of "
-                + "\(slots) sequences of \(capacity) tokens)")
+                + "\(slots) sequence\(slots == 1 ? "" : "s") of \(capacity) tokens)")
         }
     }
 

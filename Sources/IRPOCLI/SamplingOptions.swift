@@ -22,7 +22,7 @@ public struct SamplingOptions: ParsableArguments {
                                valueName: "string"))
     public var stop: [String] = []
 
-    @Option(help: ArgumentHelp("How decoding keeps the weight matrices: auto (what loses nothing, matrix by matrix: a GGUF file's Q4_0, Q4_1, Q4_K, Q8_0, Q5_0, Q5_1 and Q5_K blocks as they are, bf16 for bf16 values, else f32; the same bytes as f32), f32, or bf16 (half the memory and the bytes read per token; rounds values that are not bf16).",
+    @Option(help: ArgumentHelp("How decoding keeps the weight matrices: auto (what loses nothing, matrix by matrix: a GGUF file's blocks as they are, bf16 for bf16 values, else f32; the same bytes as f32), f32, or bf16 (half the memory and the bytes read per token; rounds values that are not bf16).",
                                valueName: "type"))
     public var dtype: WeightTypeChoice = .auto
 

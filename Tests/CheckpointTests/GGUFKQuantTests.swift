@@ -90,10 +90,10 @@ import Testing
         #expect(changed.allSatisfy { $0 / type.layout!.blockSize == block }, "\(type)")
     }
 
-    /// Q4_K (into q4 panels) and Q5_K, Q5_0, Q5_1 (into q8 panels) keep their blocks for
-    /// decoding: the panels read back ggml's floats, and their products are the f32 panels' bits
+    /// Q4_K (into q4 panels), Q5_K, Q5_0, Q5_1 (into q8 panels) and Q2_K, Q3_K, Q6_K (into q8s16
+    /// panels) keep their blocks for decoding: the panels read back ggml's floats, and their products are the f32 panels' bits
     /// on every kernel path, one row and tiles of rows alike.
-    @Test(arguments: [GGMLType.q4_K, .q5_K, .q5_0, .q5_1])
+    @Test(arguments: [GGMLType.q4_K, .q5_K, .q5_0, .q5_1, .q2_K, .q3_K, .q6_K])
     func blocksPackIntoPanelsWithTheF32Bits(_ type: GGMLType) throws {
         let blockBytes = type.layout!.blockBytes, perBlock = type.layout!.blockSize
         let k = 512, n = 20, perRow = k / perBlock
@@ -188,12 +188,13 @@ import Testing
             let got = weights.tensor(slot)
             #expect(got.elementsEqual(want) { $0.bitPattern == $1.bitPattern }, "\(name.gguf) (\(type))")
         }
-        // `--dtype auto` keeps the matrices all of Q4_K (as q4) or all of Q5_K (as q8) in their
-        // blocks, the others (Q2_K, Q3_K, Q6_K, or types mixed in one matrix) in f32, and decodes
-        // with the f32 bits on every kernel path
+        // `--dtype auto` keeps the matrices all of Q4_K (as q4), all of Q5_K (as q8) or all of
+        // Q2_K, Q3_K or Q6_K (as q8s16) in their blocks, those of types that pack differently in
+        // f32, and decodes with the f32 bits on every kernel path
         let types = DecodeWeights.types(.auto, for: weights)
-        #expect(types.contains(.q4) && types.contains(.q8) && types.contains(.f32), "\(types)")
+        #expect(types.contains(.q4) && types.contains(.q8) && types.contains(.q8s16) && types.contains(.f32), "\(types)")
         let blocks = DecodeWeights(weights, .auto), f32 = DecodeWeights(weights, .f32)
+        #expect(blocks.typeName == "f32, q4, q8 and q8s16")
         expectDecodesWithTheF32Bits(blocks, f32, "K-quants")
     }
 }

@@ -90,6 +90,8 @@ import Testing
         // per 32 weights of a row: a scale and an offset (8 bytes) and the codes
         #expect(PackedMatrix.floats(n: 32, k: 64, type: .q4) * 4 == 32 * 2 * (8 + 16))
         #expect(PackedMatrix.floats(n: 32, k: 64, type: .q8) * 4 == 32 * 2 * (8 + 32))
+        // per 16: a scale and an offset and 16 byte codes
+        #expect(PackedMatrix.floats(n: 32, k: 64, type: .q8s16) * 4 == 32 * 4 * (8 + 16))
         #expect(PackedMatrix.floats(n: 32, k: 64, type: .f32) * 4 == 32 * 64 * 4)
     }
 }

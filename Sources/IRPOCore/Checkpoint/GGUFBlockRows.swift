@@ -25,10 +25,11 @@ final class GGUFBlockRows: @unchecked Sendable {
     }
 
     /// The ggml types whose blocks decoding can keep, and the panel type each packs into: the
-    /// types with a scale and an offset per 32 values, their codes in 4 bits or in 5 or 8 (the
-    /// K-quants of 16-value scales, Q2_K, Q3_K and Q6_K, do not fit).
+    /// types with a scale and an offset per 32 values, their codes in 4 bits or in 5 or 8, and the
+    /// K-quants with a scale (and an offset) per 16 values, their codes in bytes.
     static let panelTypes: [GGMLType: WeightType] = [.q4_0: .q4, .q4_1: .q4, .q4_K: .q4, .q8_0: .q8,
-                                                     .q5_0: .q8, .q5_1: .q8, .q5_K: .q8]
+                                                     .q5_0: .q8, .q5_1: .q8, .q5_K: .q8,
+                                                     .q2_K: .q8s16, .q3_K: .q8s16, .q6_K: .q8s16]
 
     private let file: GGUFFile
     private let tensors: [Tensor]
@@ -92,9 +93,10 @@ final class GGUFBlockRows: @unchecked Sendable {
     static func matches(_ row: (type: GGMLType, bytes: UnsafeRawPointer), values: UnsafePointer<Float>, k: Int) -> Bool {
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: 32) { codes in
             var same = true
-            for b in 0..<(k / 32) {
+            let n = GGUFDequantize.codeCount(row.type)
+            for b in 0..<(k / n) {
                 let (scale, offset) = GGUFDequantize.codes(row.type, row: row.bytes, index: b, into: codes.baseAddress!)
-                for j in 0..<32 { same = same && offset.addingProduct(Float(codes[j]), scale) == values[32 * b + j] }
+                for j in 0..<n { same = same && offset.addingProduct(Float(codes[j]), scale) == values[n * b + j] }
             }
             return same
         }

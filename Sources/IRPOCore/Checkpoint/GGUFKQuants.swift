@@ -118,6 +118,37 @@ enum GGUFKQuants {
         }
     }
 
+    /// The 16 codes of sub-block `s` (values 16s ..< 16s + 16) of a Q2_K, Q3_K or Q6_K super-block,
+    /// with the scale and offset that make value l `fma(codes[l], scale, offset)`, the float the
+    /// dequantiser above gives (the walks are theirs, sub-block s being part s / 8, j (s % 8) / 2,
+    /// side s % 2 there): Q2_K (d·sc)·q − dmin·m, Q3_K (d·(sc − 32))·q, Q6_K (d·sc)·(q − 32).
+    static func codes(_ type: GGMLType, _ b: UnsafePointer<UInt8>, subBlock s: Int, into codes: UnsafeMutablePointer<Int32>)
+        -> (scale: Float, offset: Float) {
+        let part = s / 8, j = (s % 8) / 2, side = s % 2
+        switch type {
+        case .q2_K:
+            let sc = b[s], q = b + 16 + 32 * part + 16 * side, shift = UInt8(2 * j)
+            for l in 0..<16 { codes[l] = Int32((q[l] >> shift) & 3) }
+            return (half(b, 80) * Float(sc & 0xF), -(half(b, 82) * Float(sc >> 4)))
+        case .q3_K:
+            let q = b + 32 + 32 * part + 16 * side, high = b + 16 * side
+            let shift = UInt8(2 * j), bit = UInt8(1) << (4 * part + j)
+            for l in 0..<16 { codes[l] = Int32((q[l] >> shift) & 3) - (high[l] & bit != 0 ? 0 : 4) }
+            return (half(b, 108) * Float(q3KScale(b + 96, s) - 32), 0)
+        case .q6_K:
+            // value 16s + l is q_m of column l + 16·side of the part, m = j: its low nibble from ql
+            // (byte l or l + 32, low or high nibble), its high 2 bits from qh
+            let ql = b + 64 * part + 32 * (j % 2), qh = b + 128 + 32 * part, nibbleShift = UInt8(4 * (j / 2))
+            for l in (16 * side)..<(16 * side + 16) {
+                let low = (ql[l] >> nibbleShift) & 0xF, high = (qh[l] >> UInt8(2 * j)) & 3
+                codes[l - 16 * side] = Int32(low | high << 4) - 32
+            }
+            return (half(b, 208) * Float(Int8(bitPattern: b[192 + s])), 0)
+        default:
+            preconditionFailure("no 16-value sub-blocks in ggml type \(type)")
+        }
+    }
+
     /// Scale `index` (0..<16) of Q3_K's 12 packed bytes, 0...63: its low 4 bits are a nibble of
     /// bytes 0–7 (bytes 0–3, then 4–7, low nibbles for the first 8 scales, high for the last 8),
     /// its high 2 bits a pair of bits of bytes 8–11, as ggml's kmask1/kmask2 shuffle leaves them.

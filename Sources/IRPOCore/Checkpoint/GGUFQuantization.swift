@@ -124,16 +124,28 @@ enum GGUFDequantize {
         }
     }
 
-    /// The 32 integer codes of values 32·`index` ..< 32·`index` + 32 of the row at `row` into
-    /// `codes`, with the scale and offset that make value j `fma(codes[j], scale, offset)`: the
-    /// code times the scale is exact in f32, so that is the one rounding `floats` makes, and the
-    /// same value. For Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 (a block each) and Q4_K, Q5_K (an eighth of a
-    /// super-block each: its scale and minimum, each a 6-bit code times an fp16, are exact too).
+    /// Values one scale and offset of `type` cover as `codes(_:row:index:into:)` gives them: 16
+    /// for the K-quants of 16-value scales (Q2_K, Q3_K, Q6_K), else 32.
+    static func codeCount(_ type: GGMLType) -> Int {
+        type == .q2_K || type == .q3_K || type == .q6_K ? 16 : 32
+    }
+
+    /// The `codeCount(type)` integer codes of values n·`index` ..< n·`index` + n of the row at
+    /// `row` into `codes`, with the scale and offset that make value j `fma(codes[j], scale, offset)`:
+    /// the code times the scale is exact in f32, so that is the one rounding `floats` makes, and
+    /// the same value. For Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 (a block each), Q4_K, Q5_K (an eighth of a
+    /// super-block each: its scale and minimum, each a 6-bit code times an fp16, are exact too) and
+    /// Q2_K, Q3_K, Q6_K (a sixteenth: an fp16 times a scale of at most 8 bits, times a code of at
+    /// most 6, is at most 24 bits).
     @inline(__always)
     static func codes(_ type: GGMLType, row: UnsafeRawPointer, index: Int, into codes: UnsafeMutablePointer<Int32>)
         -> (scale: Float, offset: Float) {
         let layout = type.layout!
         if layout.blockSize == 32 { return self.codes(type, row + index * layout.blockBytes, into: codes) }
+        if codeCount(type) == 16 {
+            return GGUFKQuants.codes(type, UnsafeRawPointer(row + (index / 16) * layout.blockBytes)
+                .assumingMemoryBound(to: UInt8.self), subBlock: index % 16, into: codes)
+        }
         let superBlock = UnsafeRawPointer(row + (index / 8) * layout.blockBytes).assumingMemoryBound(to: UInt8.self)
         let sub = index % 8, chunk = sub / 2, shift = UInt8(4 * (sub % 2))
         let d = floatFromHalf(UInt16(superBlock[0]) | UInt16(superBlock[1]) << 8)

@@ -37,6 +37,7 @@ public final class PackedMatrix: @unchecked Sendable {
         case .bf16: return panels * BF16Panel.panelBytes(k: k) / 4
         case .q4: return panels * Q4Panel.panelBytes(k: k) / 4
         case .q8: return panels * Q8Panel.panelBytes(k: k) / 4
+        case .q8s16: return panels * Q8S16Panel.panelBytes(k: k) / 4
         }
     }
 
@@ -89,6 +90,7 @@ public final class PackedMatrix: @unchecked Sendable {
         switch type {
         case .q4: packBlocks(Q4Panel.self, rows)
         case .q8: packBlocks(Q8Panel.self, rows)
+        case .q8s16: packBlocks(Q8S16Panel.self, rows)
         case .f32, .bf16: preconditionFailure("\(type) panels are packed from floats")
         }
     }
@@ -100,13 +102,15 @@ public final class PackedMatrix: @unchecked Sendable {
             withUnsafeTemporaryAllocation(of: Int32.self, capacity: 32) { codes in
                 for r in (panels.lowerBound * 16)..<min(rows.count, panels.upperBound * 16) {
                     let panel = base + (r / 16) * F.panelBytes(k: k), lane = r % 16
-                    for b in 0..<(k / 32) {
+                    precondition(GGUFDequantize.codeCount(rows[r].type) == F.blockColumns,
+                                 "\(rows[r].type) blocks do not pack into \(F.self)")
+                    for b in 0..<(k / F.blockColumns) {
                         let (scale, offset) = GGUFDequantize.codes(rows[r].type, row: rows[r].bytes, index: b,
                                                                    into: codes.baseAddress!)
                         let block = panel + b * F.blockBytes
                         block.storeBytes(of: scale, toByteOffset: 4 * lane, as: Float.self)
                         block.storeBytes(of: offset, toByteOffset: 64 + 4 * lane, as: Float.self)
-                        for j in 0..<32 { F.setCode(block + 128, j, lane, Int(codes[j])) }
+                        for j in 0..<F.blockColumns { F.setCode(block + 128, j, lane, Int(codes[j])) }
                     }
                 }
             }
@@ -134,6 +138,7 @@ public final class PackedMatrix: @unchecked Sendable {
         case .bf16: read(BF16Panel.self)
         case .q4: read(Q4Panel.self)
         case .q8: read(Q8Panel.self)
+        case .q8s16: read(Q8S16Panel.self)
         }
     }
 }
@@ -160,6 +165,7 @@ public func packedMatmul(out: UnsafeMutablePointer<Float>, ldo: Int, x: UnsafePo
     case .bf16: run(BF16Panel.self)
     case .q4: run(Q4Panel.self)
     case .q8: run(Q8Panel.self)
+    case .q8s16: run(Q8S16Panel.self)
     }
 }
 

@@ -14,9 +14,12 @@ public enum WeightType: String, Sendable, CaseIterable {
     case q4
     /// GGUF's Q8_0 blocks as the file stores them: an 8-bit code a weight and a scale for each 32.
     case q8
+    /// The K-quants whose scales go by 16 weights (Q2_K, Q3_K, Q6_K): an 8-bit code a weight and
+    /// a scale and an offset for each 16.
+    case q8s16
 
     /// Whether the type keeps a GGUF file's blocks (only packable from them, never from floats).
-    public var isBlocks: Bool { self == .q4 || self == .q8 }
+    public var isBlocks: Bool { self == .q4 || self == .q8 || self == .q8s16 }
 }
 
 /// A way a panel keeps its weights, read back as f32 by the decode kernels.
@@ -89,14 +92,17 @@ enum BF16Panel: PanelFormat {
     }
 }
 
-/// The layout both block formats share: per 32 columns, the 16 rows' scales, their 16 offsets
-/// (f32), then the codes of the 32 columns. A weight is `fma(code, scale, offset)`: the code
-/// times the scale is exact in f32 (a 4- or 8-bit integer times a widened fp16), so this is the
-/// single rounding of ggml's dequantisation, and the value the f32 load of the file gives.
+/// The layout the block formats share: per block of 32 (or 16) columns, the 16 rows' scales,
+/// their 16 offsets (f32), then the codes of the block's columns. A weight is
+/// `fma(code, scale, offset)`: the code times the scale is exact in f32 (a code of at most 8 bits
+/// times an fp16 times at most an 8-bit integer), so this is the single rounding of ggml's
+/// dequantisation, and the value the f32 load of the file gives.
 protocol BlockPanelFormat: PanelFormat {
+    /// Columns one scale and offset cover (32 or 16), a multiple of 4.
+    static var blockColumns: Int { get }
     /// Bytes of codes one column of 16 rows takes.
     static var codeBytes: Int { get }
-    /// The codes of column `k % 32`, from `codes` (the block's codes), as f32, rows 0-7 and 8-15.
+    /// The codes of column `column` of a block, from `codes` (the block's codes), as f32, rows 0-7 and 8-15.
     static func codes(_ codes: UnsafeRawPointer, _ column: Int) -> (SIMD8<Float>, SIMD8<Float>)
     /// The code of row `lane` in column `column` of the block's codes.
     static func code(_ codes: UnsafeRawPointer, _ column: Int, _ lane: Int) -> Float
@@ -108,12 +114,16 @@ protocol BlockPanelFormat: PanelFormat {
 typealias Scales = (scale0: SIMD8<Float>, scale1: SIMD8<Float>, offset0: SIMD8<Float>, offset1: SIMD8<Float>)
 
 extension BlockPanelFormat {
-    /// Bytes of one block: 16 scales, 16 offsets, 32 columns of codes.
-    static var blockBytes: Int { 128 + 32 * codeBytes }
-    static func panelBytes(k: Int) -> Int { k / 32 * blockBytes }
+    /// Bytes of one block: 16 scales, 16 offsets, the codes of its columns.
+    static var blockBytes: Int { 128 + blockColumns * codeBytes }
+    static func panelBytes(k: Int) -> Int { k / blockColumns * blockBytes }
+    /// The block holding column `k` of the panel at `panel`.
+    @inline(__always) static func block(_ panel: UnsafeRawPointer, _ k: Int) -> UnsafeRawPointer {
+        panel + (k / blockColumns) * blockBytes
+    }
     @inline(__always) static func column(_ panel: UnsafeRawPointer, _ k: Int) -> (SIMD8<Float>, SIMD8<Float>) {
-        let block = panel + (k >> 5) * blockBytes
-        let (c0, c1) = codes(block + 128, k & 31), s = scales(block)
+        let block = block(panel, k)
+        let (c0, c1) = codes(block + 128, k % blockColumns), s = scales(block)
         return (s.offset0.addingProduct(c0, s.scale0), s.offset1.addingProduct(c1, s.scale1))
     }
     /// The scales and offsets of the block at `block`.
@@ -123,10 +133,10 @@ extension BlockPanelFormat {
          block.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
     }
     @inline(__always) static func value(_ panel: UnsafeRawPointer, _ k: Int, _ lane: Int) -> Float {
-        let block = panel + (k >> 5) * blockBytes
+        let block = block(panel, k)
         let scale = block.load(fromByteOffset: 4 * lane, as: Float.self)
         let offset = block.load(fromByteOffset: 64 + 4 * lane, as: Float.self)
-        return offset.addingProduct(code(block + 128, k & 31, lane), scale)
+        return offset.addingProduct(code(block + 128, k % blockColumns, lane), scale)
     }
 }
 
@@ -135,14 +145,15 @@ extension BlockPanelFormat {
 /// 8 words serves 4 columns, each taken out by a shift and a mask in the 32-bit lanes the
 /// conversion to f32 needs, with no widening shuffle.
 enum Q4Panel: BlockPanelFormat {
+    static var blockColumns: Int { 32 }
     static var codeBytes: Int { 8 }
     @inline(__always) static func codes(_ codes: UnsafeRawPointer, _ column: Int) -> (SIMD8<Float>, SIMD8<Float>) {
         let words = codes.loadUnaligned(fromByteOffset: 32 * (column >> 2), as: SIMD8<UInt32>.self)
         return nibbles(words &>> UInt32(8 * (column & 3)))
     }
     @inline(__always) static func group(_ panel: UnsafeRawPointer, _ k: Int) -> (SIMD8<UInt32>, Scales) {
-        let block = panel + (k >> 5) * blockBytes
-        return (block.loadUnaligned(fromByteOffset: 128 + 8 * (k & 31), as: SIMD8<UInt32>.self), scales(block))
+        let block = block(panel, k)
+        return (block.loadUnaligned(fromByteOffset: 128 + 8 * (k % blockColumns), as: SIMD8<UInt32>.self), scales(block))
     }
     @inline(__always) static func column(_ group: (SIMD8<UInt32>, Scales), _ panel: UnsafeRawPointer, _ k: Int,
                                           _ j: Int) -> (SIMD8<Float>, SIMD8<Float>) {
@@ -170,7 +181,9 @@ enum Q4Panel: BlockPanelFormat {
 }
 
 /// 8-bit signed codes: column c's byte j holds row j.
-enum Q8Panel: BlockPanelFormat {
+protocol BytePanelFormat: BlockPanelFormat {}
+
+extension BytePanelFormat {
     static var codeBytes: Int { 16 }
     @inline(__always) static func codes(_ codes: UnsafeRawPointer, _ column: Int) -> (SIMD8<Float>, SIMD8<Float>) {
         let p = codes + 16 * column
@@ -178,10 +191,10 @@ enum Q8Panel: BlockPanelFormat {
                 SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: p.loadUnaligned(fromByteOffset: 8, as: SIMD8<Int8>.self))))
     }
     @inline(__always) static func group(_ panel: UnsafeRawPointer, _ k: Int) -> Scales {
-        scales(panel + (k >> 5) * blockBytes)
+        scales(block(panel, k))
     }
     @inline(__always) static func column(_ group: Scales, _ panel: UnsafeRawPointer, _ k: Int, _ j: Int) -> (SIMD8<Float>, SIMD8<Float>) {
-        let (c0, c1) = codes(panel + (k >> 5) * blockBytes + 128, (k & 31) + j)
+        let (c0, c1) = codes(block(panel, k) + 128, k % blockColumns + j)
         return (group.offset0.addingProduct(c0, group.scale0), group.offset1.addingProduct(c1, group.scale1))
     }
     @inline(__always) static func code(_ codes: UnsafeRawPointer, _ column: Int, _ lane: Int) -> Float {
@@ -190,6 +203,16 @@ enum Q8Panel: BlockPanelFormat {
     static func setCode(_ codes: UnsafeMutableRawPointer, _ column: Int, _ lane: Int, _ code: Int) {
         codes.storeBytes(of: Int8(code), toByteOffset: 16 * column + lane, as: Int8.self)
     }
+}
+
+/// Byte codes with a scale and an offset per 32 columns: Q8_0, and the 5-bit types.
+enum Q8Panel: BytePanelFormat {
+    static var blockColumns: Int { 32 }
+}
+
+/// Byte codes with a scale and an offset per 16 columns: the K-quants with 16-weight scales.
+enum Q8S16Panel: BytePanelFormat {
+    static var blockColumns: Int { 16 }
 }
 
 /// The bf16 nearest to `x` (ties to even), as its bits; a NaN stays a NaN.

@@ -73,9 +73,12 @@ public final class DecodeWeights: @unchecked Sendable {
         Self.floats(config: config, types: types, embeddingFromHead: embeddingFromHead) * MemoryLayout<Float>.size
     }
 
-    /// The types the matrices are kept in, as `--progress` names them: "f32", "q4 and q8".
+    /// The types the matrices are kept in, as `--progress` names them: "f32", "q4 and q8",
+    /// "f32, q4 and q8".
     public var typeName: String {
-        WeightType.allCases.filter(types.contains).map(\.rawValue).joined(separator: " and ")
+        let names = WeightType.allCases.filter(types.contains).map(\.rawValue)
+        guard names.count > 1 else { return names.joined() }
+        return names.dropLast().joined(separator: ", ") + " and " + names.last!
     }
 
     /// The type `choice` gives each matrix, in `matrices` order: `f32` and `bf16` every matrix;
@@ -133,8 +136,8 @@ public final class DecodeWeights: @unchecked Sendable {
 
 /// `--dtype`: how decoding keeps a model's weight matrices.
 public enum WeightTypeChoice: String, Sendable, CaseIterable {
-    /// Whatever loses nothing and reads fewest bytes, matrix by matrix: a GGUF file's Q4_0, Q4_1
-    /// and Q8_0 blocks as they are, bf16 for bf16 values, else f32.
+    /// Whatever loses nothing and reads fewest bytes, matrix by matrix: a GGUF file's blocks as
+    /// they are (`GGUFBlockRows.panelTypes`), bf16 for bf16 values, else f32.
     case auto
     /// Always f32.
     case f32
