@@ -323,8 +323,10 @@ private func tileRowsx16<F: PanelFormat>(_ rows: Int, _: F.Type, _ o: UnsafeMuta
     if rows > 5 { put(o, at, a50, valid, accumulate); put(o, at + 8, a51, valid - 8, accumulate) }
 }
 
-/// One row of x against `count` (1 to 4, a constant where it is inlined) consecutive panels
-/// (`stride` bytes apart): 2 independent chains a panel, so 8 for four.
+/// One row of x against `count` (1 to 4) consecutive panels (`stride` bytes apart): 2 independent
+/// chains a panel, so 8 for four. The optimiser keeps one copy with `count` tested inside the loop;
+/// those tests also keep it from hoisting all four panels' loads ahead, which copies with a
+/// constant count did, spilling registers.
 @inline(__always)
 private func tile1xPanels<F: PanelFormat>(_ count: Int, _: F.Type, _ o: UnsafeMutablePointer<Float>, _ ldo: Int,
                                           _ x: UnsafePointer<Float>, _ w: UnsafeRawPointer, _ stride: Int, _ K: Int,
