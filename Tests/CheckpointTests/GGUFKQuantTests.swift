@@ -91,34 +91,41 @@ import Testing
     }
 
     /// Q4_K (into q4 panels), Q5_K, Q5_0, Q5_1 (into q8 panels) and Q2_K, Q3_K, Q6_K (into q8s16
-    /// panels) keep their blocks for decoding: the panels read back ggml's floats, and their products are the f32 panels' bits
-    /// on every kernel path, one row and tiles of rows alike.
-    @Test(arguments: [GGMLType.q4_K, .q5_K, .q5_0, .q5_1, .q2_K, .q3_K, .q6_K])
-    func blocksPackIntoPanelsWithTheF32Bits(_ type: GGMLType) throws {
-        let blockBytes = type.layout!.blockBytes, perBlock = type.layout!.blockSize
-        let k = 512, n = 20, perRow = k / perBlock
-        // row r: fixture blocks r, r + 1, ... (mod the fixture's count), so rows differ
-        let fixture = try Self.blocks(type), count = fixture.count / blockBytes
-        var bytes: [UInt8] = []
+    /// panels) keep their blocks for decoding, and so do rows of two types in one matrix (as a
+    /// fused q, k, v matrix holds them), in the wider of their panel types: the panels read back
+    /// ggml's floats, and their products are the f32 panels' bits on every kernel path, one row
+    /// and tiles of rows alike.
+    @Test(arguments: [[GGMLType.q4_K], [.q5_K], [.q5_0], [.q5_1], [.q2_K], [.q3_K], [.q6_K],
+                      [.q4_K, .q6_K], [.q4_K, .q5_0], [.q5_1, .q2_K], [.q3_K, .q4_K, .q5_K]])
+    func blocksPackIntoPanelsWithTheF32Bits(_ types: [GGMLType]) throws {
+        let k = 512, n = 20
+        // row r: of type types[r % types.count], its fixture blocks r, r + 1, ... (mod the fixture's count), so rows differ
+        var bytes: [UInt8] = [], values: [Float] = [], starts: [Int] = []
         for r in 0..<n {
-            for b in 0..<perRow {
+            let type = types[r % types.count], blockBytes = type.layout!.blockBytes
+            let fixture = try Self.blocks(type), count = fixture.count / blockBytes
+            var row: [UInt8] = []
+            for b in 0..<(k / type.layout!.blockSize) {
                 let first: Int = (r + b) % count * blockBytes
-                bytes += fixture[first..<(first + blockBytes)]
+                row += fixture[first..<(first + blockBytes)]
             }
+            starts.append(bytes.count)
+            bytes += row
+            values += Self.dequantised(type, row)
         }
-        let values = Self.dequantised(type, bytes)
-        let panelType = try #require(GGUFBlockRows.panelTypes[type])
+        let panelTypes = try types.map { try #require(GGUFBlockRows.panelTypes[$0]) }
+        let panelType = panelTypes.dropFirst().reduce(panelTypes[0], GGUFBlockRows.wider)
         let f32 = values.withUnsafeBufferPointer { PackedMatrix($0.baseAddress!, n: n, k: k) }
         let packed = bytes.withUnsafeBytes { raw in
-            let rows = (0..<n).map { (type: type, bytes: UnsafeRawPointer(raw.baseAddress! + $0 * perRow * blockBytes)) }
+            let rows = (0..<n).map { (type: types[$0 % types.count], bytes: UnsafeRawPointer(raw.baseAddress! + starts[$0])) }
             #expect(values.withUnsafeBufferPointer { GGUFBlockRows.allMatch(rows, values: $0.baseAddress!, k: k) })
             return PackedMatrix(blockRows: rows, k: k, type: panelType,
                                 in: HugeBuffer(floats: PackedMatrix.floats(n: n, k: k, type: panelType)), at: 0)
         }
-        for r in [0, n - 1] {
+        for r in [0, 1, n - 1] {
             var row = [Float](repeating: 0, count: k)
             packed.row(r, into: &row)
-            #expect(row == Array(values[(r * k)..<((r + 1) * k)]), "\(type) row \(r)")
+            #expect(row == Array(values[(r * k)..<((r + 1) * k)]), "\(types) row \(r)")
         }
         var rng = SplitMix64(seed: 3)
         for rows in [1, 7, 32] {
@@ -135,7 +142,7 @@ import Testing
             }
             let want = product(f32, .portable)
             for kernel in KernelPath.available {
-                #expect(product(packed, kernel) == want, "\(type) \(kernel) rows \(rows)")
+                #expect(product(packed, kernel) == want, "\(types) as \(panelType) \(kernel) rows \(rows)")
             }
         }
     }
@@ -188,13 +195,13 @@ import Testing
             let got = weights.tensor(slot)
             #expect(got.elementsEqual(want) { $0.bitPattern == $1.bitPattern }, "\(name.gguf) (\(type))")
         }
-        // `--dtype auto` keeps the matrices all of Q4_K (as q4), all of Q5_K (as q8) or all of
-        // Q2_K, Q3_K or Q6_K (as q8s16) in their blocks, those of types that pack differently in
-        // f32, and decodes with the f32 bits on every kernel path
+        // `--dtype auto` keeps every matrix in its blocks: those all of Q4_K as q4, all of Q5_K
+        // as q8, those of Q2_K, Q3_K or Q6_K (alone or fused with other types) as q8s16, and
+        // decodes with the f32 bits on every kernel path
         let types = DecodeWeights.types(.auto, for: weights)
-        #expect(types.contains(.q4) && types.contains(.q8) && types.contains(.q8s16) && types.contains(.f32), "\(types)")
+        #expect(types.contains(.q4) && types.contains(.q8) && types.contains(.q8s16) && !types.contains(.f32), "\(types)")
         let blocks = DecodeWeights(weights, .auto), f32 = DecodeWeights(weights, .f32)
-        #expect(blocks.typeName == "f32, q4, q8 and q8s16")
+        #expect(blocks.typeName == "q4, q8 and q8s16")
         expectDecodesWithTheF32Bits(blocks, f32, "K-quants")
     }
 }

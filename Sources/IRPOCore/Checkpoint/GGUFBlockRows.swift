@@ -43,8 +43,16 @@ final class GGUFBlockRows: @unchecked Sendable {
         self.tensors = tensors.sorted { $0.start < $1.start }
     }
 
+    /// The panel type that holds rows of both `a` and `b`: byte codes hold 4-bit ones, and a scale
+    /// per 16 values holds a scale per 32 twice over.
+    static func wider(_ a: WeightType, _ b: WeightType) -> WeightType {
+        let order: [WeightType] = [.q4, .q8, .q8s16]
+        return order[max(order.firstIndex(of: a)!, order.firstIndex(of: b)!)]
+    }
+
     /// The rows of the (n, k) parameter matrix at float `offset` as blocks, and the panel type they
-    /// pack into; nil unless every row lies in a block tensor of k columns and one panel type.
+    /// pack into (the widest its rows' types need: a fused q, k, v matrix may mix them); nil
+    /// unless every row lies in a block tensor of k columns.
     func rows(offset: Int, n: Int, k: Int) -> (type: WeightType, rows: [(type: GGMLType, bytes: UnsafeRawPointer)])? {
         guard n > 0, k % 32 == 0 else { return nil }  // a K-quant tensor's k is a multiple of 256
         var rows: [(type: GGMLType, bytes: UnsafeRawPointer)] = []
@@ -55,8 +63,8 @@ final class GGUFBlockRows: @unchecked Sendable {
             let at = offset + r * k
             while t < tensors.count && tensors[t].start + tensors[t].rows * tensors[t].columns <= at { t += 1 }
             guard t < tensors.count, tensors[t].start <= at, tensors[t].columns == k,
-                  let type = Self.panelTypes[tensors[t].type], panelType == nil || panelType == type else { return nil }
-            panelType = type
+                  let type = Self.panelTypes[tensors[t].type] else { return nil }
+            panelType = panelType.map { Self.wider($0, type) } ?? type
             let tensor = tensors[t]
             rows.append((tensor.type, tensor.bytes + tensor.storedRow((at - tensor.start) / k) * tensor.rowBytes))
         }

@@ -83,7 +83,8 @@ public final class PackedMatrix: @unchecked Sendable {
     }
 
     /// Packs a matrix whose rows are GGUF blocks (`rows[r]`: row r's type and first block) as
-    /// `type` (`GGUFBlockRows.panelTypes` says which) into `storage` from float `offset` on.
+    /// `type` (`GGUFBlockRows.panelTypes` says which, `GGUFBlockRows.wider` which for rows of two
+    /// types) into `storage` from float `offset` on.
     convenience init(blockRows rows: [(type: GGMLType, bytes: UnsafeRawPointer)], k: Int, type: WeightType,
                      in storage: HugeBuffer, at offset: Int) {
         self.init(n: rows.count, k: k, type: type, in: storage, at: offset)
@@ -102,15 +103,20 @@ public final class PackedMatrix: @unchecked Sendable {
             withUnsafeTemporaryAllocation(of: Int32.self, capacity: 32) { codes in
                 for r in (panels.lowerBound * 16)..<min(rows.count, panels.upperBound * 16) {
                     let panel = base + (r / 16) * F.panelBytes(k: k), lane = r % 16
-                    precondition(GGUFDequantize.codeCount(rows[r].type) == F.blockColumns,
-                                 "\(rows[r].type) blocks do not pack into \(F.self)")
-                    for b in 0..<(k / F.blockColumns) {
-                        let (scale, offset) = GGUFDequantize.codes(rows[r].type, row: rows[r].bytes, index: b,
+                    // a scale per 32 values of the file fills two blocks of a panel with a scale per 16
+                    let n = GGUFDequantize.codeCount(rows[r].type), perCodes = n / F.blockColumns
+                    precondition(n % F.blockColumns == 0, "\(rows[r].type) blocks do not pack into \(F.self)")
+                    for c in 0..<(k / n) {
+                        let (scale, offset) = GGUFDequantize.codes(rows[r].type, row: rows[r].bytes, index: c,
                                                                    into: codes.baseAddress!)
-                        let block = panel + b * F.blockBytes
-                        block.storeBytes(of: scale, toByteOffset: 4 * lane, as: Float.self)
-                        block.storeBytes(of: offset, toByteOffset: 64 + 4 * lane, as: Float.self)
-                        for j in 0..<F.blockColumns { F.setCode(block + 128, j, lane, Int(codes[j])) }
+                        for half in 0..<perCodes {
+                            let block = panel + (c * perCodes + half) * F.blockBytes
+                            block.storeBytes(of: scale, toByteOffset: 4 * lane, as: Float.self)
+                            block.storeBytes(of: offset, toByteOffset: 64 + 4 * lane, as: Float.self)
+                            for j in 0..<F.blockColumns {
+                                F.setCode(block + 128, j, lane, Int(codes[half * F.blockColumns + j]))
+                            }
+                        }
                     }
                 }
             }
