@@ -118,14 +118,25 @@ enum GGUFKQuants {
         }
     }
 
-    /// The 16 codes of sub-block `s` (values 16s ..< 16s + 16) of a Q2_K, Q3_K or Q6_K super-block,
-    /// with the scale and offset that make value l `fma(codes[l], scale, offset)`, the float the
-    /// dequantiser above gives (the walks are theirs, sub-block s being part s / 8, j (s % 8) / 2,
-    /// side s % 2 there): Q2_K (d·sc)·q − dmin·m, Q3_K (d·(sc − 32))·q, Q6_K (d·sc)·(q − 32).
+    /// The codes of sub-block `s` of a super-block (values 32s ..< 32s + 32 of Q4_K and Q5_K,
+    /// 16s ..< 16s + 16 of Q2_K, Q3_K and Q6_K), with the scale and offset that make value l
+    /// `fma(codes[l], scale, offset)`, the float the dequantiser above gives (the walks are theirs:
+    /// a Q4_K or Q5_K sub-block s is chunk s / 2, nibble s % 2 there; a 16-value sub-block s is
+    /// part s / 8, j (s % 8) / 2, side s % 2): Q4_K and Q5_K (d·sc)·q − dmin·m, Q2_K
+    /// (d·sc)·q − dmin·m, Q3_K (d·(sc − 32))·q, Q6_K (d·sc)·(q − 32).
     static func codes(_ type: GGMLType, _ b: UnsafePointer<UInt8>, subBlock s: Int, into codes: UnsafeMutablePointer<Int32>)
         -> (scale: Float, offset: Float) {
         let part = s / 8, j = (s % 8) / 2, side = s % 2
         switch type {
+        case .q4_K, .q5_K:
+            let chunk = s / 2, shift = UInt8(4 * (s % 2))
+            let qs = b + (type == .q4_K ? 16 : 48) + 32 * chunk, qh = b + 16, bit = UInt8(1) << UInt8(s)
+            for l in 0..<32 {
+                codes[l] = Int32((qs[l] >> shift) & 0xF) + (type == .q5_K && qh[l] & bit != 0 ? 16 : 0)
+            }
+            // ggml's d·sc·q − dmin·m: d·sc and dmin·m are exact, so is their product with q
+            let (scale, minimum) = scaleAndMin(b + 4, s, d: half(b, 0), dmin: half(b, 2))
+            return (scale, -minimum)
         case .q2_K:
             let sc = b[s], q = b + 16 + 32 * part + 16 * side, shift = UInt8(2 * j)
             for l in 0..<16 { codes[l] = Int32((q[l] >> shift) & 3) }
@@ -164,7 +175,7 @@ enum GGUFKQuants {
     /// get_scale_min_k4: the first four are 6-bit fields of bytes 0–7, the last four take their
     /// low 4 bits from bytes 8–11 and their top 2 bits from the spare bits of bytes 0–7.
     @inline(__always)
-    static func scaleAndMinCodes(_ packed: UnsafePointer<UInt8>, _ index: Int) -> (scale: UInt8, min: UInt8) {
+    private static func scaleAndMinCodes(_ packed: UnsafePointer<UInt8>, _ index: Int) -> (scale: UInt8, min: UInt8) {
         if index < 4 { return (packed[index] & 63, packed[index + 4] & 63) }
         let scale = (packed[index + 4] & 0xF) | (packed[index - 4] >> 6) << 4
         let min = (packed[index + 4] >> 4) | (packed[index] >> 6) << 4

@@ -142,27 +142,9 @@ enum GGUFDequantize {
         -> (scale: Float, offset: Float) {
         let layout = type.layout!
         if layout.blockSize == 32 { return self.codes(type, row + index * layout.blockBytes, into: codes) }
-        if codeCount(type) == 16 {
-            return GGUFKQuants.codes(type, UnsafeRawPointer(row + (index / 16) * layout.blockBytes)
-                .assumingMemoryBound(to: UInt8.self), subBlock: index % 16, into: codes)
-        }
-        let superBlock = UnsafeRawPointer(row + (index / 8) * layout.blockBytes).assumingMemoryBound(to: UInt8.self)
-        let sub = index % 8, chunk = sub / 2, shift = UInt8(4 * (sub % 2))
-        let d = floatFromHalf(UInt16(superBlock[0]) | UInt16(superBlock[1]) << 8)
-        let dmin = floatFromHalf(UInt16(superBlock[2]) | UInt16(superBlock[3]) << 8)
-        let (sc, m) = GGUFKQuants.scaleAndMinCodes(superBlock + 4, sub)
-        switch type {
-        case .q4_K:
-            let qs = superBlock + 16 + 32 * chunk
-            for l in 0..<32 { codes[l] = Int32((qs[l] >> shift) & 0xF) }
-        case .q5_K:
-            let qh = superBlock + 16, qs = superBlock + 48 + 32 * chunk, bit = UInt8(1) << UInt8(sub)
-            for l in 0..<32 { codes[l] = Int32((qs[l] >> shift) & 0xF) + (qh[l] & bit != 0 ? 16 : 0) }
-        default:
-            preconditionFailure("no codes in ggml type \(type)")
-        }
-        // ggml's d·sc·q − dmin·m: d·sc and dmin·m are exact, so is their product with q
-        return (d * Float(sc), -(dmin * Float(m)))
+        let perSuperBlock = layout.blockSize / codeCount(type)
+        let superBlock = UnsafeRawPointer(row + (index / perSuperBlock) * layout.blockBytes).assumingMemoryBound(to: UInt8.self)
+        return GGUFKQuants.codes(type, superBlock, subBlock: index % perSuperBlock, into: codes)
     }
 
     /// The 32 integer codes of the 32-value block at `block` (Q8_0, Q4_0, Q4_1, Q5_0 or Q5_1),

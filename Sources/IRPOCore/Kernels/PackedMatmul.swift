@@ -217,7 +217,9 @@ private func packedMatmul<F: PanelFormat>(_: F.Type, out: UnsafeMutablePointer<F
             // four panels at a time, the rest in one tile: a panel alone has 2 chains, a quarter of the rate
             for p in Swift.stride(from: range.lowerBound, to: range.upperBound, by: 4) {
                 let end = min(p + 4, range.upperBound)
-                for i in 0..<R { rowAgainstPanels(F.self, out, ldo, x + i * K, base, stride, K, i, p, end, N, accumulate) }
+                for i in 0..<R {
+                    tile1xPanels(end - p, F.self, out, ldo, x + i * K, base + p * stride, stride, K, i, p * 16, N, accumulate)
+                }
             }
         }
         return
@@ -258,7 +260,7 @@ private func packedMatmul<F: PanelFormat>(_: F.Type, out: UnsafeMutablePointer<F
                 i += 6
             }
             while i < R {
-                rowAgainstPanels(F.self, out, ldo, x + i * K, base, stride, K, i, p0, p1, N, accumulate)
+                tile1xPanels(p1 - p0, F.self, out, ldo, x + i * K, base + p0 * stride, stride, K, i, p0 * 16, N, accumulate)
                 i += 1
             }
         }
@@ -330,8 +332,8 @@ private func tileRowsx16<F: PanelFormat>(_ rows: Int, _: F.Type, _ o: UnsafeMuta
 }
 
 /// One row of x against `count` (1 to 4) consecutive panels (`stride` bytes apart): 2 independent
-/// chains a panel, so 8 for four. The optimiser keeps one copy with `count` tested inside the loop;
-/// those tests also keep it from hoisting all four panels' loads ahead, which copies with a
+/// chains a panel, so 8 for four. `count` stays a run-time value, tested inside the loop: those
+/// tests keep the optimiser from hoisting all four panels' loads ahead, which copies with a
 /// constant count did, spilling registers.
 @inline(__always)
 private func tile1xPanels<F: PanelFormat>(_ count: Int, _: F.Type, _ o: UnsafeMutablePointer<Float>, _ ldo: Int,
@@ -373,26 +375,6 @@ private func fourColumns<F: PanelFormat>(_: F.Type, _ x: UnsafePointer<Float>, _
         let b = SIMD8<Float>(repeating: x[k + j])
         let (c0, c1) = F.column(group, w, k, j)
         low = low.addingProduct(b, c0); high = high.addingProduct(b, c1)
-    }
-}
-
-/// One row of x against the panels from `first` up to `end` (`stride` bytes apart, from `base`):
-/// four at a time and the rest in one tile of 1 to 3.
-@inline(__always)
-private func rowAgainstPanels<F: PanelFormat>(_: F.Type, _ o: UnsafeMutablePointer<Float>, _ ldo: Int,
-                                              _ x: UnsafePointer<Float>, _ base: UnsafeRawPointer, _ stride: Int,
-                                              _ K: Int, _ row: Int, _ first: Int, _ end: Int, _ N: Int,
-                                              _ accumulate: Bool) {
-    var p = first
-    while p < end {
-        let w = base + p * stride
-        switch end - p {
-        case 1: tile1xPanels(1, F.self, o, ldo, x, w, stride, K, row, p * 16, N, accumulate)
-        case 2: tile1xPanels(2, F.self, o, ldo, x, w, stride, K, row, p * 16, N, accumulate)
-        case 3: tile1xPanels(3, F.self, o, ldo, x, w, stride, K, row, p * 16, N, accumulate)
-        default: tile1xPanels(4, F.self, o, ldo, x, w, stride, K, row, p * 16, N, accumulate)
-        }
-        p += min(4, end - p)
     }
 }
 
